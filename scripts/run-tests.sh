@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite (unit + integration against a real Docker engine), from a fresh machine.
+# Prints a final "N passed, N failed" line. Exit code is non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+results=.test-results.json
+rm -f "$results"
+bash scripts/test-env.sh || { echo "0 passed, 1 failed"; exit 1; }
+npm ci --no-fund --no-audit || { echo "0 passed, 1 failed"; exit 1; }
+npm test -- --reporter=default --reporter=json --outputFile.json="$results"
+rc=$?
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0;
+  try { const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); passed = r.numPassedTests; failed = r.numFailedTests + (r.numFailedTestSuites || 0); } catch { failed = 1; }
+  if (process.argv[2] !== "0" && failed === 0) failed = 1; // build, typecheck or lint failed before the tests ran
+  console.log(`${passed} passed, ${failed} failed`);
+' "$results" "$rc"
+exit $rc

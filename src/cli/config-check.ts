@@ -1,0 +1,7 @@
+import type { CliContext } from "./context.js";
+
+// Placeholder until this command is built: says so and fails.
+export async function run(ctx: CliContext, _argv: string[]): Promise<number> {
+  ctx.err("ds01: 'config-check' is not implemented yet\n");
+  return 1;
+}

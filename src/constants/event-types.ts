@@ -1,0 +1,47 @@
+// Every audit event type ds01 writes. Dotted `category.action`, as in the original's events.jsonl.
+export const EVENT = {
+  configLoaded: "config.loaded",
+  configReloaded: "config.reloaded",
+  configReloadFailed: "config.reload_failed",
+
+  idleWarning: "container.idle_warning",
+  idleFinalWarning: "container.idle_final_warning",
+  idleNotice: "container.idle_notice", // FYI to exempt users
+  idleStop: "container.idle_stop",
+  runtimeWarning: "container.runtime_warning",
+  runtimeFinalWarning: "container.runtime_final_warning",
+  runtimeStop: "container.runtime_stop",
+  runtimeExempt: "container.runtime_exempt",
+  keepaliveHonoured: "container.keepalive_honoured",
+  keepaliveSet: "container.keepalive_set",
+  containerRemove: "container.remove",
+  containerStarted: "container.started",
+  containerExited: "container.exited",
+  containerCreated: "container.created",
+  containerDestroyed: "container.destroyed",
+  containerCreate: "container.create",
+
+  gpuAllocate: "gpu.allocate",
+  gpuReject: "gpu.reject",
+  gpuRelease: "gpu.release",
+  gpuFreed: "gpu.freed",
+  gpuOrphanKilled: "gpu.orphan_killed",
+  gpuOrphanKillFailed: "gpu.orphan_kill_failed",
+  gpuReset: "gpu.reset",
+  gpuResetFailed: "gpu.reset_failed",
+  gpuAlert: "gpu.alert",
+
+  exemptionAdded: "exemption.added",
+  exemptionRemoved: "exemption.removed",
+
+  notifySent: "notify.sent",
+  notifyFailed: "notify.failed",
+
+  actionFailed: "action.failed",
+  probeFailed: "probe.failed",
+  daemonStarted: "daemon.started",
+  daemonStopped: "daemon.stopped",
+} as const;
+
+export type EventType = (typeof EVENT)[keyof typeof EVENT];
+export const EVENT_TYPES: readonly EventType[] = Object.values(EVENT);

@@ -1,0 +1,53 @@
+// What ds01 remembers about one container between passes, keyed by container ID (never by name,
+// so a new container reusing a name starts clean). Times are epoch milliseconds.
+
+export interface CounterSample {
+  value: number; // cumulative counter (CPU nanoseconds, network bytes)
+  at: number;
+}
+
+export interface ContainerRecord {
+  containerId: string;
+  name: string;
+  owner: string;
+  firstSeenAt: number;
+  /** Earliest StartedAt ds01 has seen: max runtime counts from here, so `docker restart` doesn't reset it. */
+  firstStartedAt: number | null;
+  /** Consecutive idle observations. */
+  idleStreak: number;
+  /** First idle observation of the current streak. */
+  idleSince: number | null;
+  lastObservedAt: number | null;
+  idleWarnedAt: number | null;
+  idleFinalWarnedAt: number | null;
+  idleNoticeAt: number | null;
+  runtimeWarnedAt: number | null;
+  runtimeFinalWarnedAt: number | null;
+  runtimeExemptAuditedAt: number | null;
+  /** Set by `ds01 keepalive`: no idle stop before this time. */
+  keepaliveUntil: number | null;
+  lastCpu: CounterSample | null;
+  lastNet: CounterSample | null;
+}
+
+export function newRecord(containerId: string, name: string, owner: string, now: number): ContainerRecord {
+  return {
+    containerId,
+    name,
+    owner,
+    firstSeenAt: now,
+    firstStartedAt: null,
+    idleStreak: 0,
+    idleSince: null,
+    lastObservedAt: null,
+    idleWarnedAt: null,
+    idleFinalWarnedAt: null,
+    idleNoticeAt: null,
+    runtimeWarnedAt: null,
+    runtimeFinalWarnedAt: null,
+    runtimeExemptAuditedAt: null,
+    keepaliveUntil: null,
+    lastCpu: null,
+    lastNet: null,
+  };
+}
