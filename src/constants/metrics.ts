@@ -1,0 +1,23 @@
+// Every Prometheus metric ds01 exports, in one place. Deploy files (alert rules, dashboards) use these names.
+export const METRIC = {
+  info: "ds01_info",
+  gpuSlotsTotal: "ds01_gpu_slots_total", // labels: kind (full|mig)
+  gpuEquivalentsTotal: "ds01_gpu_equivalents_total",
+  gpuEquivalentsAllocated: "ds01_gpu_equivalents_allocated",
+  gpuSlotAllocated: "ds01_gpu_slot_allocated", // labels: gpu_uuid, slot_uuid, profile; value = weight held (0 when free)
+  gpuUtilization: "ds01_gpu_utilization_percent", // labels: gpu_uuid, index
+  userGpuEquivalents: "ds01_user_gpu_equivalents", // labels: user
+  containers: "ds01_containers", // labels: state, type, owner
+  containerIdleSeconds: "ds01_container_idle_seconds", // labels: container, owner (GPU containers only)
+  containerIdleStreak: "ds01_container_idle_streak", // labels: container, owner
+  actionsTotal: "ds01_actions_total", // labels: kind, reason, result
+  notificationsTotal: "ds01_notifications_total", // labels: channel, result
+  passDuration: "ds01_pass_duration_seconds", // histogram
+  lastSuccessfulPass: "ds01_last_successful_pass_timestamp_seconds",
+  probeErrorsTotal: "ds01_probe_errors_total", // labels: source (docker|nvidia_smi|dcgm|cgroup)
+  orphanProcessesTotal: "ds01_orphan_processes_found_total",
+  gpuResetFailuresTotal: "ds01_gpu_reset_failures_total",
+  highDemand: "ds01_high_demand", // 1 when allocated/total >= threshold
+  dockerUp: "ds01_docker_up",
+  configReloadsTotal: "ds01_config_reloads_total", // labels: result
+} as const;

@@ -1,0 +1,74 @@
+// ds01's own small interfaces to the outside world, named by capability (ARCHITECTURE.md habit 2).
+// Core code (policy/, actions/) depends on these; adapters implement them (docker/, gpu/, store/, notify/).
+import type { AuditEvent, AuditEventFilter } from "./audit-event.js";
+import type { ContainerInfo } from "./container.js";
+import type { GpuInventory } from "./gpu.js";
+import type { ContainerRecord } from "./record.js";
+
+/** Docker Engine, through its API. Every call has a timeout; an unreachable engine throws TransientError. */
+export interface ContainerRuntime {
+  /** Every container in every state. Never an empty list on error: throws instead. */
+  list(): Promise<ContainerInfo[]>;
+  /** One container, or null when it no longer exists. */
+  inspect(idOrName: string): Promise<ContainerInfo | null>;
+  /** `docker stop -t graceS`. A container already stopped is not an error. */
+  stop(id: string, graceS: number): Promise<void>;
+  /** Removes a stopped container. A container already gone is not an error. */
+  remove(id: string): Promise<void>;
+  /** Engine stats fallback (one non-streamed sample); null when the container isn't running. */
+  stats(id: string): Promise<EngineStats | null>;
+  /** Runs a command inside a running container (used for the in-container notice file). */
+  exec(id: string, cmd: string[], opts: { timeoutMs: number; stdin?: string }): Promise<{ exitCode: number | null }>;
+  /** Streams container events until `signal` aborts; reconnecting is the caller's job. */
+  events(onEvent: (e: ContainerEvent) => void, signal: AbortSignal): Promise<void>;
+}
+
+export interface EngineStats {
+  cpuTotalNs: number;
+  netRxBytes: number | null;
+  netTxBytes: number | null;
+  at: number;
+}
+
+export interface ContainerEvent {
+  action: "create" | "start" | "die" | "stop" | "destroy" | "kill" | "restart" | "pause" | "unpause" | string;
+  id: string;
+  name: string | null;
+  labels: Readonly<Record<string, string>>;
+  time: number; // epoch ms
+}
+
+/** nvidia-smi (SPEC.md §5). The only GPU-state-changing call is the guarded reset. */
+export interface GpuProbe {
+  /** `nvidia-smi -q -x` + `-L`: GPUs, MIG devices, processes. Errors become `inventory.error`. */
+  inventory(): Promise<GpuInventory>;
+  /** The cheap `--query-gpu=...` sample: utilisation per GPU UUID (null = unknown). */
+  sample(): Promise<Map<string, number | null>>;
+  /** `nvidia-smi -r -i <uuid>`. Only the health action calls this, after its guards. */
+  reset(gpuUuid: string): Promise<void>;
+}
+
+/** Host processes: liveness, cgroups, signals. */
+export interface HostProcesses {
+  /** True when /proc/<pid> exists on this host. */
+  exists(pid: number): Promise<boolean>;
+  /** The Docker container ID whose cgroup holds the PID, or null (host process or unreadable). */
+  containerOf(pid: number): Promise<string | null>;
+  signal(pid: number, sig: "SIGTERM" | "SIGKILL"): Promise<void>;
+}
+
+/** The audit log. Appends are durable when the call returns. */
+export interface EventStore {
+  append(event: AuditEvent): void;
+  query(filter: AuditEventFilter): AuditEvent[];
+}
+
+/** Per-container memory between passes, keyed by container ID. */
+export interface RecordStore {
+  get(containerId: string): ContainerRecord | null;
+  all(): ContainerRecord[];
+  put(record: ContainerRecord): void;
+  /** Writes records and events in one transaction (a crash keeps both or neither). */
+  commit(records: readonly ContainerRecord[], events: readonly AuditEvent[]): void;
+  delete(containerId: string): void;
+}
