@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 results=.test-results.json
 rm -f "$results"
 bash scripts/test-env.sh || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/test-tools.sh || { echo "0 passed, 1 failed"; exit 1; }
 npm ci --no-fund --no-audit || { echo "0 passed, 1 failed"; exit 1; }
 npm test -- --reporter=default --reporter=json --outputFile.json="$results"
 rc=$?
