@@ -13,6 +13,10 @@ export interface ContainerRecord {
   firstSeenAt: number;
   /** Earliest StartedAt ds01 has seen: max runtime counts from here, so `docker restart` doesn't reset it. */
   firstStartedAt: number | null;
+  /** StartedAt of the run ds01 saw last; a new value means the container was (re)started. */
+  lastStartedAt: number | null;
+  /** Running time of earlier runs (restart-proof max runtime = this + time since lastStartedAt). */
+  runtimeAccumulatedMs: number;
   /** Consecutive idle observations. */
   idleStreak: number;
   /** First idle observation of the current streak. */
@@ -37,6 +41,8 @@ export function newRecord(containerId: string, name: string, owner: string, now:
     owner,
     firstSeenAt: now,
     firstStartedAt: null,
+    lastStartedAt: null,
+    runtimeAccumulatedMs: 0,
     idleStreak: 0,
     idleSince: null,
     lastObservedAt: null,
