@@ -3,6 +3,7 @@
 import type { AuditEvent, AuditEventFilter } from "./audit-event.js";
 import type { ContainerInfo } from "./container.js";
 import type { GpuInventory } from "./gpu.js";
+import type { DeliveryResult, Notice } from "./notice.js";
 import type { ContainerRecord } from "./record.js";
 
 /** Docker Engine, through its API. Every call has a timeout; an unreachable engine throws TransientError. */
@@ -71,4 +72,12 @@ export interface RecordStore {
   /** Writes records and events in one transaction (a crash keeps both or neither). */
   commit(records: readonly ContainerRecord[], events: readonly AuditEvent[]): void;
   delete(containerId: string): void;
+}
+
+/**
+ * Tells people what ds01 is about to do or did (src/notify/). Renders and delivers one notice on
+ * every configured channel. Never throws: each channel's failure is returned for the caller to audit.
+ */
+export interface Notifier {
+  notify(notice: Notice): Promise<DeliveryResult[]>;
 }
