@@ -1,0 +1,66 @@
+// The store's schema, as an ordered list of migrations. `PRAGMA user_version` holds the number of
+// migrations applied; openStore() applies the missing ones, in order, in one transaction.
+//
+// To change the schema, APPEND a migration at the end of MIGRATIONS:
+//   { id: 2, name: "reservations", sql: `CREATE TABLE reservations (...); CREATE INDEX ...;` },
+// - ids are 1, 2, 3, ... with no gaps (the id is the user_version the database has once it's applied);
+// - never edit or reorder a migration that has shipped: databases in the field already ran it;
+// - the SQL runs inside the opening transaction, so it must not contain BEGIN/COMMIT or VACUUM;
+// - an older ds01 refuses a database whose user_version is above its last id (no silent downgrade).
+
+export interface Migration {
+  readonly id: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: "events, container records, gpu samples, meta",
+    sql: `
+      CREATE TABLE events (
+        id           INTEGER PRIMARY KEY,
+        time         INTEGER NOT NULL,          -- epoch ms
+        type         TEXT    NOT NULL,          -- dotted category.action (constants/event-types.ts)
+        user         TEXT,
+        container    TEXT,                      -- container name at the time
+        container_id TEXT,
+        details      TEXT    NOT NULL DEFAULT '{}'  -- JSON object
+      );
+      CREATE INDEX events_time ON events (time);
+      CREATE INDEX events_type ON events (type);
+      CREATE INDEX events_user ON events (user);
+      CREATE INDEX events_container_id ON events (container_id);
+
+      CREATE TABLE container_records (
+        container_id TEXT PRIMARY KEY,
+        record       TEXT    NOT NULL,          -- JSON of model/record.ts ContainerRecord
+        updated_at   INTEGER NOT NULL           -- epoch ms
+      );
+
+      CREATE TABLE gpu_samples (
+        gpu_uuid TEXT    NOT NULL,
+        at       INTEGER NOT NULL,              -- epoch ms
+        util_pct REAL                           -- NULL = unknown, never 0
+      );
+      CREATE INDEX gpu_samples_uuid_at ON gpu_samples (gpu_uuid, at);
+
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION: number = MIGRATIONS.length;
+
+/** The migrations a database at `version` still needs, checked for a gap-free list. */
+export function pendingMigrations(version: number, list: readonly Migration[] = MIGRATIONS): Migration[] {
+  list.forEach((m, i) => {
+    if (m.id !== i + 1) throw new Error(`bug: migration #${i} has id ${m.id}, expected ${i + 1}`);
+  });
+  return list.filter((m) => m.id > version);
+}

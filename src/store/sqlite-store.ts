@@ -1,0 +1,258 @@
+// The embedded SQLite store: audit events, per-container records, GPU samples and a meta table,
+// in <stateDir>/ds01.sqlite. One writer (daemon or `ds01 check`) and any number of readers at once:
+// WAL mode lets readers see the last committed state while the writer writes.
+//
+// synchronous=FULL: in WAL mode each commit then fsyncs the WAL, so an event is on disk when
+// append()/commit() returns, even across a power cut (EventStore's contract; SPEC.md §4: no
+// committed audit record is lost). NORMAL would only survive process crashes. ds01 commits a few
+// times per pass, so the cost of one fsync per commit is negligible.
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { InvalidInputError } from "../errors.js";
+import type { AuditEvent, AuditEventFilter } from "../model/audit-event.js";
+import type { EventStore, RecordStore } from "../model/ports.js";
+import type { ContainerRecord } from "../model/record.js";
+import { systemClock, type Clock } from "../util/clock.js";
+import { HOUR_MS } from "../util/duration.js";
+import { eventFromRow, eventParams, eventQuery, type EventRow } from "./event-query.js";
+import { mirrorEvents, type JsonlSink, type MirrorErrorHandler } from "./jsonl-sink.js";
+import { MIGRATIONS, SCHEMA_VERSION, pendingMigrations, type Migration } from "./migrations.js";
+import { decodeRecord, encodeRecord } from "./record-codec.js";
+
+export const STORE_FILE = "ds01.sqlite";
+
+export interface GpuSample {
+  at: number;
+  utilPct: number | null;
+}
+
+export interface Store extends EventStore, RecordStore {
+  /** Absolute or given path of the database file. */
+  readonly path: string;
+  readonly readonly: boolean;
+  /** The database's user_version after open (== SCHEMA_VERSION for a writable store). */
+  readonly schemaVersion: number;
+  /** The connection, for store adapters that own tables added by later migrations. */
+  readonly db: Database.Database;
+  /** Keeps a bounded window per GPU: samples older than the window before `at` are pruned. */
+  recordGpuSample(gpuUuid: string, at: number, utilPct: number | null): void;
+  /** Samples with at >= since, oldest first. */
+  gpuSamplesSince(gpuUuid: string, since: number): GpuSample[];
+  readonly meta: { get(key: string): string | null; set(key: string, value: string): void };
+  /** Runs fn in one write transaction (BEGIN IMMEDIATE): all of it is committed or none. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+export interface OpenStoreOptions {
+  /** Open for reading only: no directory or file is created and no migration runs. */
+  readonly?: boolean;
+  /** Source of updated_at for records. */
+  clock?: Clock;
+  /** Every event appended or committed is also written here, after SQLite has it. */
+  mirror?: JsonlSink;
+  /** Where mirror failures go (the event is already stored). */
+  onMirrorError?: MirrorErrorHandler;
+  /** How long GPU samples are kept per GPU. Default 1 h. */
+  gpuSampleWindowMs?: number;
+  /** How long a statement waits for another connection's lock. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** For tests of future migrations only. */
+  migrations?: readonly Migration[];
+}
+
+/**
+ * Opens (creating when needed, mode 0750 for the directory, 0640 for the file) the store in
+ * `stateDir`, and brings its schema up to date. A database written by a newer ds01 is refused with
+ * an InvalidInputError naming the file, as is a file that is not an SQLite database.
+ */
+export function openStore(stateDir: string, opts: OpenStoreOptions = {}): Store {
+  const path = join(stateDir, STORE_FILE);
+  const readonly = opts.readonly ?? false;
+  const migrations = opts.migrations ?? MIGRATIONS;
+  const latest = opts.migrations ? migrations.length : SCHEMA_VERSION;
+  let db: Database.Database;
+  const created = !existsSync(path);
+  if (readonly) {
+    if (created) throw new InvalidInputError(`${path}: no ds01 store here`);
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: opts.busyTimeoutMs ?? 5000 });
+  } else {
+    mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+    db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+    if (created) chmodSync(path, 0o640);
+  }
+  let version: number;
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    if (!readonly) db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    version = readonly ? userVersion(db) : migrate(db, migrations);
+  } catch (e) {
+    db.close();
+    if (e instanceof InvalidInputError) throw new InvalidInputError(`${path}: ${e.message}`);
+    if (isSqliteCode(e, "SQLITE_NOTADB") || isSqliteCode(e, "SQLITE_CORRUPT")) {
+      throw new InvalidInputError(`${path}: not a ds01 database (${(e as Error).message})`);
+    }
+    throw e;
+  }
+  if (version > latest) {
+    db.close();
+    throw new InvalidInputError(`${path}: ${newerMessage(version, latest)}`);
+  }
+  return new SqliteStore(db, path, readonly, version, opts);
+}
+
+function userVersion(db: Database.Database): number {
+  return Number(db.pragma("user_version", { simple: true }));
+}
+
+function newerMessage(version: number, latest: number): string {
+  return `database schema version ${version} is newer than this ds01 understands (${latest}); upgrade ds01 or use another --state-dir`;
+}
+
+/** Applies the pending migrations in one IMMEDIATE transaction; returns the resulting version. */
+function migrate(db: Database.Database, migrations: readonly Migration[]): number {
+  return db
+    .transaction(() => {
+      const version = userVersion(db);
+      if (version > migrations.length) throw new InvalidInputError(newerMessage(version, migrations.length));
+      const pending = pendingMigrations(version, migrations);
+      for (const m of pending) db.exec(m.sql);
+      const last = pending.at(-1);
+      if (last) db.pragma(`user_version = ${last.id}`);
+      return last ? last.id : version;
+    })
+    .immediate();
+}
+
+function isSqliteCode(e: unknown, code: string): boolean {
+  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === code;
+}
+
+class SqliteStore implements Store {
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly clock: Clock;
+  private readonly windowMs: number;
+  private closed = false;
+
+  constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+    readonly readonly: boolean,
+    readonly schemaVersion: number,
+    private readonly opts: OpenStoreOptions,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.windowMs = opts.gpuSampleWindowMs ?? HOUR_MS;
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** A read-only open of a database that was never migrated has no tables yet: it reads as empty. */
+  private get empty(): boolean {
+    return this.schemaVersion === 0;
+  }
+
+  // ---- EventStore ----
+  append(event: AuditEvent): void {
+    this.insertEvent(event);
+    this.mirror([event]);
+  }
+
+  query(filter: AuditEventFilter): AuditEvent[] {
+    if (this.empty) return [];
+    const q = eventQuery(filter);
+    return (this.stmt(q.sql).all(...q.params) as EventRow[]).map(eventFromRow);
+  }
+
+  private insertEvent(e: AuditEvent): void {
+    this.stmt("INSERT INTO events (time, type, user, container, container_id, details) VALUES (?, ?, ?, ?, ?, ?)").run(...eventParams(e));
+  }
+
+  private mirror(events: readonly AuditEvent[]): void {
+    if (this.opts.mirror && events.length > 0) mirrorEvents(this.opts.mirror, events, this.opts.onMirrorError ?? (() => {}));
+  }
+
+  // ---- RecordStore ----
+  get(containerId: string): ContainerRecord | null {
+    if (this.empty) return null;
+    const row = this.stmt("SELECT record FROM container_records WHERE container_id = ?").get(containerId) as { record: string } | undefined;
+    return row ? decodeRecord(row.record) : null;
+  }
+
+  all(): ContainerRecord[] {
+    if (this.empty) return [];
+    const rows = this.stmt("SELECT record FROM container_records ORDER BY container_id").all() as { record: string }[];
+    return rows.map((r) => decodeRecord(r.record)).filter((r): r is ContainerRecord => r !== null);
+  }
+
+  put(record: ContainerRecord): void {
+    if (!record.containerId) throw new Error("bug: container record without a container id");
+    this.stmt(
+      "INSERT INTO container_records (container_id, record, updated_at) VALUES (?, ?, ?) " +
+        "ON CONFLICT (container_id) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at",
+    ).run(record.containerId, encodeRecord(record), this.clock.now());
+  }
+
+  delete(containerId: string): void {
+    this.stmt("DELETE FROM container_records WHERE container_id = ?").run(containerId);
+  }
+
+  commit(records: readonly ContainerRecord[], events: readonly AuditEvent[]): void {
+    this.transaction(() => {
+      for (const r of records) this.put(r);
+      for (const e of events) this.insertEvent(e);
+    });
+    this.mirror(events);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  // ---- GPU samples ----
+  recordGpuSample(gpuUuid: string, at: number, utilPct: number | null): void {
+    const util = utilPct !== null && Number.isFinite(utilPct) ? utilPct : null;
+    this.transaction(() => {
+      this.stmt("INSERT INTO gpu_samples (gpu_uuid, at, util_pct) VALUES (?, ?, ?)").run(gpuUuid, at, util);
+      this.stmt("DELETE FROM gpu_samples WHERE gpu_uuid = ? AND at < ?").run(gpuUuid, at - this.windowMs);
+    });
+  }
+
+  gpuSamplesSince(gpuUuid: string, since: number): GpuSample[] {
+    if (this.empty) return [];
+    const rows = this.stmt("SELECT at, util_pct FROM gpu_samples WHERE gpu_uuid = ? AND at >= ? ORDER BY at, rowid").all(gpuUuid, since) as {
+      at: number;
+      util_pct: number | null;
+    }[];
+    return rows.map((r) => ({ at: r.at, utilPct: r.util_pct }));
+  }
+
+  // ---- meta ----
+  readonly meta = {
+    get: (key: string): string | null => {
+      if (this.empty) return null;
+      const row = this.stmt("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+      return row ? row.value : null;
+    },
+    set: (key: string, value: string): void => {
+      this.stmt("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
+    },
+  };
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.statements.clear();
+    this.db.close();
+  }
+}
