@@ -1,0 +1,187 @@
+import { describe, expect, it } from "vitest";
+import { planAllocation, type PlanInput } from "./plan.js";
+import { slotTable } from "./slots.js";
+import type { AllocationRequest } from "./request.js";
+import { container, fullGpu, limits, migGpu, migUuidOf, reservation, uuidOf } from "../../test/allocation/builders.js";
+
+const host = slotTable([fullGpu(0), fullGpu(1), migGpu(2, ["1g.10gb", "1g.10gb", "1g.10gb", "1g.10gb", "3g.40gb"])]).slots;
+
+function plan(req: Partial<AllocationRequest>, rest: Partial<PlanInput> = {}) {
+  return planAllocation({
+    request: { user: "alice", container: "new", count: 1, profile: null, preferFull: false, ...req },
+    limits: limits(),
+    slots: host,
+    containers: [],
+    reservations: [],
+    now: 10_000,
+    listedAt: 9_000,
+    ...rest,
+  });
+}
+
+describe("planAllocation: quota layers", () => {
+  const rejections: Array<{ name: string; req: Partial<AllocationRequest>; rest: Partial<PlanInput>; code: string; message: string }> = [
+    {
+      name: "GPU-equivalents exhausted",
+      req: {},
+      rest: { limits: limits({ max_gpu_equivalents: 2 }), containers: [container("a", "alice", [uuidOf(0)]), container("b", "alice", [uuidOf(1)], "exited")] },
+      code: "quota_exhausted",
+      message: "alice holds 2.0 of 2.0 GPU-equivalents (max_gpu_equivalents): containers a, b",
+    },
+    {
+      name: "aggregate gpu_limit tighter than max_gpu_equivalents",
+      req: {},
+      rest: { limits: limits({ max_gpu_equivalents: 4, gpu_limit: 1 }), containers: [container("a", "alice", [uuidOf(0)])] },
+      code: "quota_exhausted",
+      message: "alice holds 1.0 of 1.0 GPU-equivalents (gpu_limit): containers a",
+    },
+    {
+      name: "three 1g.10gb = 3/7 exactly at a 3/7 limit",
+      req: { profile: "1g.10gb" },
+      rest: {
+        limits: limits({ max_gpu_equivalents: 3 / 7 }),
+        containers: [0, 1, 2].map((d) => container(`m${d}`, "alice", [migUuidOf(2, d)])),
+      },
+      code: "quota_exhausted",
+      message: "alice holds 0.429 of 0.429 GPU-equivalents (max_gpu_equivalents): containers m0, m1, m2",
+    },
+    {
+      name: "the only slots that fit weigh more than what remains",
+      req: { preferFull: true },
+      rest: { limits: limits({ max_gpu_equivalents: 0.5 }), containers: [container("m", "alice", [migUuidOf(2, 4)])] },
+      code: "quota_would_exceed",
+      message:
+        "alice holds 0.429 of 0.5 GPU-equivalents (max_gpu_equivalents): containers m; the lightest free slot weighs 0.143 and only 0.071 remain",
+    },
+    {
+      name: "per-container cap",
+      req: { count: 3 },
+      rest: { limits: limits({ max_gpu_slots_per_container: 2 }) },
+      code: "per_container_cap",
+      message: "alice asked for 3 GPU slots in one container; the limit is 2 (max_gpu_slots_per_container)",
+    },
+    {
+      name: "full GPU asked for but not allowed",
+      req: { preferFull: true },
+      rest: { limits: limits({ allow_full_gpu: false }) },
+      code: "full_gpu_not_allowed",
+      message: "alice may not use a full GPU (allow_full_gpu: false); ask for MIG devices instead",
+    },
+    {
+      name: "max containers (stopped ones and reservations count)",
+      req: {},
+      rest: {
+        limits: limits({ max_containers_per_user: 2 }),
+        containers: [container("a", "alice", [], "exited")],
+        reservations: [reservation(uuidOf(1), "alice", "r1")],
+      },
+      code: "max_containers",
+      message: "alice has 2 of 2 containers (max_containers_per_user): a, r1",
+    },
+    {
+      name: "no free slot",
+      req: {},
+      rest: { containers: [container("x", "bob", [uuidOf(0), uuidOf(1), uuidOf(2)])] },
+      code: "no_free_slot",
+      message: "no free GPU slot: all 7 allocatable slots are taken or unsuitable",
+    },
+    {
+      name: "not enough free MIG devices of the profile",
+      req: { profile: "3g.40gb", count: 2 },
+      rest: {},
+      code: "not_enough_free_slots",
+      message: "only 1 free MIG device with profile 3g.40gb, 2 requested",
+    },
+    {
+      name: "profile absent from the host",
+      req: { profile: "7g.80gb" },
+      rest: {},
+      code: "no_free_slot",
+      message: "no MIG device with profile 7g.80gb exists on this host (profiles: 1g.10gb, 3g.40gb)",
+    },
+    {
+      name: "full GPUs not allowed and every MIG device taken",
+      req: {},
+      rest: { limits: limits({ allow_full_gpu: false }), containers: [container("x", "bob", [uuidOf(2)])] },
+      code: "no_free_slot",
+      message: "no free MIG device (alice may not use a full GPU: allow_full_gpu: false): all 7 allocatable slots are taken or unsuitable",
+    },
+    {
+      name: "zero slots",
+      req: { count: 0 },
+      rest: {},
+      code: "invalid_request",
+      message: "the number of GPU slots must be a whole number of at least 1, not 0",
+    },
+  ];
+  it.each(rejections)("rejects: $name", ({ req, rest, code, message }) => {
+    const p = plan(req, rest);
+    expect(p.ok).toBe(false);
+    if (!p.ok) expect(p.rejection).toEqual({ code, message });
+  });
+
+  it("an existing container of the user does not count as a new one", () => {
+    const p = plan({ container: "a" }, { limits: limits({ max_containers_per_user: 1 }), containers: [container("a", "alice", [])] });
+    expect(p.ok).toBe(true);
+  });
+
+  it("two 1g.10gb fit a 3/7 limit when one is held (epsilon-safe)", () => {
+    const p = plan(
+      { profile: "1g.10gb", count: 2 },
+      { limits: limits({ max_gpu_equivalents: 3 / 7 }), containers: [container("m0", "alice", [migUuidOf(2, 0)])] },
+    );
+    expect(p.ok && p.gpuEquivalent).toBeCloseTo(2 / 7, 9);
+  });
+
+  it("another user's holdings do not count against alice", () => {
+    const p = plan({}, { limits: limits({ max_gpu_equivalents: 1 }), containers: [container("b", "bob", [uuidOf(0)])] });
+    expect(p.ok && p.slots.map((s) => s.uuid)).toEqual([migUuidOf(2, 0)]);
+  });
+
+  it("falls back to lighter slots when the preferred ones exceed the budget", () => {
+    const p = plan({ preferFull: true }, { limits: limits({ max_gpu_equivalents: 0.5 }) });
+    expect(p.ok && p.slots.map((s) => s.uuid)).toEqual([migUuidOf(2, 0)]);
+  });
+});
+
+describe("planAllocation: choice", () => {
+  const cases: Array<{ name: string; req: Partial<AllocationRequest>; rest: Partial<PlanInput>; want: string[] }> = [
+    { name: "MIG devices first by default (whole GPUs kept)", req: {}, rest: {}, want: [migUuidOf(2, 0)] },
+    { name: "--prefer-full takes a full GPU", req: { preferFull: true }, rest: {}, want: [uuidOf(0)] },
+    { name: "--mig PROFILE takes that profile", req: { profile: "3g.40gb" }, rest: {}, want: [migUuidOf(2, 4)] },
+    {
+      name: "least-loaded full GPU first",
+      req: { preferFull: true, count: 1 },
+      rest: { containers: [container("x", "bob", [uuidOf(0)])] },
+      want: [uuidOf(1)],
+    },
+    {
+      name: "multi-slot full request spreads over GPUs, then falls to MIG",
+      req: { preferFull: true, count: 3 },
+      rest: {},
+      want: [uuidOf(0), uuidOf(1), migUuidOf(2, 0)],
+    },
+    {
+      name: "reserved and stopped holdings are skipped",
+      req: { preferFull: true },
+      rest: { containers: [container("s", "bob", [uuidOf(0)], "exited")], reservations: [reservation(uuidOf(1), "carol", "r")] },
+      want: [migUuidOf(2, 0)],
+    },
+  ];
+  it.each(cases)("$name", ({ req, rest, want }) => {
+    const p = plan(req, rest);
+    expect(p.ok && p.slots.map((s) => s.uuid)).toEqual(want);
+  });
+
+  it("prefers the MIG device on the least-loaded GPU", () => {
+    const slots = slotTable([migGpu(0, ["1g.10gb", "1g.10gb"]), migGpu(1, ["1g.10gb", "1g.10gb"])]).slots;
+    const p = plan({}, { slots, containers: [container("x", "bob", [migUuidOf(0, 1)])] });
+    expect(p.ok && p.slots.map((s) => s.uuid)).toEqual([migUuidOf(1, 0)]);
+  });
+
+  it("ties break by numeric GPU index: GPU 2 before GPU 10", () => {
+    const slots = slotTable([fullGpu(10), fullGpu(2)]).slots;
+    const p = plan({ preferFull: true }, { slots });
+    expect(p.ok && p.slots[0]!.gpuIndex).toBe(2);
+  });
+});

@@ -1,0 +1,43 @@
+// One allocation decision (pure): quota layers, then the choice of slots.
+import type { ObservedContainer } from "../model/container.js";
+import { chooseSlots } from "./choose.js";
+import { computeHoldings, emptyUsage, type Holdings, type UserUsage } from "./holdings.js";
+import { equivalentCeiling, heldText, precheck, type QuotaLimits, type Rejection } from "./quota.js";
+import type { AllocationRequest } from "./request.js";
+import type { Reservation } from "./reservation.js";
+import type { Slot } from "./slots.js";
+import { sumWeights } from "./numbers.js";
+
+export interface PlanInput {
+  request: AllocationRequest;
+  limits: QuotaLimits;
+  slots: readonly Slot[];
+  containers: readonly ObservedContainer[];
+  reservations: readonly Reservation[];
+  now: number;
+  listedAt: number;
+}
+
+export type Plan =
+  | { ok: true; slots: Slot[]; gpuEquivalent: number; usage: UserUsage }
+  | { ok: false; rejection: Rejection; usage: UserUsage };
+
+export function planAllocation(input: PlanInput): Plan {
+  const holdings: Holdings = computeHoldings(input);
+  const { request } = input;
+  const usage = holdings.users.get(request.user) ?? emptyUsage(request.user);
+  const newContainer = !usage.containers.includes(request.container);
+  const pre = precheck(request, usage, input.limits, newContainer);
+  if (pre) return { ok: false, rejection: pre, usage };
+  const ceiling = equivalentCeiling(input.limits);
+  const choice = chooseSlots({
+    slots: input.slots,
+    holdings,
+    request,
+    allowFullGpu: input.limits.allow_full_gpu,
+    budget: ceiling === null ? null : sumWeights([ceiling.limit, -usage.equivalents]),
+    budgetText: ceiling === null ? "" : heldText(usage, ceiling),
+  });
+  if (!choice.ok) return { ok: false, rejection: choice.rejection, usage };
+  return { ok: true, slots: choice.slots, gpuEquivalent: choice.gpuEquivalent, usage };
+}
