@@ -20,4 +20,8 @@ export const METRIC = {
   highDemand: "ds01_high_demand", // 1 when allocated/total >= threshold
   dockerUp: "ds01_docker_up",
   configReloadsTotal: "ds01_config_reloads_total", // labels: result
+  passInterval: "ds01_pass_interval_seconds", // config daemon.pass_interval_s; the pass-stale alert compares against 3x this
 } as const;
+
+/** Values of the `result` label on actions, notifications and config reloads (alert rules match on them). */
+export const METRIC_RESULT = { ok: "ok", failed: "failed" } as const;
