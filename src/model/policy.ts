@@ -35,6 +35,8 @@ export interface ResolvedPolicies {
   min_warning_lead_m: number;
   idle_applies_to: "gpu" | "all";
   gpu_reset: "auto" | "never";
+  /** Path of the keep-alive file inside a container; always set by resolvePolicy (src/config). */
+  keepalive_file?: string;
 }
 
 export interface ContainerTypePolicy {
