@@ -1,0 +1,191 @@
+// ContainerRuntime over the Docker Engine API (dockerode's modem underneath; DOCKER_HOST honoured).
+// Every call has a deadline; an unreachable engine or an answer that does not parse is a
+// TransientError (source "docker"), never an empty fleet.
+import type { ContainerInfo } from "../model/container.js";
+import type { ContainerEvent, ContainerRuntime, EngineStats } from "../model/ports.js";
+import { EngineClient, EngineError, type EngineClientOptions } from "./engine-client.js";
+import { eventSchema, inspectSchema, listSchema, statsSchema, type InspectBody, type ListEntry } from "./engine-schema.js";
+import { mapLimit } from "./map-limit.js";
+import { toContainerEvent, toContainerInfo, toEngineStats } from "./parse.js";
+
+export interface DockerRuntimeOptions extends EngineClientOptions {
+  /** Inspect calls in flight at once during `list()`. */
+  inspectConcurrency?: number;
+  /** Clock for stats timestamps (tests); defaults to Date.now. */
+  now?: () => number;
+}
+
+const enc = encodeURIComponent;
+
+export class DockerRuntime implements ContainerRuntime {
+  readonly client: EngineClient;
+  private readonly concurrency: number;
+  private readonly now: () => number;
+
+  constructor(opts: DockerRuntimeOptions = {}) {
+    this.client = new EngineClient(opts);
+    this.concurrency = opts.inspectConcurrency ?? 16;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Every container in every state: one list call for enumeration, labels, names and state, then
+   * one inspect per container (bounded concurrency) for what the list lacks (times, pid,
+   * DeviceRequests, restart count, cgroup parent, environment). A container removed between the
+   * two calls is left out; any other failure throws.
+   */
+  async list(filters?: { label?: string[] }): Promise<ContainerInfo[]> {
+    const query: Record<string, unknown> = { all: true };
+    if (filters?.label?.length) query.filters = { label: filters.label };
+    const entries = await this.client.json({ method: "GET", path: "/containers/json?", query }, listSchema);
+    const infos = await mapLimit(entries, this.concurrency, async (entry) => {
+      const body = await this.inspectBody(entry.Id);
+      return body ? this.toInfo(body, entry) : null;
+    });
+    return infos.filter((c): c is ContainerInfo => c !== null);
+  }
+
+  async inspect(idOrName: string): Promise<ContainerInfo | null> {
+    const body = await this.inspectBody(idOrName);
+    return body ? this.toInfo(body) : null;
+  }
+
+  async stop(id: string, graceS: number): Promise<void> {
+    const t = Math.max(0, Math.round(graceS));
+    try {
+      await this.client.request({
+        method: "POST",
+        path: `/containers/${enc(id)}/stop?`,
+        query: { t },
+        ok: [204, 304],
+        timeoutMs: t * 1000 + this.client.timeoutMs,
+      });
+    } catch (e) {
+      if (e instanceof EngineError && e.statusCode === 404) return; // gone: nothing to stop
+      throw e;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.client.request({ method: "DELETE", path: `/containers/${enc(id)}?`, query: { v: false }, ok: [204, 404] });
+  }
+
+  async stats(id: string): Promise<EngineStats | null> {
+    try {
+      const body = await this.client.json(
+        { method: "GET", path: `/containers/${enc(id)}/stats?`, query: { stream: false, "one-shot": true } },
+        statsSchema,
+      );
+      const s = toEngineStats(body, this.now());
+      // A container that is not running answers with zero counters and Docker's zero time.
+      return s && body.read && !body.read.startsWith("0001-") ? s : null;
+    } catch (e) {
+      if (e instanceof EngineError && e.statusCode === 404) return null;
+      throw e;
+    }
+  }
+
+  async exec(id: string, cmd: string[], opts: { timeoutMs: number; stdin?: string }): Promise<{ exitCode: number | null }> {
+    const withStdin = opts.stdin !== undefined;
+    const created = (await this.client.request({
+      method: "POST",
+      path: `/containers/${enc(id)}/exec`,
+      body: { Cmd: cmd, AttachStdin: withStdin, AttachStdout: true, AttachStderr: true, Tty: false },
+      ok: [201],
+      timeoutMs: opts.timeoutMs,
+    })) as { Id?: unknown } | null;
+    const execId = typeof created?.Id === "string" ? created.Id : null;
+    if (!execId) throw new EngineError(`docker engine at ${this.client.target}: exec create returned no id`, null);
+    const exec = this.client.docker.getExec(execId);
+    const deadline = Date.now() + opts.timeoutMs;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const run = (async () => {
+      const stream = await exec.start({ hijack: true, stdin: withStdin, abortSignal: controller.signal });
+      await new Promise<void>((resolve, reject) => {
+        stream.on("end", resolve);
+        stream.on("close", resolve);
+        stream.on("error", reject);
+        stream.resume();
+        if (withStdin) stream.end(opts.stdin);
+      });
+    })();
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new EngineError(`docker exec in ${id.slice(0, 12)} timed out after ${opts.timeoutMs} ms`, null));
+      }, opts.timeoutMs);
+    });
+    try {
+      await Promise.race([run, timeout]);
+    } catch (e) {
+      run.catch(() => undefined);
+      if (e instanceof EngineError) throw e;
+      throw new EngineError(`docker exec in ${id.slice(0, 12)} failed: ${(e as Error).message}`, null, { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
+    const info = (await this.client.request({
+      method: "GET",
+      path: `/exec/${enc(execId)}/json`,
+      timeoutMs: Math.max(1000, deadline - Date.now()),
+    })) as { ExitCode?: unknown; Running?: unknown } | null;
+    return { exitCode: info?.Running === false && typeof info.ExitCode === "number" ? info.ExitCode : null };
+  }
+
+  /**
+   * Streams container events until `signal` aborts (resolves) or the connection drops (rejects
+   * with a TransientError). Lines that do not parse are skipped.
+   */
+  async events(onEvent: (e: ContainerEvent) => void, signal: AbortSignal): Promise<void> {
+    const stream = await this.client.stream("/events?", { filters: { type: ["container"] } }, signal);
+    await new Promise<void>((resolve, reject) => {
+      let buf = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        buf += chunk;
+        let nl = buf.indexOf("\n");
+        while (nl >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          nl = buf.indexOf("\n");
+          if (!line) continue;
+          let json: unknown;
+          try {
+            json = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          const parsed = eventSchema.safeParse(json);
+          const ev = parsed.success ? toContainerEvent(parsed.data) : null;
+          if (ev) onEvent(ev);
+        }
+      });
+      const finish = (err?: Error) => {
+        if (signal.aborted) resolve();
+        else if (err) reject(new EngineError(`docker engine at ${this.client.target}: event stream failed: ${err.message}`, null, { cause: err }));
+        else reject(new EngineError(`docker engine at ${this.client.target}: event stream ended`, null));
+      };
+      stream.on("error", (e: Error) => finish(e));
+      stream.on("end", () => finish());
+      stream.on("close", () => finish());
+    });
+  }
+
+  private async inspectBody(idOrName: string): Promise<InspectBody | null> {
+    try {
+      return await this.client.json({ method: "GET", path: `/containers/${enc(idOrName)}/json` }, inspectSchema);
+    } catch (e) {
+      if (e instanceof EngineError && e.statusCode === 404) return null;
+      throw e;
+    }
+  }
+
+  private toInfo(body: InspectBody, entry?: ListEntry): ContainerInfo {
+    const info = toContainerInfo(body, entry);
+    if (!info) {
+      throw new EngineError(`docker engine at ${this.client.target}: container ${body.Id.slice(0, 12)} has an unknown state "${entry?.State ?? body.State.Status ?? ""}"`, null);
+    }
+    return info;
+  }
+}
