@@ -1,0 +1,93 @@
+// The planner's vocabulary: its input (Snapshot + policy view + records) and output (Plan).
+import type { ContainerType, ObservedContainer } from "../model/container.js";
+import type { GpuInventory } from "../model/gpu.js";
+import type { ActiveExemption, EffectiveTimeouts, Enforcement, ResolvedPolicy } from "../model/policy.js";
+import type { ContainerRecord } from "../model/record.js";
+
+export const ACTION_KINDS = ["warn", "final_warn", "notice", "stop", "remove", "release_gpu", "kill_process", "reset_gpu", "alert"] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
+
+export const ACTION_REASONS = ["idle", "max_runtime", "created_timeout", "exited_hold", "gpu_hold", "orphan_process", "gpu_health"] as const;
+export type ActionReason = (typeof ACTION_REASONS)[number];
+
+export const SKIP_WHYS = ["grace", "protected", "exempt", "devcontainer", "active", "keepalive", "within_limits", "no_gpu"] as const;
+export type SkipWhy = (typeof SKIP_WHYS)[number];
+
+export interface ContainerActivity {
+  /** Percent of one core, averaged since the previous sample; null = unknown. */
+  cpuPct: number | null;
+  /** Bytes received + sent per second, averaged since the previous sample; null = unknown. */
+  netBytesPerS: number | null;
+}
+
+/** Everything observed in one pass. Produced by observe (I/O), consumed by plan (pure). */
+export interface Snapshot {
+  now: number;
+  containers: readonly ObservedContainer[];
+  /** Set when Docker could not be listed: then `containers` is empty and nothing may be acted on. */
+  dockerError: string | null;
+  /** Activity of running containers, by container ID. */
+  activity: ReadonlyMap<string, ContainerActivity>;
+  gpus: GpuInventory;
+  /** Highest utilisation sampled per GPU UUID over the interval since the last pass (null = unknown). */
+  gpuUtilMax: ReadonlyMap<string, number | null>;
+  /** Modification time of each running container's keep-alive file (absent = no file). */
+  keepaliveMtime: ReadonlyMap<string, number>;
+  /** GPU UUIDs released since the last pass (containers stopped/removed): the health check looks at these. */
+  releasedGpus: readonly string[];
+}
+
+/** The policy functions the planner needs; the config module supplies them (one resolution everywhere). */
+export interface PolicyView {
+  forOwner(owner: string): ResolvedPolicy;
+  /** The global `policies:` section (not any user's): gpu_reset, high-demand settings. */
+  global(): ResolvedPolicy["policies"];
+  effectiveTimeouts(policy: ResolvedPolicy, type: ContainerType): EffectiveTimeouts;
+  exemptionFor(policy: ResolvedPolicy, enforcement: Enforcement): ActiveExemption | null;
+  /** Exited-container hold in seconds (GPU containers: the shorter of the two holds); null = never. */
+  containerHoldS(policy: ResolvedPolicy, hasGpu: boolean): number | null;
+}
+
+export interface NoticeText {
+  severity: "warning" | "final_warning" | "stopped" | "notice" | "alert";
+  title: string;
+  body: string;
+}
+
+export interface PlannedAction {
+  kind: ActionKind;
+  reason: ActionReason;
+  containerId: string | null;
+  container: string | null;
+  user: string | null;
+  /** One line for logs and tables. */
+  summary: string;
+  /** The numbers behind the decision: signal values, thresholds, timeouts. */
+  details: Record<string, unknown>;
+  /** Actions sharing a group run in order; a failure skips the rest of the group. */
+  group: string;
+  pid?: number;
+  gpuUuid?: string;
+  graceS?: number;
+  /** Record fields to set once this action has been carried out (warning flags). */
+  marks?: Partial<ContainerRecord>;
+  /** What to tell the owner (or the admins, for alerts) before acting. */
+  notice?: NoticeText;
+}
+
+export interface Skip {
+  containerId: string;
+  container: string;
+  why: SkipWhy;
+  detail: string;
+}
+
+export interface Plan {
+  now: number;
+  actions: PlannedAction[];
+  skipped: Skip[];
+  /** Records to persist before acting (streaks, samples, first-start times). */
+  records: ContainerRecord[];
+  /** Records of containers that no longer exist. */
+  forget: string[];
+}

@@ -1,0 +1,164 @@
+// Builders for planner inputs: containers, GPUs, policies and snapshots, with sensible defaults.
+import type { ContainerType, ObservedContainer } from "../../src/model/container.js";
+import type { Gpu, GpuInventory, GpuProcess, MigDevice } from "../../src/model/gpu.js";
+import type { ActiveExemption, ContainerTypePolicy, EffectiveTimeouts, ResolvedPolicy } from "../../src/model/policy.js";
+import type { ContainerActivity, PolicyView, Snapshot } from "../../src/policy/plan-types.js";
+
+export const T0 = Date.parse("2026-11-24T12:00:00Z");
+export const MIN = 60_000;
+export const HOUR = 3_600_000;
+
+let seq = 0;
+export function gpuUuid(n: number): string {
+  return `GPU-${String(n).padStart(8, "0")}-0000-0000-0000-000000000000`;
+}
+export function migUuid(gpu: number, n: number): string {
+  return `MIG-${String(gpu).padStart(4, "0")}${String(n).padStart(4, "0")}-1111-1111-1111-111111111111`;
+}
+
+export interface ContainerSpec {
+  id?: string;
+  name?: string;
+  owner?: string;
+  type?: ContainerType;
+  state?: ObservedContainer["state"];
+  gpus?: string[];
+  startedAt?: number | null;
+  createdAt?: number;
+  finishedAt?: number | null;
+  infrastructure?: boolean;
+  labels?: Record<string, string>;
+}
+
+export function container(spec: ContainerSpec = {}): ObservedContainer {
+  const n = ++seq;
+  const id = spec.id ?? n.toString(16).padStart(64, "c");
+  const gpus = spec.gpus ?? [gpuUuid(0)];
+  const state = spec.state ?? "running";
+  return {
+    id,
+    name: spec.name ?? `c${n}`,
+    image: "img",
+    labels: spec.labels ?? {},
+    state,
+    createdAt: spec.createdAt ?? T0 - 10 * HOUR,
+    startedAt: spec.startedAt === undefined ? (state === "created" ? null : T0 - 5 * HOUR) : spec.startedAt,
+    finishedAt: spec.finishedAt === undefined ? null : spec.finishedAt,
+    restartCount: 0,
+    pid: state === "running" ? 1000 + n : null,
+    deviceRequestGpuIds: gpus,
+    requestsGpu: gpus.length > 0,
+    cgroupParent: null,
+    nvidiaVisibleDevices: null,
+    identity: {
+      owner: spec.owner ?? "alice",
+      ownerSource: "ds01.user",
+      type: spec.type ?? "docker",
+      gpus,
+      hasGpu: gpus.length > 0,
+      infrastructure: spec.infrastructure ?? false,
+      infrastructureReason: spec.infrastructure ? "ds01.protected=true" : null,
+    },
+  };
+}
+
+export function gpu(index: number, opts: Partial<Gpu> = {}): Gpu {
+  return {
+    index,
+    uuid: gpuUuid(index),
+    name: "NVIDIA H100 80GB HBM3",
+    migEnabled: false,
+    usable: true,
+    utilizationPct: 0,
+    memoryUsedMib: 0,
+    memoryTotalMib: 81559,
+    migDevices: [],
+    processes: [],
+    ...opts,
+  };
+}
+
+export function migGpu(index: number, devices: number, opts: Partial<Gpu> = {}): Gpu {
+  const migDevices: MigDevice[] = Array.from({ length: devices }, (_, i) => ({
+    uuid: migUuid(index, i),
+    parentUuid: gpuUuid(index),
+    deviceIndex: i,
+    gpuInstanceId: 7 + i,
+    computeInstanceId: 0,
+    profile: "1g.10gb",
+    gpuEquivalent: 1 / 7,
+    memoryUsedMib: 0,
+    memoryTotalMib: 9856,
+    utilizationPct: null,
+  }));
+  return gpu(index, { migEnabled: true, utilizationPct: null, migDevices, ...opts });
+}
+
+export function proc(pid: number, gpuU: string, opts: Partial<GpuProcess> = {}): GpuProcess {
+  return { pid, name: "python", usedMemoryMib: 1024, gpuUuid: gpuU, migUuid: null, gpuInstanceId: null, computeInstanceId: null, containerId: null, notOnHost: false, ...opts };
+}
+
+export function inventory(gpus: Gpu[], error: string | null = null): GpuInventory {
+  return { gpus, error };
+}
+
+const TYPE_BLOCKS: Record<string, ContainerTypePolicy> = {
+  devcontainer: { idle_timeout_h: null, max_runtime_h: 168, sigterm_grace_s: 30 },
+  compose: { idle_timeout_h: 0.5, max_runtime_h: 72, sigterm_grace_s: 45 },
+  docker: { idle_timeout_h: 0.5, max_runtime_h: 48, sigterm_grace_s: 60 },
+  api: { idle_timeout_h: null, max_runtime_h: 24, sigterm_grace_s: 30 },
+  unknown: { idle_timeout_h: 0.25, max_runtime_h: 24, sigterm_grace_s: 30 },
+};
+
+/** A student-like policy (behaviour §1.3) with overrides. */
+export function policy(over: { limits?: Partial<ResolvedPolicy["limits"]>; policies?: Partial<ResolvedPolicy["policies"]>; container_types?: Record<string, ContainerTypePolicy>; exemptions?: ActiveExemption[]; user?: string } = {}): ResolvedPolicy {
+  return {
+    user: over.user ?? "alice",
+    group: "student",
+    group_source: "members",
+    limits: {
+      max_gpu_equivalents: 2, max_gpu_slots_per_container: 2, allow_full_gpu: true, max_cpus: 32, memory: "32g", memory_swap: "32g", shm_size: "16g", pids_limit: 4096,
+      max_containers_per_user: 3, max_runtime_h: 24, idle_timeout_h: 0.5, gpu_hold_after_stop_h: 0.25, container_hold_after_stop_h: 0.5, gpu_limit: 2, priority: null,
+      ...over.limits,
+    },
+    policies: {
+      gpu_idle_threshold: 5, cpu_idle_threshold: 2, network_idle_threshold: 1_048_576, idle_detection_window: 3, grace_period_m: 30, keepalive_max_duration_h: 24,
+      sigterm_grace_s: 60, high_demand_threshold: 0.8, high_demand_idle_reduction: 0.5, created_container_timeout_m: 30, min_warning_lead_m: 5, idle_applies_to: "gpu", gpu_reset: "auto",
+      ...over.policies,
+    },
+    container_types: { ...TYPE_BLOCKS, ...over.container_types },
+    exemptions: over.exemptions ?? [],
+  };
+}
+
+/** A PolicyView with the same rules as the config module, over fixed per-user policies. */
+export function policyView(byUser: Record<string, ResolvedPolicy> = {}, fallback: ResolvedPolicy = policy()): PolicyView {
+  return {
+    forOwner: (owner) => byUser[owner] ?? fallback,
+    global: () => fallback.policies,
+    effectiveTimeouts(p, type): EffectiveTimeouts {
+      const block = p.container_types[type];
+      const idleH = type === "infrastructure" ? null : block && block.idle_timeout_h !== undefined ? block.idle_timeout_h : p.limits.idle_timeout_h;
+      const runH = type === "infrastructure" ? null : block && block.max_runtime_h !== undefined ? block.max_runtime_h : p.limits.max_runtime_h;
+      return { idleTimeoutS: idleH === null ? null : idleH * 3600, maxRuntimeS: runH === null ? null : runH * 3600, sigtermGraceS: block?.sigterm_grace_s ?? p.policies.sigterm_grace_s };
+    },
+    exemptionFor: (p, e) => p.exemptions.find((x) => x.exempt_from.includes(e)) ?? null,
+    containerHoldS(p, hasGpu) {
+      const holds = [p.limits.container_hold_after_stop_h, hasGpu ? p.limits.gpu_hold_after_stop_h : null].filter((h): h is number => h !== null);
+      return holds.length ? Math.min(...holds) * 3600 : null;
+    },
+  };
+}
+
+export function snapshot(over: Partial<Snapshot> & { containers: ObservedContainer[] }): Snapshot {
+  return {
+    now: T0,
+    dockerError: null,
+    activity: new Map(over.containers.map((c): [string, ContainerActivity] => [c.id, { cpuPct: 0.1, netBytesPerS: 10 }])),
+    gpus: inventory([gpu(0), gpu(1), gpu(2), gpu(3)]),
+    gpuUtilMax: new Map(),
+    keepaliveMtime: new Map(),
+    releasedGpus: [],
+    ...over,
+  };
+}
