@@ -1,0 +1,221 @@
+// loadConfig(dir): reads resource-limits.yaml and its sibling files, validates all of them, and either
+// returns a typed LoadedConfig or throws ConfigError listing EVERY problem as FILE:LINE:COLUMN: KEY: msg.
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { isMap, isScalar } from "yaml";
+import { legacyNamesOf, normaliseOverrides, normaliseResourceLimits } from "./aliases.js";
+import { BUILTIN_APP, BUILTIN_DEFAULT_GROUP } from "./builtin-defaults.js";
+import { ConfigError } from "./config-error.js";
+import { readExemptions, type Exemption } from "./exemptions.js";
+import { CONFIG_FILES, type GroupConfig, type LoadedConfig } from "./loaded-config.js";
+import { parseMembers } from "./members.js";
+import { ProblemList, type PathSegment } from "./problems.js";
+import { readText, unreadableReason } from "./read-text.js";
+import { LENIENT, STRICT, type ContainerTypeLayer, type OverrideLayer, type RawConfig, type RawOverrides } from "./schema.js";
+import { validate } from "./validate.js";
+import { parseYaml, problemAt, type YamlSource } from "./yaml-file.js";
+
+export interface LoadOptions {
+  /** Use this text as lifecycle-exemptions.yaml instead of the file (to validate an edit before writing it). */
+  exemptionsText?: string;
+}
+
+const ZERO_WARNED = ["idle_timeout_h", "max_runtime_h", "gpu_hold_after_stop_h", "container_hold_after_stop_h"] as const;
+
+export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const problems = new ProblemList();
+  const files = {
+    resourceLimits: join(dir, CONFIG_FILES.resourceLimits),
+    userOverrides: join(dir, CONFIG_FILES.userOverrides),
+    lifecycleExemptions: join(dir, CONFIG_FILES.lifecycleExemptions),
+    groupsDir: join(dir, CONFIG_FILES.groupsDir),
+  };
+  const fail = (file: string, message: string) => problems.add(problemAt("error", file, { line: 1, col: 1 }, [], message));
+
+  // The directory itself: missing or unreadable is an error, never a fallback to defaults.
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) fail(dir, "the config directory is not a directory");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    fail(dir, code === "ENOENT" ? "the config directory does not exist" : `the config directory ${unreadableReason(code, e)}`);
+  }
+  if (problems.errors.length) throw new ConfigError(dir, problems.items);
+
+  // resource-limits.yaml (required).
+  let raw: RawConfig | null = null;
+  let main: YamlSource | null = null;
+  const rl = await readText(files.resourceLimits);
+  if (rl.kind === "missing") fail(files.resourceLimits, "missing: the config directory must hold resource-limits.yaml");
+  else if (rl.kind === "unreadable") fail(files.resourceLimits, rl.reason);
+  else {
+    main = parseYaml(rl.text, files.resourceLimits, problems, legacyNamesOf);
+    if (main.value !== undefined) raw = readResourceLimits(main);
+  }
+
+  const groupNames = raw ? groupOrder(main!, raw) : null;
+  const defaultGroup = raw?.default_group ?? BUILTIN_DEFAULT_GROUP;
+  if (raw && groupNames && groupNames.length > 0 && !groupNames.includes(defaultGroup)) {
+    if (raw.default_group !== undefined) main!.report("error", ["default_group"], `no group "${defaultGroup}" under groups: (groups: ${groupNames.join(", ")})`);
+    else main!.report("error", ["default_group"], `missing, and there is no group "${BUILTIN_DEFAULT_GROUP}" to default to (groups: ${groupNames.join(", ")})`);
+  }
+
+  // user-overrides.yaml (optional); its entries replace the inline section's per user.
+  const overrides = new Map<string, OverrideLayer>();
+  const overrideSources = new Map<string, { src: YamlSource; base: PathSegment[] }>();
+  for (const [user, layer] of Object.entries(raw?.user_overrides ?? {})) {
+    overrides.set(user, layer);
+    overrideSources.set(user, { src: main!, base: ["user_overrides", user] });
+  }
+  const uo = await readText(files.userOverrides);
+  if (uo.kind === "unreadable") fail(files.userOverrides, uo.reason);
+  else if (uo.kind === "text") {
+    const src = parseYaml(uo.text, files.userOverrides, problems, legacyNamesOf);
+    if (src.value !== undefined && src.value !== null) {
+      normaliseOverrides(src.value, [], src);
+      const parsed = validate<typeof LENIENT.overrides>(STRICT.overrides, LENIENT.overrides, src.value, src) as RawOverrides | null;
+      for (const [user, layer] of Object.entries(parsed ?? {})) {
+        overrides.set(user, layer);
+        overrideSources.set(user, { src, base: [user] });
+      }
+    }
+  }
+  for (const [user, layer] of overrides) {
+    const where = overrideSources.get(user)!;
+    if (groupNames && layer.group !== undefined && !groupNames.includes(layer.group)) {
+      where.src.report("error", [...where.base, "group"], `no group "${layer.group}" under groups: in resource-limits.yaml (groups: ${groupNames.join(", ")})`);
+    }
+    warnZeroTimeouts(layer, where.src, where.base);
+  }
+
+  // groups/<group>.members (optional directory).
+  const fileMembers = await readMembersFiles(files.groupsDir, groupNames, problems);
+
+  // lifecycle-exemptions.yaml (optional).
+  let exemptions: Exemption[] = [];
+  const exText = opts.exemptionsText !== undefined ? ({ kind: "text", text: opts.exemptionsText } as const) : await readText(files.lifecycleExemptions);
+  if (exText.kind === "unreadable") fail(files.lifecycleExemptions, exText.reason);
+  else if (exText.kind === "text") {
+    const src = parseYaml(exText.text, files.lifecycleExemptions, problems);
+    if (src.value !== undefined) exemptions = readExemptions(src.value, src);
+  }
+
+  if (problems.errors.length > 0 || !raw || !groupNames) throw new ConfigError(dir, problems.items);
+
+  const groups: GroupConfig[] = groupNames.map((name) => {
+    const layer = raw!.groups?.[name] ?? {};
+    const fromFile = fileMembers.get(name);
+    return {
+      name,
+      layer,
+      members: [...new Set([...(fromFile?.users ?? []), ...(layer.members ?? [])])],
+      membersFile: fromFile?.file ?? null,
+    };
+  });
+
+  const n = raw.notifications ?? {};
+  return {
+    dir,
+    files,
+    defaultGroup,
+    defaults: raw.defaults ?? {},
+    policies: raw.policies ?? {},
+    groups,
+    userOverrides: overrides,
+    containerTypes: new Map<string, ContainerTypeLayer>(Object.entries(raw.container_types ?? {})),
+    exemptions,
+    gpuAllocation: { slots_per_gpu: raw.gpu_allocation?.slots_per_gpu ?? BUILTIN_APP.gpu_allocation.slots_per_gpu },
+    gpu: {
+      nvidia_smi: raw.gpu?.nvidia_smi ?? BUILTIN_APP.gpu.nvidia_smi,
+      probe_timeout_s: raw.gpu?.probe_timeout_s ?? BUILTIN_APP.gpu.probe_timeout_s,
+      dcgm_exporter_url: raw.gpu?.dcgm_exporter_url ?? BUILTIN_APP.gpu.dcgm_exporter_url,
+    },
+    daemon: {
+      listen: raw.daemon?.listen ?? BUILTIN_APP.daemon.listen,
+      sample_interval_s: raw.daemon?.sample_interval_s ?? BUILTIN_APP.daemon.sample_interval_s,
+      pass_interval_s: raw.daemon?.pass_interval_s ?? BUILTIN_APP.daemon.pass_interval_s,
+    },
+    notifications: {
+      webhook_url: n.webhook_url ?? BUILTIN_APP.notifications.webhook_url,
+      admin_webhook_url: n.admin_webhook_url ?? BUILTIN_APP.notifications.admin_webhook_url,
+      webhook_timeout_s: n.webhook_timeout_s ?? BUILTIN_APP.notifications.webhook_timeout_s,
+      email: n.email ? { smtp_host: n.email.smtp_host, smtp_port: n.email.smtp_port ?? 25, from: n.email.from, admin_to: n.email.admin_to ?? [] } : null,
+      container_alert_file: n.container_alert_file ?? BUILTIN_APP.notifications.container_alert_file,
+    },
+    monitoring: {
+      infrastructure_containers: raw.monitoring?.infrastructure_containers ?? [...BUILTIN_APP.monitoring.infrastructure_containers],
+      infrastructure_label: raw.monitoring?.infrastructure_label ?? BUILTIN_APP.monitoring.infrastructure_label,
+    },
+    events: { jsonl_path: raw.events?.jsonl_path ?? BUILTIN_APP.events.jsonl_path },
+    warnings: problems.warnings,
+  };
+}
+
+function readResourceLimits(src: YamlSource): RawConfig | null {
+  const v = src.value;
+  if (v === null) {
+    src.report("error", [], "the file is empty (it needs at least `defaults:` and `groups:`)");
+    return null;
+  }
+  if (typeof v !== "object" || Array.isArray(v) || v instanceof Date) {
+    src.report("error", [], "expected a mapping of sections (defaults:, groups:, policies:, ...)");
+    return null;
+  }
+  normaliseResourceLimits(v, src);
+  const raw = validate<typeof LENIENT.top>(STRICT.top, LENIENT.top, v, src) as RawConfig | null;
+  if (!raw) return null;
+  warnZeroTimeouts(raw.defaults, src, ["defaults"]);
+  for (const [g, layer] of Object.entries(raw.groups ?? {})) warnZeroTimeouts(layer, src, ["groups", g]);
+  for (const [t, layer] of Object.entries(raw.container_types ?? {})) warnZeroTimeouts(layer, src, ["container_types", t]);
+  return raw;
+}
+
+/** Group names in the order the YAML lists them (JS objects would put numeric names first). */
+function groupOrder(src: YamlSource, raw: RawConfig): string[] {
+  const node = src.doc.get("groups", true);
+  const known = new Set(Object.keys(raw.groups ?? {}));
+  if (isMap(node)) {
+    const order = node.items.map((p) => (isScalar(p.key) ? String(p.key.value) : "")).filter((k) => known.has(k));
+    if (order.length === known.size) return order;
+  }
+  return [...known];
+}
+
+function warnZeroTimeouts(layer: Partial<Record<(typeof ZERO_WARNED)[number], number | null>> | undefined, src: YamlSource, base: PathSegment[]): void {
+  if (!layer) return;
+  for (const k of ZERO_WARNED) {
+    if (layer[k] === 0) src.report("warning", [...base, k], "0 means at once in ds01 (the original read 0 as no limit); write null for never");
+  }
+}
+
+async function readMembersFiles(groupsDir: string, groupNames: string[] | null, problems: ProblemList): Promise<Map<string, { file: string; users: string[] }>> {
+  const out = new Map<string, { file: string; users: string[] }>();
+  let entries: string[];
+  try {
+    entries = (await readdir(groupsDir)).filter((f) => f.endsWith(".members")).sort();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") problems.add(problemAt("error", groupsDir, { line: 1, col: 1 }, [], `the groups directory: ${unreadableReason(code, e)}`));
+    return out;
+  }
+  for (const name of entries) {
+    const group = name.slice(0, -".members".length);
+    const file = join(groupsDir, name);
+    // archived.members is the original's list of departed users for its sync job; the original ignores it too.
+    if (group === "archived") continue;
+    if (groupNames && !groupNames.includes(group)) {
+      problems.add(problemAt("error", file, { line: 1, col: 1 }, ["groups", group], `unknown group "${group}": resource-limits.yaml has no such group (groups: ${groupNames.join(", ")})`));
+      continue;
+    }
+    const r = await readText(file);
+    if (r.kind === "missing") continue; // removed between listing and reading
+    if (r.kind === "unreadable") {
+      problems.add(problemAt("error", file, { line: 1, col: 1 }, ["groups", group, "members"], r.reason));
+      continue;
+    }
+    const parsed = parseMembers(r.text, file, group);
+    for (const p of parsed.problems) problems.add(p);
+    out.set(group, { file, users: parsed.users });
+  }
+  return out;
+}

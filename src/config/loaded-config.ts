@@ -1,0 +1,50 @@
+// The typed result of loading a config directory. Layers are kept as written (partial); resolve-policy.ts
+// merges them for one user.
+import type { Exemption } from "./exemptions.js";
+import type { ConfigProblem } from "./problems.js";
+import type { ContainerTypeLayer, GroupLayer, LimitsLayer, OverrideLayer, PoliciesLayer } from "./schema.js";
+
+export const CONFIG_FILES = {
+  resourceLimits: "resource-limits.yaml",
+  userOverrides: "user-overrides.yaml",
+  lifecycleExemptions: "lifecycle-exemptions.yaml",
+  groupsDir: "groups",
+} as const;
+
+export interface GroupConfig {
+  name: string;
+  layer: GroupLayer;
+  /** Union of groups/<name>.members and the inline `members:` list, in that order, without repeats. */
+  members: readonly string[];
+  membersFile: string | null;
+}
+
+export interface LoadedConfig {
+  dir: string;
+  files: { resourceLimits: string; userOverrides: string; lifecycleExemptions: string; groupsDir: string };
+  defaultGroup: string;
+  defaults: LimitsLayer;
+  /** Global `policies:` as written. */
+  policies: PoliciesLayer;
+  /** In YAML order: the first group whose members contain a user is that user's group. */
+  groups: readonly GroupConfig[];
+  /** Keyed as written (raw or sanitised user name); user-overrides.yaml entries replace inline ones. */
+  userOverrides: ReadonlyMap<string, OverrideLayer>;
+  containerTypes: ReadonlyMap<string, ContainerTypeLayer>;
+  /** Every well-formed entry, expired ones included; resolvePolicy picks the active ones. */
+  exemptions: readonly Exemption[];
+  gpuAllocation: { slots_per_gpu: number };
+  gpu: { nvidia_smi: string | null; probe_timeout_s: number; dcgm_exporter_url: string | null };
+  daemon: { listen: string; sample_interval_s: number; pass_interval_s: number };
+  notifications: {
+    webhook_url: string | null;
+    admin_webhook_url: string | null;
+    webhook_timeout_s: number;
+    email: { smtp_host: string; smtp_port: number; from: string; admin_to: string[] } | null;
+    container_alert_file: string;
+  };
+  monitoring: { infrastructure_containers: string[]; infrastructure_label: string };
+  events: { jsonl_path: string | null };
+  /** Unknown keys, legacy aliases and other non-fatal findings. */
+  warnings: readonly ConfigProblem[];
+}
