@@ -3,6 +3,7 @@
 #   promtool, prometheus   (package prometheus)              check config/rules, rule unit tests, a real server
 #   amtool                 (package prometheus-alertmanager) check alertmanager.yml
 #   systemd-analyze        (package systemd)                 verify the units
+#   docker-compose         (package docker-compose)          `docker-compose config` on the monitoring stack
 # Idempotent: installs only what is missing; `apt-get update` runs only when something must be
 # installed. Every apt call has a timeout. The packages' services are not started (policy-rc.d).
 set -euo pipefail
@@ -12,6 +13,7 @@ missing=()
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 
 if [ ${#missing[@]} -eq 0 ]; then
   log "ready: $(promtool --version 2>&1 | head -1)"
@@ -40,7 +42,7 @@ log "installing ${missing[*]}"
 timeout 300 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 timeout 600 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-for tool in promtool prometheus amtool systemd-analyze; do
+for tool in promtool prometheus amtool systemd-analyze docker-compose; do
   command -v "$tool" >/dev/null 2>&1 || { log "$tool still missing after install"; exit 1; }
 done
 log "ready: $(promtool --version 2>&1 | head -1)"

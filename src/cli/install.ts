@@ -1,7 +1,41 @@
-import type { CliContext } from "./context.js";
+import { resolve } from "node:path";
+import { EXIT, InvalidInputError, RefusedError } from "../errors.js";
+import { applyInstall, planInstall } from "../install/install.js";
+import { packageRoot } from "../install/package-root.js";
+import type { InstallStep } from "../install/plan.js";
+import { parseCommandArgs, type CliContext } from "./context.js";
 
-// Placeholder until this command is built: says so and fails.
-export async function run(ctx: CliContext, _argv: string[]): Promise<number> {
-  ctx.err("ds01: 'install' is not implemented yet\n");
-  return 1;
+const USAGE = "ds01 install [--dry-run] [--prefix DIR]";
+
+function line(step: InstallStep, dryRun: boolean): string {
+  const verb = dryRun && (step.action === "create" || step.action === "update") ? `would ${step.action}` : step.action;
+  return `${verb.padEnd(14)} ${step.source.target}${step.note ? `  (${step.note})` : ""}\n`;
+}
+
+/**
+ * Installs the daemon's systemd unit and the config skeleton (config/default → /etc/ds01, never
+ * overwriting an existing file). Idempotent. --dry-run prints what it would write and writes nothing.
+ */
+export async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { "dry-run": { type: "boolean", default: false }, prefix: { type: "string", default: "/" } },
+    USAGE,
+  );
+  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument "${positionals[0]}"\nusage: ${USAGE}`);
+  const dryRun = values["dry-run"] === true;
+  const prefix = resolve(values.prefix as string);
+  if (!dryRun && prefix === "/" && ctx.uid !== 0) {
+    throw new RefusedError("ds01 install writes to /etc: run it as root (or try --dry-run, or --prefix DIR)");
+  }
+
+  const plan = await planInstall({ packageRoot: packageRoot(), prefix });
+  const steps = dryRun ? plan.steps : await applyInstall(plan);
+  for (const step of steps) ctx.out(line(step, dryRun));
+  for (const note of plan.notes) ctx.err(`ds01: note: ${note}\n`);
+
+  const unitWritten = steps.some((s) => s.source.target.endsWith("/ds01.service") && (s.action === "create" || s.action === "update"));
+  if (dryRun) ctx.out("dry run: nothing was written\n");
+  else if (unitWritten && prefix === "/") ctx.out("next: systemctl daemon-reload && systemctl enable --now ds01\n");
+  return EXIT.ok;
 }
