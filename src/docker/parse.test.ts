@@ -113,7 +113,7 @@ describe("toContainerEvent", () => {
         Action: "die",
         Actor: { ID: "abc", Attributes: { name: "box", image: "img", exitCode: "0", "ds01.user": "alice" } },
         time: 1714557600,
-        timeNano: 1714557600123456789,
+        timeNano: 1714557600123.4 * 1e6,
       }),
     );
     expect(e).toEqual({ action: "die", id: "abc", name: "box", labels: { "ds01.user": "alice" }, time: 1714557600123 });
