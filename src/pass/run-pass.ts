@@ -1,0 +1,84 @@
+// One enforcement pass: observe → plan → act, then a health check of every GPU released during it.
+// Used by `ds01 check` and by the daemon; the caller holds the pass lock.
+import type { LoadedConfig } from "../config/loaded-config.js";
+import { identify } from "../docker/identity.js";
+import { observeGpus } from "../gpu/observe-gpus.js";
+import type { Notifier } from "../model/ports.js";
+import { commitPlanRecords, executePlan, type ActionResult } from "../actions/executor.js";
+import type { GuardConfig } from "../actions/guards.js";
+import type { KillOptions } from "../actions/kill-process.js";
+import { planGpuHealth, type HealthTarget } from "../policy/gpu-health.js";
+import { plan as makePlan } from "../policy/plan.js";
+import type { Plan, PlannedAction, Skip, Snapshot } from "../policy/plan-types.js";
+import type { Store } from "../store/index.js";
+import type { Clock } from "../util/clock.js";
+import { observe, type ObserveDeps } from "./observe.js";
+import { createPolicyView } from "./policy-view.js";
+
+export const LAST_PASS_KEY = "last_pass_at";
+
+export interface PassDeps extends Omit<ObserveDeps, "events"> {
+  config: LoadedConfig;
+  store: Store;
+  notifier: Notifier | null;
+  clock: Clock;
+  guard: GuardConfig;
+  kill: KillOptions;
+  onResult?: (r: ActionResult) => void;
+  onDelivery?: (channel: string, ok: boolean) => void;
+}
+
+export interface PassReport {
+  now: number;
+  dryRun: boolean;
+  dockerError: string | null;
+  gpuError: string | null;
+  plan: Plan;
+  snapshot: Snapshot;
+  results: ActionResult[];
+  skipped: Skip[];
+}
+
+export async function runPass(deps: PassDeps, opts: { dryRun: boolean }): Promise<PassReport> {
+  const now = deps.clock.now();
+  const last = deps.store.meta.get(LAST_PASS_KEY);
+  const lastPassAt = last === null ? null : Number(last);
+  const records = new Map(deps.store.all().map((r) => [r.containerId, r]));
+  const obs = await observe({ ...deps, events: deps.store }, records, now, lastPassAt);
+  const view = createPolicyView(deps.config, now);
+  const plan = makePlan({ snapshot: obs.snapshot, policies: view, records: obs.records });
+  const report: PassReport = {
+    now, dryRun: opts.dryRun, dockerError: obs.snapshot.dockerError, gpuError: obs.snapshot.gpus.error, plan, snapshot: obs.snapshot,
+    results: plan.actions.map((action) => ({ action, executed: false, error: null })), skipped: plan.skipped,
+  };
+  if (opts.dryRun) return report;
+
+  commitPlanRecords(plan, deps.store);
+  const startedAt = new Map(obs.snapshot.containers.map((c) => [c.id, c.startedAt]));
+  const exec = { runtime: deps.runtime, host: deps.host, gpu: deps.probe, notifier: deps.notifier, store: deps.store, clock: deps.clock, log: deps.log, guard: deps.guard, kill: deps.kill, startedAt, onResult: deps.onResult, onDelivery: deps.onDelivery };
+  const results = await executePlan(plan, exec);
+
+  // Seed 05-04's epilog: look at each GPU released in this pass, on fresh data.
+  const released = results.filter((r) => r.executed && r.action.kind === "release_gpu" && r.action.gpuUuid).map((r) => r.action.gpuUuid as string);
+  if (released.length) {
+    try {
+      const health = await healthActions(deps, released.map((uuid): HealthTarget => ({ uuid, why: "released" })), view);
+      results.push(...(await executePlan({ ...plan, actions: health }, exec)));
+    } catch (e) {
+      // Missing data never leads to a kill: the next pass looks at these GPUs again (releasedGpus).
+      deps.log.warn({ gpus: released, error: String(e) }, "post-release health check skipped");
+    }
+  }
+  if (!obs.snapshot.dockerError) deps.store.meta.set(LAST_PASS_KEY, String(now));
+  return { ...report, results };
+}
+
+/** Health actions for the given GPUs on a fresh observation (also `ds01 gpu health`). */
+export async function healthActions(deps: Pick<PassDeps, "runtime" | "probe" | "host" | "identity" | "dcgmExporterUrl" | "log" | "clock" | "config">, targets: readonly HealthTarget[], view = createPolicyView(deps.config, deps.clock.now())): Promise<PlannedAction[]> {
+  const [containers, gpus] = await Promise.all([
+    deps.runtime.list().then((l) => l.map((info) => ({ ...info, identity: identify(info, deps.identity) }))),
+    observeGpus({ probe: deps.probe, hostProcesses: deps.host, dcgmExporterUrl: deps.dcgmExporterUrl, logger: deps.log }),
+  ]);
+  const snapshot: Snapshot = { now: deps.clock.now(), containers, dockerError: null, activity: new Map(), gpus: gpus.inventory, gpuUtilMax: new Map(), keepaliveMtime: new Map(), releasedGpus: [] };
+  return planGpuHealth(snapshot, targets, view);
+}
