@@ -13,7 +13,7 @@ export function tempDir(prefix = "ds01-store-"): { dir: string; cleanup: () => v
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function ev(over: Partial<AuditEvent> & { type?: EventType | string } = {}): AuditEvent {
+export function ev(over: Partial<Omit<AuditEvent, "type">> & { type?: EventType | string } = {}): AuditEvent {
   return {
     time: T0,
     type: "container.idle_stop",
