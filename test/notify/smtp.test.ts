@@ -1,77 +1,20 @@
 // The SMTP client and the e-mail channel against a small SMTP server on loopback (a real TCP peer
 // that speaks the protocol): normal delivery, EHLO refused (HELO fallback), recipient refused, a
 // server that never greets, nobody listening.
-import { createServer, type Server, type Socket } from "node:net";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Notice } from "../../src/model/notice.js";
 import { emailRecipients, sendNoticeEmail, userAddress } from "../../src/notify/email-channel.js";
 import { formatMessage, sendMail } from "../../src/notify/smtp-client.js";
+import { startSmtp, type FakeSmtp, type Mode } from "./fake-smtp.js";
 
-type Mode = "normal" | "no-ehlo" | "reject-rcpt" | "silent";
-
-interface Session {
-  commands: string[];
-  data: string;
-}
-
-const servers: Server[] = [];
-const openSockets: Set<Socket>[] = [];
+const servers: FakeSmtp[] = [];
 afterAll(async () => {
-  for (const set of openSockets) for (const sock of set) sock.destroy();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  await Promise.all(servers.map((s) => s.stop()));
 });
-
-function startSmtp(mode: Mode): Promise<{ server: Server; port: number; sessions: Session[] }> {
-  const sessions: Session[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((sock) => {
-    sockets.add(sock);
-    sock.on("close", () => sockets.delete(sock));
-    const s: Session = { commands: [], data: "" };
-    sessions.push(s);
-    if (mode === "silent") return; // accepts the connection, never says a word
-    sock.write("220 fake.smtp ESMTP ready\r\n");
-    let buf = "";
-    let inData = false;
-    sock.on("data", (chunk: Buffer) => {
-      buf += chunk.toString("latin1");
-      for (;;) {
-        if (inData) {
-          const end = buf.indexOf("\r\n.\r\n");
-          if (end === -1) return;
-          s.data = buf.slice(0, end + 2);
-          buf = buf.slice(end + 5);
-          inData = false;
-          sock.write("250 2.0.0 queued as 42\r\n");
-          continue;
-        }
-        const i = buf.indexOf("\r\n");
-        if (i === -1) return;
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        s.commands.push(line);
-        const verb = line.split(/[ :]/)[0]?.toUpperCase();
-        if (verb === "EHLO") sock.write(mode === "no-ehlo" ? "502 5.5.2 command not recognized\r\n" : "250-fake.smtp\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n");
-        else if (verb === "HELO") sock.write("250 fake.smtp\r\n");
-        else if (verb === "MAIL") sock.write("250 2.1.0 ok\r\n");
-        else if (verb === "RCPT") sock.write(mode === "reject-rcpt" ? "550 5.1.1 no such user\r\n" : "250 2.1.5 ok\r\n");
-        else if (verb === "DATA") {
-          inData = true;
-          sock.write("354 end with <CRLF>.<CRLF>\r\n");
-        } else if (verb === "QUIT") {
-          sock.end("221 bye\r\n");
-        } else sock.write("500 what?\r\n");
-      }
-    });
-  });
-  openSockets.push(sockets);
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, port: (server.address() as AddressInfo).port, sessions })));
-}
 
 async function smtp(mode: Mode) {
   const s = await startSmtp(mode);
-  servers.push(s.server);
+  servers.push(s);
   return s;
 }
 
@@ -125,7 +68,7 @@ describe("sendMail (fake SMTP server on loopback)", () => {
       /timed out after 300 ms/,
     );
     const gone = await smtp("normal");
-    await new Promise((r) => gone.server.close(r));
+    await gone.stop();
     await expect(sendMail({ host: "127.0.0.1", port: gone.port, heloName: "h", timeoutMs: 3000 }, { from: "a@b.c", to: "d@e.f", subject: "s", text: "t", date: DATE })).rejects.toThrow(/ECONNREFUSED/);
   });
 
