@@ -112,7 +112,9 @@ describe("renderFacts", () => {
     [{ util: null, other: undefined, nan: Number.NaN }, "util=unknown | other=unknown | nan=unknown"],
     [{ timeout_s: 1800, grace_s: 30 }, "timeout_s=1800 (30m) | grace_s=30"],
     [{ exempt: true, keepalive: false }, "exempt=yes | keepalive=no"],
-    [{ signals: { gpu: 0 } }, 'signals={"gpu":0}'],
+    [{ signals: { gpu: { value: 0 } } }, 'signals={"gpu":{"value":0}}'],
+    [{ gpu: { status: "idle", value: 0.5, threshold: 5, source: null } }, "gpu=(status=idle value=0.5 threshold=5 source=unknown)"],
+    [{ stop_not_before: Date.UTC(2025, 2, 1, 16, 5, 0), idle_since: null, warned_at: 5 }, "stop_not_before=2025-03-01 16:05:00 UTC | idle_since=unknown | warned_at=5"],
     [{ ratio: 0.1 + 0.2 }, "ratio=0.3"],
   ])("%j", (facts, expected) => {
     expect(renderFacts(facts)).toBe(expected);

@@ -19,6 +19,8 @@ export const SEVERITY_LABEL: Readonly<Record<NoticeSeverity, string>> = {
 export const FIELD_SEPARATOR = " | ";
 const RULE_WIDTH = 72;
 const MAX_VALUE_CHARS = 200;
+/** Numeric facts under these keys are epoch milliseconds (stop_not_before, idle_since, ...). */
+const TIME_KEY = /(_at|_before|_since|_until)$/;
 
 export interface RenderOptions {
   /** Epoch ms shown in the block. */
@@ -67,7 +69,9 @@ export function renderQuota(q: NoticeQuota): string {
 
 /**
  * "idle_for_s=7500 (2h 5m) | gpu_util=0.5 | gpu_idle_threshold=5": every fact, in the given order.
- * null/undefined → "unknown"; numbers in keys ending in `_s` also get a readable duration.
+ * null/undefined → "unknown"; numbers in keys ending in `_s` also get a readable duration; epoch-ms
+ * numbers in keys ending in `_at`/`_before`/`_since`/`_until` are shown as UTC times; a flat object
+ * (a signal reading) as "(status=idle value=0 threshold=5)"; anything deeper as compact JSON.
  */
 export function renderFacts(facts: Readonly<Record<string, unknown>>): string {
   return Object.entries(facts)
@@ -79,6 +83,7 @@ function renderValue(key: string, v: unknown): string {
   if (v === null || v === undefined) return "unknown";
   if (typeof v === "number") {
     if (!Number.isFinite(v)) return "unknown";
+    if (TIME_KEY.test(key) && v > 1e11) return formatTime(v);
     return key.endsWith("_s") && v >= 60 ? `${num(v)} (${formatDuration(v * 1000)})` : num(v);
   }
   if (typeof v === "string") return clip(asciiLine(v));
@@ -86,7 +91,15 @@ function renderValue(key: string, v: unknown): string {
   if (Array.isArray(v) && v.every((x) => typeof x !== "object" || x === null)) {
     return clip(asciiLine(v.map((x) => (x === null ? "unknown" : String(x))).join(",")));
   }
+  if (isFlatObject(v)) {
+    return clip(`(${Object.entries(v).map(([k, x]) => `${asciiLine(k)}=${renderValue(k, x)}`).join(" ")})`);
+  }
   return clip(asciiLine(safeJson(v)));
+}
+
+function isFlatObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  return Object.values(v).every((x) => x === null || x === undefined || ["string", "number", "boolean"].includes(typeof x));
 }
 
 /** Real numbers, trimmed: 1.5, 0.25, 2, 0.333 (never "1.5000000001", never a NaN). */
