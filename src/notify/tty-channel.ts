@@ -6,8 +6,10 @@
 //   user's uid from /etc/passwd. A user missing from that file (directory users) can't be checked:
 //   utmp, which only root writes, is then trusted, except that a root-owned terminal is refused.
 // - the utmp line must be a plain relative name under /dev ("pts/3"), never "../" or absolute.
+// Where there is no utmp file at all (hosts that only have systemd-logind), the user's terminals
+// are the entries of /dev/pts owned by their uid (known from passwd), checked the same way.
 import { constants } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
 import { isatty } from "node:tty";
 import type { DeliveryResult } from "../model/notice.js";
 import { errorText } from "../errors.js";
@@ -27,16 +29,18 @@ export interface TtyChannelOptions {
 /** One result per terminal of the user; an empty list when the user has no login session. */
 export async function deliverToTtys(user: string, text: string, opts: TtyChannelOptions = {}): Promise<DeliveryResult[]> {
   const utmpPath = opts.utmpPath ?? DEFAULT_UTMP_PATH;
+  const devRoot = (opts.devRoot ?? "/dev").replace(/\/+$/, "");
+  const uid = await lookupUid(user, opts.passwdPath ?? DEFAULT_PASSWD_PATH);
   let lines: string[];
   try {
-    lines = userTtyLines(await readUtmp(utmpPath), user);
+    const entries = await readUtmp(utmpPath);
+    // No utmp at all (systemd-only hosts): the user's own pseudo-terminals, when their uid is known.
+    lines = entries === null ? (uid === null ? [] : await ownedPtys(devRoot, uid)) : userTtyLines(entries, user);
   } catch (e) {
     return [{ channel: "tty", target: utmpPath, ok: false, error: `cannot read login records: ${errorText(e)}` }];
   }
   if (lines.length === 0) return [];
-  const uid = await lookupUid(user, opts.passwdPath ?? DEFAULT_PASSWD_PATH);
   const payload = Buffer.from(toTerminalText(text), "latin1");
-  const devRoot = (opts.devRoot ?? "/dev").replace(/\/+$/, "");
   return Promise.all(
     lines.map(async (line): Promise<DeliveryResult> => {
       const target = `${devRoot}/${line}`;
@@ -48,6 +52,22 @@ export async function deliverToTtys(user: string, text: string, opts: TtyChannel
       }
     }),
   );
+}
+
+/** "pts/N" for every entry of <devRoot>/pts owned by uid (ptmx excluded), in numeric order. */
+async function ownedPtys(devRoot: string, uid: number): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(`${devRoot}/pts`);
+  } catch {
+    return [];
+  }
+  const owned: string[] = [];
+  for (const n of names.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(a) - Number(b))) {
+    const st = await stat(`${devRoot}/pts/${n}`).catch(() => null);
+    if (st?.uid === uid) owned.push(`pts/${n}`);
+  }
+  return owned;
 }
 
 /** A blank line first (the cursor may be mid-line), CRLF line ends (raw-mode terminals). */

@@ -58,12 +58,12 @@ export function isSafeTtyLine(line: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(line) && !line.split("/").includes("..") && !line.includes("//");
 }
 
-/** Reads and parses the file; a missing file (systems without utmp) is an empty list. */
-export async function readUtmp(path: string = DEFAULT_UTMP_PATH): Promise<UtmpEntry[]> {
+/** Reads and parses the file; null when there is no such file (systems without utmp). */
+export async function readUtmp(path: string = DEFAULT_UTMP_PATH): Promise<UtmpEntry[] | null> {
   try {
     return parseUtmp(await readFile(path));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw e;
   }
 }

@@ -78,9 +78,20 @@ describe.skipIf(!isRoot)("deliverToTtys (files owned by the users)", () => {
     expect(results).toEqual([{ channel: "tty", target: join(dev, "pts/2"), ok: false, error: "not a terminal" }]);
   });
 
-  it("a user with no session gets no result; a missing utmp is no session; a vanished device is a failure", async () => {
+  it("without a utmp file: the pseudo-terminals the user owns", async () => {
+    const noUtmp = { utmpPath: join(dir, "nope"), devRoot: dev, passwdPath: passwd, requireTty: false };
+    const results = await deliverToTtys("bob", "from scan", noUtmp);
+    expect(results).toEqual([{ channel: "tty", target: join(dev, "pts/2"), ok: true, error: null }]);
+    expect(await read("pts/2")).toBe("\r\nfrom scan");
+    expect((await deliverToTtys("alice", "x", { ...noUtmp, requireTty: true })).map((r) => [r.target, r.error])).toEqual([
+      [join(dev, "pts/1"), "not a terminal"],
+      [join(dev, "pts/7"), "not a terminal"],
+    ]);
+    expect(await deliverToTtys("nobody-in-passwd", "x", noUtmp)).toEqual([]);
+  });
+
+  it("a user with no session gets no result; a vanished device is a failure", async () => {
     expect(await deliverToTtys("carol", "x", { utmpPath: utmp, devRoot: dev, passwdPath: passwd, requireTty: false })).toEqual([]);
-    expect(await deliverToTtys("alice", "x", { utmpPath: join(dir, "nope"), devRoot: dev, passwdPath: passwd })).toEqual([]);
     const results = await deliverToTtys("alice", "x", { utmpPath: utmp, devRoot: join(dir, "nodev"), passwdPath: passwd, requireTty: false });
     expect(results.map((r) => r.ok)).toEqual([false, false]);
     expect(results[0]?.error).toMatch(/ENOENT/);
