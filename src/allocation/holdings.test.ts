@@ -36,9 +36,9 @@ describe("computeHoldings", () => {
     expect(h.users.get("erin")).toMatchObject({ equivalents: 0, containers: ["cpu"], gpuContainers: [] });
   });
 
-  it("infrastructure containers are ignored", () => {
+  it("an infrastructure container naming a GPU still takes it (never hand out a used slot)", () => {
     const c = container("dcgm", "root", [uuidOf(0)], "running", { infrastructure: true, infrastructureReason: "monitoring" });
-    expect(computeHoldings({ slots, containers: [c], reservations: [], ...at }).taken.size).toBe(0);
+    expect(computeHoldings({ slots, containers: [c], reservations: [], ...at }).taken.has(uuidOf(0))).toBe(true);
   });
 
   it("the same UUID held twice is listed with both holders (conflict)", () => {

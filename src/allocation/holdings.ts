@@ -1,6 +1,6 @@
 // Who holds which slot: containers in any state (Docker is the source of truth) plus reservations.
 import type { ContainerState, ObservedContainer } from "../model/container.js";
-import { type Reservation, reservationCounts } from "./reservation.js";
+import { type Reservation, isContainerOnly, reservationCounts } from "./reservation.js";
 import type { Slot } from "./slots.js";
 import { sumWeights } from "./numbers.js";
 
@@ -73,7 +73,6 @@ export function computeHoldings(input: HoldingsInput): Holdings {
 
   const listedIds = new Set(input.containers.map((c) => c.id));
   for (const c of input.containers) {
-    if (c.identity.infrastructure) continue;
     const user = c.identity.owner;
     add(userContainers, user, c.name);
     for (const uuid of new Set(c.identity.gpus)) hold(uuid, { user, container: c.name, containerId: c.id, source: "container", state: c.state });
@@ -81,6 +80,10 @@ export function computeHoldings(input: HoldingsInput): Holdings {
   const listedNames = new Set(input.containers.map((c) => c.name));
   for (const r of input.reservations) {
     if (!reservationCounts(r, input.now, input.listedAt, listedIds)) continue;
+    if (isContainerOnly(r)) {
+      if (!listedNames.has(r.container)) add(userContainers, r.user, r.container);
+      continue;
+    }
     hold(r.slotUuid, { user: r.user, container: r.container, containerId: r.containerId, source: "reservation", state: null });
     if (!listedNames.has(r.container)) add(userContainers, r.user, r.container);
   }

@@ -107,17 +107,29 @@ describe("planAllocation: quota layers", () => {
       message: "no free MIG device (alice may not use a full GPU: allow_full_gpu: false): all 7 allocatable slots are taken or unsuitable",
     },
     {
-      name: "zero slots",
-      req: { count: 0 },
+      name: "a fractional slot count",
+      req: { count: 1.5 },
       rest: {},
       code: "invalid_request",
-      message: "the number of GPU slots must be a whole number of at least 1, not 0",
+      message: "the number of GPU slots must be a whole number, not 1.5",
+    },
+    {
+      name: "a container without GPUs still counts against max containers",
+      req: { count: 0 },
+      rest: { limits: limits({ max_containers_per_user: 1 }), containers: [container("a", "alice", [])] },
+      code: "max_containers",
+      message: "alice has 1 of 1 containers (max_containers_per_user): a",
     },
   ];
   it.each(rejections)("rejects: $name", ({ req, rest, code, message }) => {
     const p = plan(req, rest);
     expect(p.ok).toBe(false);
     if (!p.ok) expect(p.rejection).toEqual({ code, message });
+  });
+
+  it("a container without GPUs passes a used-up GPU quota", () => {
+    const p = plan({ count: 0 }, { limits: limits({ max_gpu_equivalents: 1 }), containers: [container("a", "alice", [uuidOf(0)])] });
+    expect(p.ok && p.slots).toEqual([]);
   });
 
   it("an existing container of the user does not count as a new one", () => {
@@ -183,5 +195,20 @@ describe("planAllocation: choice", () => {
     const slots = slotTable([fullGpu(10), fullGpu(2)]).slots;
     const p = plan({ preferFull: true }, { slots });
     expect(p.ok && p.slots[0]!.gpuIndex).toBe(2);
+  });
+});
+
+describe("planAllocation: the named container", () => {
+  it("refuses a container that belongs to someone else", () => {
+    const p = plan({ container: "b" }, { containers: [container("b", "bob", [])] });
+    expect(!p.ok && p.rejection).toEqual({ code: "not_owner", message: "container b belongs to bob, not alice" });
+  });
+
+  it("counts the slots an existing container holds against the per-container cap", () => {
+    const p = plan({ container: "a" }, { limits: limits({ max_gpu_slots_per_container: 1 }), containers: [container("a", "alice", [uuidOf(0)])] });
+    expect(!p.ok && p.rejection).toEqual({
+      code: "per_container_cap",
+      message: "alice asked for 1 more GPU slot for a, which holds 1; the limit is 1 (max_gpu_slots_per_container)",
+    });
   });
 });

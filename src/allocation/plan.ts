@@ -26,9 +26,20 @@ export function planAllocation(input: PlanInput): Plan {
   const holdings: Holdings = computeHoldings(input);
   const { request } = input;
   const usage = holdings.users.get(request.user) ?? emptyUsage(request.user);
+  const named = input.containers.filter((c) => c.name === request.container);
+  const foreign = named.find((c) => c.identity.owner !== request.user);
+  if (foreign) {
+    return {
+      ok: false,
+      rejection: { code: "not_owner", message: `container ${request.container} belongs to ${foreign.identity.owner}, not ${request.user}` },
+      usage,
+    };
+  }
+  const alreadyInContainer = new Set(named.flatMap((c) => c.identity.gpus)).size;
   const newContainer = !usage.containers.includes(request.container);
-  const pre = precheck(request, usage, input.limits, newContainer);
+  const pre = precheck(request, usage, input.limits, newContainer, alreadyInContainer);
   if (pre) return { ok: false, rejection: pre, usage };
+  if (request.count === 0) return { ok: true, slots: [], gpuEquivalent: 0, usage };
   const ceiling = equivalentCeiling(input.limits);
   const choice = chooseSlots({
     slots: input.slots,

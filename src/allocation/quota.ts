@@ -13,6 +13,7 @@ export const REJECT_CODES = [
   "quota_would_exceed",
   "no_free_slot",
   "not_enough_free_slots",
+  "not_owner",
 ] as const;
 export type RejectCode = (typeof REJECT_CODES)[number];
 
@@ -55,11 +56,24 @@ export type QuotaLimits = Pick<
  * Checks that do not depend on which slots are chosen. `newContainer`: the request is for a
  * container the user does not have yet (it will count against max_containers_per_user).
  */
-export function precheck(req: AllocationRequest, usage: UserUsage, limits: QuotaLimits, newContainer: boolean): Rejection | null {
-  if (!Number.isInteger(req.count) || req.count < 1) {
-    return { code: "invalid_request", message: `the number of GPU slots must be a whole number of at least 1, not ${req.count}` };
+export function precheck(
+  req: AllocationRequest,
+  usage: UserUsage,
+  limits: QuotaLimits,
+  newContainer: boolean,
+  /** Slots the named container already holds (an existing container getting more). */
+  alreadyInContainer = 0,
+): Rejection | null {
+  if (!Number.isInteger(req.count) || req.count < 0) {
+    return { code: "invalid_request", message: `the number of GPU slots must be a whole number, not ${req.count}` };
   }
   const cap = limits.max_gpu_slots_per_container;
+  if (cap !== null && alreadyInContainer > 0 && alreadyInContainer + req.count > cap) {
+    return {
+      code: "per_container_cap",
+      message: `${req.user} asked for ${req.count} more GPU slot${req.count === 1 ? "" : "s"} for ${req.container}, which holds ${alreadyInContainer}; the limit is ${cap} (max_gpu_slots_per_container)`,
+    };
+  }
   if (cap !== null && req.count > cap) {
     return {
       code: "per_container_cap",
@@ -77,7 +91,7 @@ export function precheck(req: AllocationRequest, usage: UserUsage, limits: Quota
     };
   }
   const ceiling = equivalentCeiling(limits);
-  if (ceiling && atLeast(usage.equivalents, ceiling.limit)) {
+  if (req.count > 0 && ceiling && atLeast(usage.equivalents, ceiling.limit)) {
     return { code: "quota_exhausted", message: heldText(usage, ceiling) };
   }
   return null;

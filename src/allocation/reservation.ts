@@ -48,3 +48,13 @@ export function reservationCounts(r: Reservation, now: number, listedAt: number,
   if (r.containerId !== null && listedIds.has(r.containerId)) return false;
   return r.confirmedAt === null || r.confirmedAt + LISTING_SLACK_MS >= listedAt;
 }
+
+/**
+ * A create without GPUs still reserves its container name (max_containers_per_user must hold under
+ * concurrency too): one row whose slot_uuid is this prefix plus the request id. It takes no slot.
+ */
+export const CONTAINER_ONLY_PREFIX = "container-only:";
+
+export function isContainerOnly(r: Pick<Reservation, "slotUuid">): boolean {
+  return r.slotUuid.startsWith(CONTAINER_ONLY_PREFIX);
+}

@@ -1,0 +1,200 @@
+// The allocation service: observe (GPU inventory, Docker listing) outside the lock, then decide and
+// reserve inside it. The decision itself is pure (plan.ts); this file only sequences I/O.
+import { randomUUID } from "node:crypto";
+import { EVENT } from "../constants/event-types.js";
+import { RefusedError, TransientError } from "../errors.js";
+import type { AuditEvent } from "../model/audit-event.js";
+import type { ObservedContainer } from "../model/container.js";
+import type { GpuInventory } from "../model/gpu.js";
+import type { Clock } from "../util/clock.js";
+import { formatEq, sumWeights } from "./numbers.js";
+import { planAllocation } from "./plan.js";
+import type { QuotaLimits, Rejection } from "./quota.js";
+import type { AllocationRequest } from "./request.js";
+import {
+  CONTAINER_ONLY_PREFIX,
+  CONFIRMED_TTL_MS,
+  MAX_LISTING_AGE_MS,
+  PENDING_TTL_MS,
+  isContainerOnly,
+  reservationCounts,
+  type Reservation,
+} from "./reservation.js";
+import type { ReservationStore } from "./reservation-store.js";
+import { slotTable, type Slot } from "./slots.js";
+
+export interface AllocatorDeps {
+  reservations: ReservationStore;
+  clock: Clock;
+  /** Every container in every state, with its identity (owner, GPUs). Throws when Docker is unreachable. */
+  listContainers(): Promise<ObservedContainer[]>;
+  inventory(): Promise<GpuInventory>;
+  /** The user's resolved limits. */
+  limitsFor(user: string): QuotaLimits;
+  /** Audit events are appended inside the allocation transaction when given. */
+  appendEvent?: (e: AuditEvent) => void;
+  /** How long a pending reservation lives (default PENDING_TTL_MS). */
+  pendingTtlMs?: number;
+}
+
+export interface Allocation {
+  requestId: string;
+  user: string;
+  container: string;
+  slots: Slot[];
+  uuids: string[];
+  gpuEquivalent: number;
+  expiresAt: number;
+  /** True when an earlier reservation for the same user and container was returned. */
+  existing: boolean;
+}
+
+/** A refusal with its machine-readable code; the CLI exits 1 and prints the message. */
+export class AllocationRefusedError extends RefusedError {
+  constructor(readonly rejection: Rejection) {
+    super(rejection.message);
+  }
+}
+
+export interface Observation {
+  slots: Slot[];
+  containers: ObservedContainer[];
+  listedAt: number;
+}
+
+/** GPU inventory and Docker listing, in parallel, before the lock. An inventory error refuses (never "no GPUs in use"). */
+export async function observeForAllocation(deps: Pick<AllocatorDeps, "clock" | "listContainers" | "inventory">): Promise<Observation> {
+  const listedAt = deps.clock.now();
+  const [inv, containers] = await Promise.all([deps.inventory(), deps.listContainers()]);
+  if (inv.error !== null) throw new TransientError(`cannot read the GPUs, so nothing was allocated: ${inv.error}`, "nvidia-smi");
+  return { slots: slotTable(inv.gpus).slots, containers, listedAt };
+}
+
+function toAllocation(rows: readonly Reservation[], slots: readonly Slot[], existing: boolean): Allocation {
+  const byUuid = new Map(slots.map((s) => [s.uuid, s]));
+  const first = rows[0]!;
+  return {
+    requestId: first.requestId,
+    user: first.user,
+    container: first.container,
+    slots: rows.map((r) => byUuid.get(r.slotUuid)).filter((s): s is Slot => s !== undefined),
+    uuids: rows.filter((r) => !isContainerOnly(r)).map((r) => r.slotUuid),
+    gpuEquivalent: sumWeights(rows.map((r) => r.weight)),
+    expiresAt: Math.min(...rows.map((r) => r.expiresAt)),
+    existing,
+  };
+}
+
+function event(type: AuditEvent["type"], req: AllocationRequest, time: number, details: Record<string, unknown>): AuditEvent {
+  return { time, type, user: req.user, container: req.container, containerId: null, details };
+}
+
+/**
+ * Reserves slots for `request` (all or nothing) or throws AllocationRefusedError saying why.
+ * Inside one lock: drop expired reservations, return the user's live reservation for the same
+ * container if there is one, else decide on the observation plus the reservations in the database,
+ * and insert the new ones. The slot UUID is the table's primary key, so even a bug in the decision
+ * could not reserve one slot twice.
+ */
+export type Reserved = { ok: true; allocation: Allocation } | { ok: false; rejection: Rejection };
+
+export function reserveSlots(
+  deps: AllocatorDeps,
+  request: AllocationRequest,
+  obs: Observation,
+  /** Other names whose live reservation this request adopts (`gpu allocate --container NAME`, then `create --name NAME`). */
+  adoptFrom: readonly string[] = [],
+): Reserved {
+  const limits = deps.limitsFor(request.user);
+  const ttl = deps.pendingTtlMs ?? PENDING_TTL_MS;
+  return deps.reservations.locked((): Reserved => {
+    const now = deps.clock.now();
+    if (now - obs.listedAt > MAX_LISTING_AGE_MS) {
+      throw new TransientError(`the container listing is ${Math.round((now - obs.listedAt) / 1000)} s old; nothing was allocated, try again`, "docker");
+    }
+    deps.reservations.deleteExpired(now);
+    const listedIds = new Set(obs.containers.map((c) => c.id));
+    for (const name of [request.container, ...adoptFrom]) {
+      const mine = deps.reservations
+        .forContainer(name)
+        .filter((r) => r.user === request.user && r.state === "pending" && reservationCounts(r, now, obs.listedAt, listedIds));
+      if (mine.length === 0) continue;
+      if (name !== request.container) deps.reservations.rename(name, request.container);
+      return { ok: true, allocation: toAllocation(mine.map((r) => ({ ...r, container: request.container })), obs.slots, true) };
+    }
+
+    const plan = planAllocation({ request, limits, slots: obs.slots, containers: obs.containers, reservations: deps.reservations.all(), now, listedAt: obs.listedAt });
+    if (!plan.ok) {
+      deps.appendEvent?.(
+        event(EVENT.gpuReject, request, now, { reason: plan.rejection.code, message: plan.rejection.message, requested: requestDetails(request), held: plan.usage.equivalents }),
+      );
+      return { ok: false, rejection: plan.rejection };
+    }
+    const requestId = randomUUID();
+    const picks = plan.slots.length > 0 ? plan.slots.map((s) => ({ uuid: s.uuid, weight: s.weight! })) : [{ uuid: CONTAINER_ONLY_PREFIX + requestId, weight: 0 }];
+    const rows: Reservation[] = picks.map((s) => ({
+      slotUuid: s.uuid,
+      user: request.user,
+      container: request.container,
+      weight: s.weight,
+      requestId,
+      state: "pending",
+      containerId: null,
+      createdAt: now,
+      confirmedAt: null,
+      expiresAt: now + ttl,
+    }));
+    deps.reservations.insert(rows);
+    deps.appendEvent?.(
+      event(EVENT.gpuAllocate, request, now, {
+        uuids: plan.slots.map((s) => s.uuid),
+        slots: plan.slots.map((s) => s.id),
+        gpu_equivalent: plan.gpuEquivalent,
+        held_before: plan.usage.equivalents,
+        request_id: requestId,
+        requested: requestDetails(request),
+      }),
+    );
+    return { ok: true, allocation: toAllocation(rows, plan.slots, false) };
+  });
+}
+
+function requestDetails(r: AllocationRequest): Record<string, unknown> {
+  return { count: r.count, profile: r.profile, prefer_full: r.preferFull };
+}
+
+/** observe + reserve; throws AllocationRefusedError on a refusal. */
+export async function allocate(deps: AllocatorDeps, request: AllocationRequest): Promise<Allocation> {
+  const obs = await observeForAllocation(deps);
+  const result = reserveSlots(deps, request, obs);
+  if (!result.ok) throw new AllocationRefusedError(result.rejection);
+  return result.allocation;
+}
+
+/**
+ * The container now exists and carries the slots: the reservation becomes `confirmed` and is kept
+ * CONFIRMED_TTL_MS so that a process whose listing predates the creation still sees the slots
+ * taken. Returns false when the reservation was lost (expired and dropped): the caller must then
+ * remove the container, since another request may have been given the same slots.
+ */
+export function confirmReservation(deps: Pick<AllocatorDeps, "reservations" | "clock">, requestId: string, containerId: string): boolean {
+  return deps.reservations.locked(() => deps.reservations.confirm(requestId, containerId, deps.clock.now(), CONFIRMED_TTL_MS) > 0);
+}
+
+/** Drops one request's reservation (creation failed). Returns the number of slots released. */
+export function releaseRequest(deps: Pick<AllocatorDeps, "reservations">, requestId: string): number {
+  return deps.reservations.locked(() => deps.reservations.deleteRequest(requestId));
+}
+
+/** `ds01 gpu release`: drops every reservation for a container name; the rows that were there. */
+export function releaseContainer(deps: Pick<AllocatorDeps, "reservations">, container: string): Reservation[] {
+  return deps.reservations.locked(() => {
+    const rows = deps.reservations.forContainer(container);
+    deps.reservations.deleteContainer(container);
+    return rows;
+  });
+}
+
+export function describeAllocation(a: Allocation): string {
+  return `${a.existing ? "already reserved" : "reserved"} ${a.slots.map((s) => s.id).join(", ") || a.uuids.join(", ")} (${formatEq(a.gpuEquivalent)} GPU-equivalents) for ${a.user}/${a.container}`;
+}

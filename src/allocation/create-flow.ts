@@ -1,0 +1,93 @@
+// `ds01 create`: reserve (under the allocation lock) → create the container with the slots in its
+// labels and DeviceRequest → confirm the reservation → start. A failed creation releases the
+// reservation; a reservation lost before confirmation removes the container again.
+import { EVENT } from "../constants/event-types.js";
+import { TransientError, errorText } from "../errors.js";
+import type { AuditEvent } from "../model/audit-event.js";
+import type { ResolvedLimits } from "../model/policy.js";
+import type { ContainerCreator } from "../docker/create-container.js";
+import { AllocationRefusedError, confirmReservation, observeForAllocation, releaseRequest, reserveSlots, type Allocation, type AllocatorDeps } from "./allocator.js";
+import { buildContainerSpec, containerName } from "./container-spec.js";
+
+export interface CreateDeps extends AllocatorDeps {
+  creator: ContainerCreator;
+  /** The user's full resolved limits (CPU, memory, shm, pids as well as the quota keys). */
+  resourceLimitsFor(user: string): ResolvedLimits;
+}
+
+export interface CreateInput {
+  user: string;
+  name: string;
+  image: string;
+  cmd: readonly string[];
+  /** GPU slots wanted (0 = none). */
+  count: number;
+  profile: string | null;
+  preferFull: boolean;
+  start: boolean;
+  extraLabels?: Readonly<Record<string, string>>;
+}
+
+export interface Created {
+  id: string;
+  name: string;
+  started: boolean;
+  allocation: Allocation;
+}
+
+function audit(deps: CreateDeps, type: AuditEvent["type"], user: string, container: string, containerId: string | null, details: Record<string, unknown>): void {
+  deps.appendEvent?.({ time: deps.clock.now(), type, user, container, containerId, details });
+}
+
+export async function createForUser(deps: CreateDeps, input: CreateInput): Promise<Created> {
+  const fullName = containerName(input.name, input.user);
+  const limits = deps.resourceLimitsFor(input.user);
+  const obs = await observeForAllocation(deps);
+  const reserved = reserveSlots(
+    deps,
+    { user: input.user, container: fullName, count: input.count, profile: input.profile, preferFull: input.preferFull },
+    obs,
+    [input.name],
+  );
+  if (!reserved.ok) throw new AllocationRefusedError(reserved.rejection);
+  const allocation = reserved.allocation;
+  const now = deps.clock.now();
+  let id: string;
+  try {
+    const spec = buildContainerSpec({
+      user: input.user,
+      name: input.name,
+      image: input.image,
+      cmd: input.cmd,
+      limits,
+      slots: allocation.slots,
+      allocatedAt: now,
+      createdAt: now,
+      extraLabels: input.extraLabels,
+    });
+    id = await deps.creator.create(spec.name, spec.body);
+  } catch (e) {
+    releaseRequest(deps, allocation.requestId);
+    audit(deps, EVENT.actionFailed, input.user, fullName, null, { action: "container.create", error: errorText(e), released_uuids: allocation.uuids });
+    throw e;
+  }
+  if (!confirmReservation(deps, allocation.requestId, id)) {
+    await deps.creator.remove(id).catch(() => undefined);
+    throw new TransientError(`the GPU reservation for ${fullName} expired before the container was created; it was removed again, try again`, "allocation");
+  }
+  audit(deps, EVENT.containerCreate, input.user, fullName, id, {
+    image: input.image,
+    uuids: allocation.uuids,
+    slots: allocation.slots.map((s) => s.id),
+    gpu_equivalent: allocation.gpuEquivalent,
+    limits: { max_cpus: limits.max_cpus, memory: limits.memory, memory_swap: limits.memory_swap, shm_size: limits.shm_size, pids_limit: limits.pids_limit },
+  });
+  if (input.start) {
+    try {
+      await deps.creator.start(id);
+    } catch (e) {
+      throw new TransientError(`created ${fullName} (${id.slice(0, 12)}) but could not start it: ${errorText(e)}`, "docker", { cause: e });
+    }
+  }
+  return { id, name: fullName, started: input.start, allocation };
+}

@@ -1,0 +1,46 @@
+// Composition for the allocation commands: config, store, Docker, nvidia-smi → AllocatorDeps.
+import type { CliContext } from "../cli/context.js";
+import { loadConfig } from "../config/load-config.js";
+import { locateConfigDir } from "../config/locate-config-dir.js";
+import { resolvePolicy } from "../config/resolve-policy.js";
+import type { LoadedConfig } from "../config/loaded-config.js";
+import { containerCreator } from "../docker/create-container.js";
+import { DockerRuntime } from "../docker/docker-runtime.js";
+import { DEFAULT_IDENTITY_OPTIONS, identify } from "../docker/identity.js";
+import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
+import { defaultStateDir, openStore, type Store } from "../store/index.js";
+import type { CreateDeps } from "./create-flow.js";
+import { reservationStore } from "./reservation-store.js";
+
+export interface OpenedAllocator {
+  deps: CreateDeps;
+  config: LoadedConfig;
+  store: Store;
+  close(): void;
+}
+
+export async function openAllocator(ctx: CliContext): Promise<OpenedAllocator> {
+  const { dir } = locateConfigDir(ctx);
+  const config = await loadConfig(dir);
+  const store = openStore(defaultStateDir(ctx), { clock: ctx.clock });
+  const runtime = new DockerRuntime();
+  const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, env: ctx.env, timeoutMs: config.gpu.probe_timeout_s * 1000 });
+  const identity = { ...DEFAULT_IDENTITY_OPTIONS, infrastructurePrefixes: config.monitoring.infrastructure_containers };
+  const policyCache = new Map<string, ReturnType<typeof resolvePolicy>>();
+  const policyFor = (user: string) => {
+    let p = policyCache.get(user);
+    if (!p) policyCache.set(user, (p = resolvePolicy(config, user, ctx.clock.now())));
+    return p;
+  };
+  const deps: CreateDeps = {
+    reservations: reservationStore(store.db),
+    clock: ctx.clock,
+    listContainers: async () => (await runtime.list()).map((info) => ({ ...info, identity: identify(info, identity) })),
+    inventory: () => probe.inventory(),
+    limitsFor: (user) => policyFor(user).limits,
+    resourceLimitsFor: (user) => policyFor(user).limits,
+    appendEvent: (e) => store.append(e),
+    creator: containerCreator(),
+  };
+  return { deps, config, store, close: () => store.close() };
+}
