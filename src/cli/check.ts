@@ -1,7 +1,35 @@
-import type { CliContext } from "./context.js";
+import { acquirePassLock } from "../store/index.js";
+import { runPass } from "../pass/run-pass.js";
+import { reportJson, reportText } from "../pass/report-format.js";
+import { openPassEnv } from "../pass/wiring.js";
+import { isoTime } from "../util/clock.js";
+import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 
-// Placeholder until this command is built: says so and fails.
-export async function run(ctx: CliContext, _argv: string[]): Promise<number> {
-  ctx.err("ds01: 'check' is not implemented yet\n");
-  return 1;
+const USAGE = "ds01 check [--dry-run] [--json]";
+
+/** One full pass (release/health → idle → runtime → cleanup), then exit. For cron users and admins. */
+export async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, { "dry-run": { type: "boolean" }, json: { type: "boolean" } }, USAGE);
+  const dryRun = values["dry-run"] ?? false;
+  const env = await openPassEnv(ctx);
+  try {
+    // Dry runs change nothing, so they need no lock; real passes never overlap with the daemon's.
+    const lock = dryRun ? null : acquirePassLock(env.stateDir, "ds01 check");
+    if (lock && !lock.acquired) {
+      const h = lock.heldBy;
+      ctx.err(`ds01: another pass is running (${h.holder}${h.pid ? `, pid ${h.pid}` : ""}${h.since ? `, since ${isoTime(h.since)}` : ""}); try again later\n`);
+      return 1;
+    }
+    try {
+      const report = await runPass(env.deps, { dryRun });
+      if (values.json) printJson(ctx, reportJson(report));
+      else ctx.out(reportText(report));
+      const failed = report.dockerError !== null || report.results.some((r) => !r.executed && r.error !== null);
+      return failed ? 1 : 0;
+    } finally {
+      if (lock?.acquired) lock.lock.release();
+    }
+  } finally {
+    env.close();
+  }
 }

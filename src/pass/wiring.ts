@@ -1,0 +1,74 @@
+// The composition root for passes: config, store, Docker, nvidia-smi, /proc, notifier → PassDeps.
+// Constructors here do nothing but remember; nothing starts until a pass runs.
+import type { CliContext } from "../cli/context.js";
+import { loadConfig } from "../config/load-config.js";
+import type { LoadedConfig } from "../config/loaded-config.js";
+import { locateConfigDir } from "../config/locate-config-dir.js";
+import { DockerRuntime } from "../docker/docker-runtime.js";
+import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
+import { ProcHostProcesses } from "../gpu/host-processes.js";
+import { createNotifier } from "../notify/notifier.js";
+import { createJsonlSink, defaultStateDir, openStore, type Store } from "../store/index.js";
+import { createLogger, type Logger } from "../util/log.js";
+import { createActivitySampler } from "./activity-sampler.js";
+import type { PassDeps } from "./run-pass.js";
+
+export interface PassEnvOptions {
+  log?: Logger;
+  /** Open the store read-only (dry runs, explain). */
+  readonlyStore?: boolean;
+}
+
+export interface PassEnv {
+  config: LoadedConfig;
+  configDir: string;
+  stateDir: string;
+  store: Store;
+  deps: PassDeps;
+  close(): void;
+}
+
+export async function loadContextConfig(ctx: CliContext): Promise<{ config: LoadedConfig; dir: string }> {
+  const { dir } = locateConfigDir(ctx);
+  return { config: await loadConfig(dir), dir };
+}
+
+export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log: Logger): PassDeps {
+  const runtime = new DockerRuntime({});
+  const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
+  const host = new ProcHostProcesses();
+  const keepaliveFile = (config.policies as { keepalive_file?: string }).keepalive_file ?? "/workspace/.keep-alive";
+  return {
+    config,
+    store,
+    runtime,
+    probe,
+    host,
+    sampler: createActivitySampler(runtime),
+    identity: { infrastructurePrefixes: config.monitoring.infrastructure_containers, protectedLabel: config.monitoring.infrastructure_label },
+    dcgmExporterUrl: config.gpu.dcgm_exporter_url,
+    keepaliveFile,
+    gpuSamples: {
+      maxSince(uuid, since) {
+        const samples = store.gpuSamplesSince(uuid, since);
+        if (samples.length === 0) return undefined;
+        if (samples.some((s) => s.utilPct === null)) return null;
+        return Math.max(...samples.map((s) => s.utilPct as number));
+      },
+    },
+    notifier: createNotifier(config.notifications, runtime, { clock: ctx.clock, logger: log }),
+    clock: ctx.clock,
+    log,
+    guard: { protectedLabel: config.monitoring.infrastructure_label, infrastructurePrefixes: config.monitoring.infrastructure_containers },
+    kill: { termWaitMs: 10_000, killWaitMs: 5_000, pollMs: 100, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+  };
+}
+
+export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): Promise<PassEnv> {
+  const log = opts.log ?? createLogger({ level: "warn" });
+  const { config, dir } = await loadContextConfig(ctx);
+  const stateDir = defaultStateDir(ctx);
+  const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
+  const store = openStore(stateDir, { readonly: opts.readonlyStore ?? false, clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
+  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log), close: () => store.close() };
+}
