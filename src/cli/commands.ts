@@ -21,9 +21,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { words: ["gpu", "status"], summary: "slots, holders and quotas", load: () => import("./gpu-status.js") },
   { words: ["create"], summary: "create a container with a user's limits and GPUs", load: () => import("./create.js") },
   { words: ["events"], summary: "the audit log", load: () => import("./events.js") },
-  { words: ["exempt", "add"], summary: "grant an exemption", load: () => import("./exempt.js") },
-  { words: ["exempt", "list"], summary: "list exemptions", load: () => import("./exempt.js") },
-  { words: ["exempt", "remove"], summary: "remove an exemption", load: () => import("./exempt.js") },
+  { words: ["exempt", "add"], summary: "grant an exemption", load: () => import("./exempt.js").then((m) => ({ run: m.runAdd })) },
+  { words: ["exempt", "list"], summary: "list exemptions", load: () => import("./exempt.js").then((m) => ({ run: m.runList })) },
+  { words: ["exempt", "remove"], summary: "remove an exemption", load: () => import("./exempt.js").then((m) => ({ run: m.runRemove })) },
   { words: ["keepalive"], summary: "keep a container from idle stops for a while", load: () => import("./keepalive.js") },
   { words: ["install"], summary: "install the systemd unit and config skeleton", load: () => import("./install.js") },
 ];

@@ -1,7 +1,50 @@
-import type { CliContext } from "./context.js";
+// ds01 config check [--json]: validate the config directory. Exit 0 with a one-line summary (warnings on
+// stderr), or exit 2 with one `FILE:LINE:COLUMN: KEY.PATH: message` line per problem on stderr.
+import { ConfigError, formatProblem, loadConfig, locateConfigDir, type LoadedConfig } from "../config/index.js";
+import { EXIT } from "../errors.js";
+import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 
-// Placeholder until this command is built: says so and fails.
-export async function run(ctx: CliContext, _argv: string[]): Promise<number> {
-  ctx.err("ds01: 'config-check' is not implemented yet\n");
-  return 1;
+const USAGE = "ds01 config check [--json]";
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+export function configCounts(c: LoadedConfig): { groups: number; users: number; overrides: number; exemptions: number } {
+  const users = new Set(c.groups.flatMap((g) => g.members));
+  return { groups: c.groups.length, users: users.size, overrides: c.userOverrides.size, exemptions: c.exemptions.length };
+}
+
+export async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" } }, USAGE);
+  if (positionals.length > 0) {
+    ctx.err(`ds01: unexpected argument "${positionals[0]}"\nusage: ${USAGE}\n`);
+    return EXIT.invalidInput;
+  }
+  const { dir, source } = locateConfigDir(ctx);
+  try {
+    const config = await loadConfig(dir);
+    const n = configCounts(config);
+    if (values.json) {
+      printJson(ctx, { ok: true, dir, source, ...n, warnings: config.warnings.map(formatProblem), errors: [] });
+    } else {
+      for (const w of config.warnings) ctx.err(`${formatProblem(w)}\n`);
+      ctx.out(
+        `config OK: ${dir} — ${plural(n.groups, "group")}, ${plural(n.users, "user")}, ${plural(n.overrides, "override")}, ` +
+          `${plural(n.exemptions, "exemption")} (${plural(config.warnings.length, "warning")})${source === "bundled" ? " [bundled default]" : ""}\n`,
+      );
+    }
+    return EXIT.ok;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    if (values.json) {
+      printJson(ctx, {
+        ok: false,
+        dir,
+        source,
+        warnings: e.details.filter((p) => p.severity === "warning").map(formatProblem),
+        errors: e.details.filter((p) => p.severity === "error").map(formatProblem),
+      });
+    }
+    for (const p of e.details) ctx.err(`${formatProblem(p)}\n`);
+    return EXIT.invalidInput;
+  }
 }

@@ -34,7 +34,17 @@ export function parseEnforcement(word: string): Enforcement | null {
   return ENFORCEMENT_WORDS[word.trim()] ?? null;
 }
 
-const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+/** Read as YAML 1.2, so dates stay text and are checked here (YAML 1.1 would turn 2026-13-45 into a date). */
+export const EXEMPTIONS_YAML_VERSION = "1.2";
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function validParts(m: RegExpExecArray): boolean {
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (mo < 1 || mo > 12 || d < 1 || d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return false;
+  if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59)) return false;
+  return true;
+}
 
 /**
  * ISO-8601 date or date-time → epoch ms. A date alone means 00:00 UTC of that day; a time without a
@@ -44,7 +54,8 @@ export function parseIsoTime(v: unknown): number | null {
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.getTime();
   if (typeof v !== "string") return null;
   const t = v.trim();
-  if (!ISO.test(t)) return null;
+  const m = ISO.exec(t);
+  if (!m || !validParts(m)) return null;
   let s = t.replace(" ", "T");
   if (s.length === 10) s += "T00:00:00Z";
   else if (!/(Z|[+-]\d{2}:?\d{2})$/.test(s)) s += "Z";

@@ -6,7 +6,7 @@ import { isMap, isScalar } from "yaml";
 import { legacyNamesOf, normaliseOverrides, normaliseResourceLimits } from "./aliases.js";
 import { BUILTIN_APP, BUILTIN_DEFAULT_GROUP } from "./builtin-defaults.js";
 import { ConfigError } from "./config-error.js";
-import { readExemptions, type Exemption } from "./exemptions.js";
+import { EXEMPTIONS_YAML_VERSION, readExemptions, type Exemption } from "./exemptions.js";
 import { CONFIG_FILES, type GroupConfig, type LoadedConfig } from "./loaded-config.js";
 import { parseMembers } from "./members.js";
 import { ProblemList, type PathSegment } from "./problems.js";
@@ -49,11 +49,11 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   if (rl.kind === "missing") fail(files.resourceLimits, "missing: the config directory must hold resource-limits.yaml");
   else if (rl.kind === "unreadable") fail(files.resourceLimits, rl.reason);
   else {
-    main = parseYaml(rl.text, files.resourceLimits, problems, legacyNamesOf);
+    main = parseYaml(rl.text, files.resourceLimits, problems, { altKeys: legacyNamesOf });
     if (main.value !== undefined) raw = readResourceLimits(main);
   }
 
-  const groupNames = raw ? groupOrder(main!, raw) : null;
+  const groupNames = main ? groupOrder(main) : null;
   const defaultGroup = raw?.default_group ?? BUILTIN_DEFAULT_GROUP;
   if (raw && groupNames && groupNames.length > 0 && !groupNames.includes(defaultGroup)) {
     if (raw.default_group !== undefined) main!.report("error", ["default_group"], `no group "${defaultGroup}" under groups: (groups: ${groupNames.join(", ")})`);
@@ -70,7 +70,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   const uo = await readText(files.userOverrides);
   if (uo.kind === "unreadable") fail(files.userOverrides, uo.reason);
   else if (uo.kind === "text") {
-    const src = parseYaml(uo.text, files.userOverrides, problems, legacyNamesOf);
+    const src = parseYaml(uo.text, files.userOverrides, problems, { altKeys: legacyNamesOf });
     if (src.value !== undefined && src.value !== null) {
       normaliseOverrides(src.value, [], src);
       const parsed = validate<typeof LENIENT.overrides>(STRICT.overrides, LENIENT.overrides, src.value, src) as RawOverrides | null;
@@ -96,11 +96,11 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   const exText = opts.exemptionsText !== undefined ? ({ kind: "text", text: opts.exemptionsText } as const) : await readText(files.lifecycleExemptions);
   if (exText.kind === "unreadable") fail(files.lifecycleExemptions, exText.reason);
   else if (exText.kind === "text") {
-    const src = parseYaml(exText.text, files.lifecycleExemptions, problems);
+    const src = parseYaml(exText.text, files.lifecycleExemptions, problems, { version: EXEMPTIONS_YAML_VERSION });
     if (src.value !== undefined) exemptions = readExemptions(src.value, src);
   }
 
-  if (problems.errors.length > 0 || !raw || !groupNames) throw new ConfigError(dir, problems.items);
+  if (problems.errors.length > 0 || !raw || !groupNames) throw new ConfigError(dir, problems.sorted());
 
   const groups: GroupConfig[] = groupNames.map((name) => {
     const layer = raw!.groups?.[name] ?? {};
@@ -147,7 +147,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
       infrastructure_label: raw.monitoring?.infrastructure_label ?? BUILTIN_APP.monitoring.infrastructure_label,
     },
     events: { jsonl_path: raw.events?.jsonl_path ?? BUILTIN_APP.events.jsonl_path },
-    warnings: problems.warnings,
+    warnings: problems.sorted().filter((p) => p.severity === "warning"),
   };
 }
 
@@ -170,15 +170,16 @@ function readResourceLimits(src: YamlSource): RawConfig | null {
   return raw;
 }
 
-/** Group names in the order the YAML lists them (JS objects would put numeric names first). */
-function groupOrder(src: YamlSource, raw: RawConfig): string[] {
+/**
+ * Group names in the order the YAML lists them (JS objects would put numeric names first). Read from
+ * the document even when values are invalid, so members files can still be checked; null when the
+ * file could not be parsed at all.
+ */
+function groupOrder(src: YamlSource): string[] | null {
+  if (src.value === undefined) return null;
   const node = src.doc.get("groups", true);
-  const known = new Set(Object.keys(raw.groups ?? {}));
-  if (isMap(node)) {
-    const order = node.items.map((p) => (isScalar(p.key) ? String(p.key.value) : "")).filter((k) => known.has(k));
-    if (order.length === known.size) return order;
-  }
-  return [...known];
+  if (!isMap(node)) return [];
+  return node.items.map((p) => (isScalar(p.key) ? String(p.key.value) : "")).filter((k) => k !== "");
 }
 
 function warnZeroTimeouts(layer: Partial<Record<(typeof ZERO_WARNED)[number], number | null>> | undefined, src: YamlSource, base: PathSegment[]): void {

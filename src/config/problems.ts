@@ -36,6 +36,13 @@ export class ProblemList {
     this.items.push(p);
   }
 
+  /** Files in the order first seen; within a file by line and column. */
+  sorted(): ConfigProblem[] {
+    const fileOrder = new Map<string, number>();
+    for (const p of this.items) if (!fileOrder.has(p.file)) fileOrder.set(p.file, fileOrder.size);
+    return [...this.items].sort((a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line || a.col - b.col);
+  }
+
   get errors(): ConfigProblem[] {
     return this.items.filter((p) => p.severity === "error");
   }

@@ -21,9 +21,16 @@ export interface YamlSource {
   report(severity: Severity, path: readonly PathSegment[], message: string, opts?: { key?: boolean }): void;
 }
 
-export function parseYaml(text: string, file: string, problems: ProblemList, altKeys: AltKeys = () => []): YamlSource {
+export interface ParseYamlOptions {
+  altKeys?: AltKeys;
+  /** "1.1" (default, PyYAML-compatible) or "1.2" (no implicit dates: used where dates are validated as text). */
+  version?: "1.1" | "1.2";
+}
+
+export function parseYaml(text: string, file: string, problems: ProblemList, opts: ParseYamlOptions = {}): YamlSource {
+  const altKeys = opts.altKeys ?? (() => []);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, version: "1.1", prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, version: opts.version ?? "1.1", prettyErrors: false, uniqueKeys: true });
   const pos = (offset: number): Position => lineCounter.linePos(offset);
 
   const at = (path: readonly PathSegment[], opts: { key?: boolean } = {}): Position => {
