@@ -67,7 +67,13 @@ export class NvidiaSmiProbe implements GpuProbe {
     const said = (safeText(r.stdout) + "\n" + safeText(r.stderr)).trim();
     if (said.split(/\r?\n/).some((l) => NO_DEVICES.test(l.trim()))) return null;
     const why = r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
-    throw new TransientError(`${what} failed (${why})${said ? `: ${said.split(/\r?\n/)[0]!.slice(0, 200)}` : ""}`, NVIDIA_SMI_SOURCE);
+    const firstLines = said
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .slice(0, 2)
+      .join(" ");
+    throw new TransientError(`${what} failed (${why})${firstLines ? `: ${firstLines.slice(0, 300)}` : ""}`, NVIDIA_SMI_SOURCE);
   }
 
   async inventory(): Promise<GpuInventory> {

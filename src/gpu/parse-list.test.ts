@@ -19,7 +19,7 @@ describe("parseNvidiaSmiList", () => {
         `  MIG 3g.20gb     Device  0: (UUID: MIG-a1b2c3d4-0000-5555-aaaa-0123456789ab)`,
         `  MIG 1c.3g.20gb  Device  1: (UUID: MIG-${G}/2/1)`,
         `  MIG 1g.10gb+me  Device 12: (UUID: MIG-b1b2c3d4-0000-5555-aaaa-0123456789ab)`,
-      ].join("\r\n"),
+      ].join("\r\n") + "\r\n",
     );
     expect(out[0]!.migDevices).toEqual([
       { deviceIndex: 0, profile: "3g.20gb", uuid: "MIG-a1b2c3d4-0000-5555-aaaa-0123456789ab", gpuInstanceId: null, computeInstanceId: null },
@@ -42,6 +42,7 @@ describe("parseNvidiaSmiList", () => {
     ["garbage", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."],
     ["a MIG line before any GPU", `  MIG 1g.10gb Device 0: (UUID: MIG-x)`],
     ["a truncated line", `GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0000`],
+    ["output cut after a complete-looking line", `GPU 0: X (UUID: ${G})\n  MIG 1g.10gb Device 0: (UUID: MIG-a1b2c3d4-0000-5555-aaaa-01234)`],
     ["a bad MIG UUID", `GPU 0: X (UUID: ${G})\n  MIG 1g.10gb Device 0: (UUID: MIG-GPU-x/1)`],
   ])("%s → TransientError from nvidia_smi", (_why, text) => {
     expect(() => parseNvidiaSmiList(text)).toThrow(TransientError);

@@ -38,8 +38,8 @@ export function parseMigUuid(uuid: string): { gpuInstanceId: number | null; comp
 }
 
 /**
- * Parses `nvidia-smi -L`. Accepts both MIG UUID forms. A line that is neither a GPU line nor an
- * indented MIG line, a MIG line before any GPU, non-UTF-8 bytes or an empty answer: TransientError.
+ * Parses `nvidia-smi -L`. Accepts both MIG UUID forms. Output not ending in a newline (truncated),
+ * a line that is neither a GPU line nor an indented MIG line, a MIG line before any GPU, non-UTF-8 bytes or an empty answer: TransientError.
  * "No devices were found" is a valid answer: no GPUs.
  */
 export function parseNvidiaSmiList(output: Buffer | Uint8Array | string): ListedGpu[] {
@@ -47,6 +47,7 @@ export function parseNvidiaSmiList(output: Buffer | Uint8Array | string): Listed
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   if (lines.length === 0) fail("empty output");
   if (lines.length === 1 && NO_DEVICES.test(lines[0]!.trim())) return [];
+  if (!text.endsWith("\n")) fail("output ends mid-line (truncated)");
   const gpus: ListedGpu[] = [];
   for (const [n, line] of lines.entries()) {
     const g = GPU_LINE.exec(line);

@@ -27,10 +27,11 @@ describe("parseQueryGpuCsv", () => {
   it.each([
     ["empty output", ""],
     ["a truncated row", "0, GPU-aaaa-0001, 37, 10"],
+    ["a complete-looking row cut mid-number (no final newline)", "0, GPU-aaaa-0001, 37, 1024, 8155"],
     ["an index that is not a number", "x, GPU-aaaa-0001, 37, 1024, 81559"],
     ["a UUID that is not GPU-…", "0, garbage, 37, 1024, 81559"],
     ["garbage", "Failed to initialize NVML: Driver/library version mismatch"],
-    ["a header without uuid column", "index, name\n0, x"],
+    ["a header without uuid column", "index, name\n0, x\n"],
   ])("%s → TransientError", (_why, text) => expect(() => parseQueryGpuCsv(text)).toThrow(TransientError));
 
   it("non-UTF-8 bytes → TransientError", () => {

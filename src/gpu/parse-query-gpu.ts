@@ -34,7 +34,8 @@ function headerName(cell: string): string {
 }
 
 /**
- * Parses the query CSV. A row with the wrong number of cells (truncated output), an index that is
+ * Parses the query CSV. Output not ending in a newline or a row with the wrong number of cells
+ * (truncated), an index that is
  * not a number, a UUID that is not `GPU-…`, non-UTF-8 bytes or an empty answer: TransientError.
  * `[N/A]`, `[Not Supported]` and friends become null.
  */
@@ -43,6 +44,8 @@ export function parseQueryGpuCsv(output: Buffer | Uint8Array | string): QueryGpu
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   if (lines.length === 0) fail("empty output");
   if (lines.length === 1 && NO_DEVICES.test(lines[0]!.trim())) return [];
+  // nvidia-smi ends every row with a newline: without one, the last row may be cut mid-number.
+  if (!text.endsWith("\n")) fail("output ends mid-line (truncated)");
   let columns: number[] = QUERY_GPU_FIELDS.map((_, i) => i);
   let width: number = QUERY_GPU_FIELDS.length;
   let rows = lines;
