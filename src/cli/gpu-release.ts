@@ -1,7 +1,47 @@
-import type { CliContext } from "./context.js";
+// ds01 gpu release --container NAME [--user U] [--json]: drops the reservation for a container.
+import { containerName } from "../allocation/container-spec.js";
+import { openAllocator } from "../allocation/open-allocator.js";
+import { isContainerOnly } from "../allocation/reservation.js";
+import { checkContainerName } from "../allocation/request-args.js";
+import { EVENT } from "../constants/event-types.js";
+import { InvalidInputError, RefusedError } from "../errors.js";
+import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 
-// Placeholder until this command is built: says so and fails.
-export async function run(ctx: CliContext, _argv: string[]): Promise<number> {
-  ctx.err("ds01: 'gpu-release' is not implemented yet\n");
-  return 1;
+const USAGE = "ds01 gpu release --container NAME [--user U] [--json]";
+
+export async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { container: { type: "string" }, user: { type: "string" }, json: { type: "boolean" } }, USAGE);
+  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument ${positionals[0]}\nusage: ${USAGE}`);
+  if (!values.container) throw new InvalidInputError(`--container is required\nusage: ${USAGE}`);
+  const name = checkContainerName(values.container);
+  const user = values.user ?? (ctx.uid === 0 ? null : ctx.userName);
+  const opened = await openAllocator(ctx);
+  try {
+    const names = user && !name.includes("._.") ? [name, containerName(name, user)] : [name];
+    const { deps } = opened;
+    const released = deps.reservations.locked(() => {
+      const rows = names.flatMap((n) => deps.reservations.forContainer(n));
+      const foreign = rows.find((r) => (ctx.uid !== 0 || values.user !== undefined) && r.user !== user);
+      if (foreign) throw new RefusedError(`the reservation for ${foreign.container} belongs to ${foreign.user}`);
+      for (const n of names) deps.reservations.deleteContainer(n);
+      return rows;
+    });
+    const uuids = released.filter((r) => !isContainerOnly(r)).map((r) => r.slotUuid);
+    if (released.length > 0) {
+      deps.appendEvent?.({
+        time: ctx.clock.now(),
+        type: EVENT.gpuRelease,
+        user: released[0]!.user,
+        container: released[0]!.container,
+        containerId: released[0]!.containerId,
+        details: { uuids, reason: "ds01 gpu release" },
+      });
+    }
+    if (values.json) printJson(ctx, { container: name, released: released.length > 0, uuids });
+    else if (released.length === 0) ctx.out(`no reservation for ${name}: nothing to release (a container's own GPUs are freed when it is removed)\n`);
+    else ctx.out(`released the reservation for ${released[0]!.container}: ${uuids.length ? uuids.join(", ") : "no GPU slots"}\n`);
+    return 0;
+  } finally {
+    opened.close();
+  }
 }

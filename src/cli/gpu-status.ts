@@ -1,7 +1,52 @@
-import type { CliContext } from "./context.js";
+// ds01 gpu status [--json]: every slot with its holder, every user with what they hold and may hold.
+import { observeForAllocation } from "../allocation/allocator.js";
+import { computeHoldings } from "../allocation/holdings.js";
+import { formatEq } from "../allocation/numbers.js";
+import { openAllocator } from "../allocation/open-allocator.js";
+import { slotTable } from "../allocation/slots.js";
+import { allocationStatus } from "../allocation/status.js";
+import { InvalidInputError } from "../errors.js";
+import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 
-// Placeholder until this command is built: says so and fails.
-export async function run(ctx: CliContext, _argv: string[]): Promise<number> {
-  ctx.err("ds01: 'gpu-status' is not implemented yet\n");
-  return 1;
+const USAGE = "ds01 gpu status [--json]";
+
+export async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" } }, USAGE);
+  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument ${positionals[0]}\nusage: ${USAGE}`);
+  const opened = await openAllocator(ctx);
+  try {
+    const { deps } = opened;
+    const inv = await deps.inventory();
+    const obs = await observeForAllocation({ ...deps, inventory: async () => inv });
+    const reservations = deps.reservations.all();
+    const holdings = computeHoldings({ slots: obs.slots, containers: obs.containers, reservations, now: ctx.clock.now(), listedAt: obs.listedAt });
+    const status = allocationStatus({ slots: obs.slots, unusableGpus: slotTable(inv.gpus).unusableGpus, holdings, limitsFor: deps.limitsFor });
+    if (values.json) {
+      printJson(ctx, status);
+      return 0;
+    }
+    ctx.out(
+      `${status.slots_free} of ${status.slots_total} slots free; ${formatEq(status.gpu_equivalents_allocated)} of ${formatEq(status.gpu_equivalents_total)} GPU-equivalents allocated\n\n`,
+    );
+    ctx.out(`${"SLOT".padEnd(6)} ${"KIND".padEnd(5)} ${"PROFILE".padEnd(10)} ${"WEIGHT".padEnd(7)} ${"STATUS".padEnd(9)} HOLDER\n`);
+    for (const s of status.slots) {
+      const holder = s.holders.map((h) => `${h.user}/${h.container}${h.state ? ` (${h.state})` : " (reserved)"}`).join("; ");
+      const note = s.allocatable ? "" : `  [not allocatable: ${s.unavailable_reason}]`;
+      ctx.out(
+        `${s.id.padEnd(6)} ${s.kind.padEnd(5)} ${(s.profile ?? "-").padEnd(10)} ${(s.weight === null ? "?" : formatEq(s.weight)).padEnd(7)} ${s.status.padEnd(9)} ${holder || "-"}${note}\n`,
+      );
+    }
+    for (const g of status.unusable_gpus) ctx.out(`GPU ${g.index} unusable: ${g.reason}\n`);
+    for (const u of status.unknown_uuids) ctx.out(`unknown UUID ${u.uuid} held by ${u.holders.map((h) => `${h.user}/${h.container}`).join(", ")}\n`);
+    if (status.users.length > 0) {
+      ctx.out(`\n${"USER".padEnd(16)} ${"HELD".padEnd(7)} ${"LIMIT".padEnd(24)} CONTAINERS\n`);
+      for (const u of status.users) {
+        const limit = u.limit_gpu_equivalents === null ? "unlimited" : `${formatEq(u.limit_gpu_equivalents)} (${u.limit_key})`;
+        ctx.out(`${u.user.padEnd(16)} ${formatEq(u.held_gpu_equivalents).padEnd(7)} ${limit.padEnd(24)} ${u.gpu_containers.join(", ") || "-"}\n`);
+      }
+    }
+    return 0;
+  } finally {
+    opened.close();
+  }
 }
