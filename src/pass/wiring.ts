@@ -11,6 +11,7 @@ import { createNotifier } from "../notify/notifier.js";
 import { createJsonlSink, defaultStateDir, openStore, type Store } from "../store/index.js";
 import { createLogger, type Logger } from "../util/log.js";
 import { createActivitySampler } from "./activity-sampler.js";
+import { parseScope, scopedRuntime } from "./scoped-runtime.js";
 import type { PassDeps } from "./run-pass.js";
 
 export interface PassEnvOptions {
@@ -34,7 +35,8 @@ export async function loadContextConfig(ctx: CliContext): Promise<{ config: Load
 }
 
 export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log: Logger): PassDeps {
-  const runtime = new DockerRuntime({});
+  // DS01_SCOPE_LABEL narrows ds01 to containers with that label (staged rollouts, shared test engines).
+  const runtime = scopedRuntime(new DockerRuntime({}), parseScope(ctx.env.DS01_SCOPE_LABEL));
   const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
   const host = new ProcHostProcesses();
   const keepaliveFile = (config.policies as { keepalive_file?: string }).keepalive_file ?? "/workspace/.keep-alive";

@@ -1,0 +1,37 @@
+// Restricts what ds01 sees to containers carrying one label (`DS01_SCOPE_LABEL=key=value`, or just
+// `key`). For staging a rollout on a busy server, and for tests that share a Docker engine: a
+// container outside the scope is never listed, so it is never judged or touched.
+import type { ContainerInfo } from "../model/container.js";
+import type { ContainerRuntime } from "../model/ports.js";
+
+export interface LabelScope {
+  key: string;
+  value: string | null;
+}
+
+export function parseScope(text: string | undefined): LabelScope | null {
+  if (!text) return null;
+  const i = text.indexOf("=");
+  return i < 0 ? { key: text, value: null } : { key: text.slice(0, i), value: text.slice(i + 1) };
+}
+
+export function inScope(c: Pick<ContainerInfo, "labels">, scope: LabelScope): boolean {
+  const v = c.labels[scope.key];
+  return v !== undefined && (scope.value === null || v === scope.value);
+}
+
+export function scopedRuntime(rt: ContainerRuntime, scope: LabelScope | null): ContainerRuntime {
+  if (!scope) return rt;
+  return {
+    list: async () => (await rt.list()).filter((c) => inScope(c, scope)),
+    inspect: async (id) => {
+      const c = await rt.inspect(id);
+      return c && inScope(c, scope) ? c : null;
+    },
+    stop: (id, grace) => rt.stop(id, grace),
+    remove: (id) => rt.remove(id),
+    stats: (id) => rt.stats(id),
+    exec: (id, cmd, opts) => rt.exec(id, cmd, opts),
+    events: (onEvent, signal) => rt.events((e) => (inScope(e, scope) ? onEvent(e) : undefined), signal),
+  };
+}
