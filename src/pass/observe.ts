@@ -82,7 +82,8 @@ export async function observe(deps: ObserveDeps, previous: ReadonlyMap<string, C
   }
   const keepaliveMtime = await keepaliveTimes(running, deps.keepaliveFile, deps.procRoot ?? "/proc");
   const releasedGpus = lastPassAt === null ? [] : releasedSince(deps.events, lastPassAt);
-  const snapshot: Snapshot = { now, containers, dockerError, activity, gpus, gpuUtilMax, keepaliveMtime, releasedGpus };
+  const otherLiveContainerIds = await otherLiveOwners(deps.runtime, gpus, containers);
+  const snapshot: Snapshot = { now, containers, dockerError, activity, gpus, gpuUtilMax, keepaliveMtime, releasedGpus, otherLiveContainerIds };
   return { snapshot, records };
 }
 
@@ -113,4 +114,17 @@ function releasedSince(events: EventStore, since: number): string[] {
     }
   }
   return [...uuids];
+}
+
+/** GPU processes attributed to containers we did not list (out of scope): are those running? */
+export async function otherLiveOwners(rt: ContainerRuntime, gpus: GpuInventory, listed: readonly ObservedContainer[]): Promise<Set<string>> {
+  const known = new Set(listed.map((c) => c.id));
+  const ids = new Set(gpus.gpus.flatMap((g) => g.processes.map((p) => p.containerId)).filter((id): id is string => id !== null && !known.has(id)));
+  const live = new Set<string>();
+  for (const id of ids) {
+    // An inspect failure counts as live: missing data never makes a process an orphan.
+    const c = await rt.inspect(id).catch(() => ({ state: "running" as const }));
+    if (c && (c.state === "running" || c.state === "paused" || c.state === "restarting")) live.add(id);
+  }
+  return live;
 }

@@ -12,7 +12,7 @@ import { plan as makePlan } from "../policy/plan.js";
 import type { Plan, PlannedAction, Skip, Snapshot } from "../policy/plan-types.js";
 import type { Store } from "../store/index.js";
 import type { Clock } from "../util/clock.js";
-import { observe, type ObserveDeps } from "./observe.js";
+import { observe, otherLiveOwners, type ObserveDeps } from "./observe.js";
 import { createPolicyView } from "./policy-view.js";
 
 export const LAST_PASS_KEY = "last_pass_at";
@@ -79,6 +79,7 @@ export async function healthActions(deps: Pick<PassDeps, "runtime" | "probe" | "
     deps.runtime.list().then((l) => l.map((info) => ({ ...info, identity: identify(info, deps.identity) }))),
     observeGpus({ probe: deps.probe, hostProcesses: deps.host, dcgmExporterUrl: deps.dcgmExporterUrl, logger: deps.log }),
   ]);
-  const snapshot: Snapshot = { now: deps.clock.now(), containers, dockerError: null, activity: new Map(), gpus: gpus.inventory, gpuUtilMax: new Map(), keepaliveMtime: new Map(), releasedGpus: [] };
+  const otherLiveContainerIds = await otherLiveOwners(deps.runtime, gpus.inventory, containers);
+  const snapshot: Snapshot = { now: deps.clock.now(), containers, dockerError: null, activity: new Map(), gpus: gpus.inventory, gpuUtilMax: new Map(), keepaliveMtime: new Map(), releasedGpus: [], otherLiveContainerIds };
   return planGpuHealth(snapshot, targets, view);
 }

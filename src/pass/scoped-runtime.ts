@@ -24,10 +24,9 @@ export function scopedRuntime(rt: ContainerRuntime, scope: LabelScope | null): C
   if (!scope) return rt;
   return {
     list: async () => (await rt.list()).filter((c) => inScope(c, scope)),
-    inspect: async (id) => {
-      const c = await rt.inspect(id);
-      return c && inScope(c, scope) ? c : null;
-    },
+    // Unfiltered on purpose: guards must see a container's true state (a process in a running
+    // container outside the scope is still never an orphan).
+    inspect: (id) => rt.inspect(id),
     stop: (id, grace) => rt.stop(id, grace),
     remove: (id) => rt.remove(id),
     stats: (id) => rt.stats(id),

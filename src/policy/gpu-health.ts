@@ -23,7 +23,7 @@ export function planGpuHealth(s: Snapshot, targets: readonly HealthTarget[], pol
   if (s.dockerError || s.gpus.error) return [];
   const idx = gpuIndex(s.gpus);
   const live = s.containers.filter(isLive);
-  const liveIds = new Set(live.map((c) => c.id));
+  const liveIds = new Set([...live.map((c) => c.id), ...(s.otherLiveContainerIds ?? [])]);
   const heldBy = new Map<string, ObservedContainer[]>();
   for (const c of live) for (const g of c.identity.gpus) heldBy.set(g, [...(heldBy.get(g) ?? []), c]);
 

@@ -33,6 +33,8 @@ export interface Snapshot {
   gpuUtilMax: ReadonlyMap<string, number | null>;
   /** Modification time of each running container's keep-alive file (absent = no file). */
   keepaliveMtime: ReadonlyMap<string, number>;
+  /** Running containers that own GPU processes but are outside `containers` (e.g. out of scope). */
+  otherLiveContainerIds?: ReadonlySet<string>;
   /** GPU UUIDs released since the last pass (containers stopped/removed): the health check looks at these. */
   releasedGpus: readonly string[];
 }
