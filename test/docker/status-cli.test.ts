@@ -1,0 +1,96 @@
+// `ds01 status` through the real CLI entry point, on real containers (scoped to this file's run
+// with DS01_SCOPE_LABEL so other containers on the shared engine don't slow it down).
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { renderStatusTable, type StatusRow } from "../../src/cli/status.js";
+import { LABEL } from "../../src/constants/labels.js";
+import { systemClock } from "../../src/util/clock.js";
+import { useTestContainers } from "../helpers/containers.js";
+
+const GPU_A = "GPU-11111111-2222-3333-4444-555555555555";
+const GPU_B = "GPU-66666666-7777-8888-9999-000000000000";
+const tc = useTestContainers("status");
+
+async function ds01(args: string[], who: { uid: number; userName: string }, env: NodeJS.ProcessEnv = {}) {
+  let out = "";
+  let err = "";
+  const code = await main(args, {
+    env: { ...process.env, DS01_SCOPE_LABEL: `${LABEL.testRun}=${tc.runId}`, ...env },
+    clock: systemClock,
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    ...who,
+  });
+  return { code, out, err };
+}
+const root = { uid: 0, userName: "root" };
+const alice = { uid: 1001, userName: "alice" };
+
+describe("ds01 status", () => {
+  it("as root: every container, with owner, type, state, GPUs, times and activity", async () => {
+    const a = await tc.create({ labels: { "ds01.user": "alice", "ds01.managed": "true" }, gpus: [GPU_A], cmd: "exec yes > /dev/null" });
+    const b = await tc.create({ name: `train-${tc.runId}._.bob`, labels: { "ds01.gpu.uuids": `${GPU_A},${GPU_B}` }, state: "exited" });
+    const m = await tc.create({ name: `ds01-grafana-${tc.runId}`, labels: { "ds01.monitoring": "true" }, state: "created" });
+
+    const r = await ds01(["status", "--json"], root);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const rows = (JSON.parse(r.out) as { containers: StatusRow[] }).containers;
+    const byId = new Map(rows.map((x) => [x.id, x]));
+    expect(rows).toHaveLength(3);
+
+    const ra = byId.get(a.id)!;
+    expect(Object.keys(ra).sort()).toEqual(["cpu_pct", "gpus", "id", "infrastructure", "name", "net_bytes_per_s", "owner", "started_at", "state", "type"]);
+    expect(ra).toMatchObject({ name: a.name, owner: "alice", type: "atomic", state: "running", infrastructure: false, gpus: [GPU_A] });
+    expect(Date.parse(ra.started_at!)).toBeGreaterThan(Date.now() - 300_000);
+    expect(ra.cpu_pct).toBeGreaterThan(5);
+    expect(ra.net_bytes_per_s).not.toBeNull();
+
+    expect(byId.get(b.id)).toMatchObject({ owner: "bob", type: "atomic", state: "exited", gpus: [GPU_A, GPU_B], cpu_pct: null, net_bytes_per_s: null });
+    expect(byId.get(m.id)).toMatchObject({ owner: "unknown", type: "infrastructure", state: "created", infrastructure: true, started_at: null });
+
+    const onlyBob = JSON.parse((await ds01(["status", "--json", "--user", "bob"], root)).out) as { containers: StatusRow[] };
+    expect(onlyBob.containers.map((x) => x.id)).toEqual([b.id]);
+
+    const table = await ds01(["status"], root);
+    expect(table.code).toBe(0);
+    expect(table.out.split("\n")[0]).toMatch(/^CONTAINER\s+NAME\s+OWNER\s+TYPE\s+STATE/);
+    expect(table.out).toContain(a.id.slice(0, 12));
+    expect(table.out).toContain("(infrastructure)");
+  });
+
+  it("as a user: only their own containers; another user's are refused", async () => {
+    const mine = await tc.create({ labels: { "ds01.user": "alice" }, state: "created" });
+    await tc.create({ labels: { "ds01.user": "carol" }, state: "created" });
+    const r = await ds01(["status", "--json"], alice);
+    expect(r.code).toBe(0);
+    const ids = (JSON.parse(r.out) as { containers: StatusRow[] }).containers.map((x) => x.id);
+    expect(ids).toContain(mine.id);
+    const owners = (JSON.parse(r.out) as { containers: StatusRow[] }).containers.map((x) => x.owner);
+    expect(new Set(owners)).toEqual(new Set(["alice"]));
+
+    const refused = await ds01(["status", "--user", "carol"], alice);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/only root/);
+  });
+
+  it("bad arguments exit 2; an unreachable engine exits 1 with a message, never an empty list", async () => {
+    expect((await ds01(["status", "--bogus"], root)).code).toBe(2);
+    expect((await ds01(["status", "extra"], root)).code).toBe(2);
+    const down = await ds01(["status", "--json"], root, { DOCKER_HOST: "unix:///nonexistent.sock" });
+    expect(down.code).toBe(1);
+    expect(down.out).toBe("");
+    expect(down.err).toMatch(/docker/);
+  });
+});
+
+describe("renderStatusTable", () => {
+  it("prints unknown values as '-' and humanises rates", () => {
+    const row: StatusRow = { id: "x".repeat(64), name: "box", owner: "alice", type: "docker", state: "running", infrastructure: false, gpus: [], started_at: "2024-01-01T00:00:00.000Z", cpu_pct: null, net_bytes_per_s: 2_500_000 };
+    const out = renderStatusTable([row], Date.parse("2024-01-01T01:05:00Z"));
+    expect(out).toContain("1h 5m");
+    expect(out).toContain("2.4 MiB/s");
+    expect(out).toMatch(/box\s+alice\s+docker\s+running\s+1h 5m\s+-\s+-\s+2\.4 MiB\/s/);
+    expect(renderStatusTable([], 0)).toBe("no containers\n");
+  });
+});
