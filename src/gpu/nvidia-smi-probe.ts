@@ -40,6 +40,13 @@ function isEnoent(e: unknown): boolean {
   return e instanceof TransientError && (e.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
 }
 
+/** The nvidia-smi executable does not exist (no driver tools on this host). */
+export class NvidiaSmiNotFoundError extends TransientError {
+  constructor(path: string, cause: unknown) {
+    super(`nvidia-smi not found (${path})`, NVIDIA_SMI_SOURCE, { cause });
+  }
+}
+
 export class NvidiaSmiProbe implements GpuProbe {
   readonly path: string;
   private readonly timeoutMs: number;
@@ -60,7 +67,7 @@ export class NvidiaSmiProbe implements GpuProbe {
     try {
       r = await execFileWithTimeout(this.path, args, { timeoutMs, env: this.env, maxBytes: 32 * 1024 * 1024 });
     } catch (e) {
-      if (isEnoent(e)) throw new TransientError(`nvidia-smi not found (${this.path})`, NVIDIA_SMI_SOURCE, { cause: e });
+      if (isEnoent(e)) throw new NvidiaSmiNotFoundError(this.path, e);
       throw new TransientError(`${what}: ${errorText(e)}`, NVIDIA_SMI_SOURCE, { cause: e });
     }
     if (r.code === 0) return r.stdout;
@@ -79,10 +86,10 @@ export class NvidiaSmiProbe implements GpuProbe {
   async inventory(): Promise<GpuInventory> {
     try {
       const [xml, list] = await Promise.all([this.run(NVIDIA_SMI_ARGS.xml), this.run(NVIDIA_SMI_ARGS.list)]);
-      if (xml === null || list === null) return { gpus: [], error: null };
-      return { gpus: buildGpus(parseNvidiaSmiXml(xml), parseNvidiaSmiList(list)), error: null };
+      if (xml === null || list === null) return { gpus: [], error: null, errorKind: null };
+      return { gpus: buildGpus(parseNvidiaSmiXml(xml), parseNvidiaSmiList(list)), error: null, errorKind: null };
     } catch (e) {
-      return { gpus: [], error: errorText(e) };
+      return { gpus: [], error: errorText(e), errorKind: e instanceof NvidiaSmiNotFoundError ? "not_found" : "failed" };
     }
   }
 

@@ -50,4 +50,8 @@ export interface GpuInventory {
   gpus: Gpu[];
   /** Why the probe could not answer, if it could not (then gpus is empty and must not be read as "no GPUs in use"). */
   error: string | null;
+  /** When `error` is set: nvidia-smi is not installed ("not_found") or it failed, hung or printed garbage ("failed"). */
+  errorKind?: GpuProbeErrorKind | null;
 }
+
+export type GpuProbeErrorKind = "not_found" | "failed";

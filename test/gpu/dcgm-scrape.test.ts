@@ -1,6 +1,6 @@
 // scrapeDcgm against local HTTP servers: the fixture sample, a server that hangs, garbage, errors.
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TransientError } from "../../src/errors.js";
@@ -10,7 +10,7 @@ const SAMPLE = readFileSync(new URL("../fixtures/dcgm-exporter/sample-a100-mig.p
 
 let server: Server;
 let base = "";
-const held: import("node:http").ServerResponse[] = [];
+const held: ServerResponse[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {

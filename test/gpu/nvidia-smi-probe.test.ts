@@ -53,7 +53,7 @@ describe("NvidiaSmiProbe with the stand-in", () => {
 
   it("no GPU ('No devices were found'): an empty list and no error", async () => {
     const { probe } = await probeFor({ gpus: [] });
-    expect(await probe.inventory()).toEqual({ gpus: [], error: null });
+    expect(await probe.inventory()).toEqual({ gpus: [], error: null, errorKind: null });
     expect(await probe.sample()).toEqual(new Map());
   });
 
@@ -62,6 +62,7 @@ describe("NvidiaSmiProbe with the stand-in", () => {
     const inv = await probe.inventory();
     expect(inv.gpus).toEqual([]);
     expect(inv.error).toMatch(/^nvidia-smi not found/);
+    expect(inv.errorKind).toBe("not_found");
     await expect(probe.sample()).rejects.toThrow(TransientError);
   });
 
@@ -76,6 +77,7 @@ describe("NvidiaSmiProbe with the stand-in", () => {
     const inv = await probe.inventory();
     expect(inv.gpus).toEqual([]);
     expect(inv.error).toMatch(message);
+    expect(inv.errorKind).toBe("failed");
   });
 
   it("sample: a hang or garbage throws TransientError (source nvidia_smi)", async () => {
