@@ -165,7 +165,7 @@ export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: Containe
       body: `${c.name} has been ${why}, past its idle timeout of ${formatDuration(timeoutMs)}. It is being stopped now (SIGTERM, ${grace}s to save work, then SIGKILL) and removed; its GPU is released.${keepalive.text ? ` ${keepalive.text}` : ""} Your files under bind mounts are kept; start a new container when you need a GPU again.`,
     };
     out.actions.push(
-      { ...who, kind: "stop", reason: "idle", summary: `idle ${formatDuration(idleForMs)} ≥ ${formatDuration(timeoutMs)}: stop`, details, graceS: grace, notice: stopNotice },
+      { ...who, kind: "stop", reason: "idle", summary: `idle ${formatDuration(idleForMs)} ≥ ${formatDuration(timeoutMs)}: stop`, details: { ...details, keepalive: keepalive.text }, graceS: grace, notice: stopNotice },
       { ...who, kind: "remove", reason: "idle", summary: "remove after idle stop", details: {} },
       ...c.identity.gpus.map((g): PlannedAction => ({ ...who, kind: "release_gpu", reason: "idle", summary: `release ${g}`, details: {}, gpuUuid: g })),
     );
