@@ -39,7 +39,7 @@ describe.each([
 
   it.each(TABLE)("%s resolves to behaviour §1.3 (%s)", async (user, group, gpueq, slots, gpuLimit, cpus, mem, shm, ctrs, runtime, idle, gpuHold, ctrHold, cpuIdle, window) => {
     const c = await loadConfig(configDir(MEMBERS, source));
-    const p = resolvePolicy(c, user, AT);
+    const p = resolvePolicy(c, String(user), AT);
     expect(p.group).toBe(group);
     expect(p.group_source).toBe(user === "someone-else" ? "default" : "members");
     expect(p.limits).toMatchObject({
