@@ -45,6 +45,13 @@ describe("NvidiaSmiProbe with the stand-in", () => {
     expect(await fake.calls()).toEqual([[...NVIDIA_SMI_ARGS.sample]]);
   });
 
+  it("follows the state file: update() changes the next answer", async () => {
+    const { probe, fake } = await probeFor({ gpus: fullGpus(1) });
+    expect((await probe.inventory()).gpus[0]!.processes).toEqual([]);
+    await fake.update((s) => void s.gpus[0]!.processes!.push({ pid: 31337, name: "late", used_memory_mib: 1 }));
+    expect((await probe.inventory()).gpus[0]!.processes.map((p) => p.pid)).toEqual([31337]);
+  });
+
   it("a MIG-enabled GPU without devices is reported and unusable", async () => {
     const { probe } = await probeFor({ gpus: [migWithoutDevices()] });
     const inv = await probe.inventory();
