@@ -1,7 +1,60 @@
-import type { CliContext } from "./context.js";
+import { executePlan } from "../actions/executor.js";
+import { errorText } from "../errors.js";
+import { healthActions } from "../pass/run-pass.js";
+import { openPassEnv } from "../pass/wiring.js";
+import type { HealthTarget } from "../policy/gpu-health.js";
+import { acquirePassLock } from "../store/index.js";
+import { isoTime } from "../util/clock.js";
+import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 
-// Placeholder until this command is built: says so and fails.
-export async function run(ctx: CliContext, _argv: string[]): Promise<number> {
-  ctx.err("ds01: 'gpu-health' is not implemented yet\n");
-  return 1;
+const USAGE = "ds01 gpu health [--dry-run] [--json]";
+
+/** On-demand health check of every GPU: end orphan processes, reset only whole unshared idle GPUs. */
+export async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, { "dry-run": { type: "boolean" }, json: { type: "boolean" } }, USAGE);
+  const dryRun = values["dry-run"] ?? false;
+  const env = await openPassEnv(ctx, { readonlyStore: dryRun });
+  try {
+    const lock = dryRun ? null : acquirePassLock(env.stateDir, "ds01 gpu health");
+    if (lock && !lock.acquired) {
+      ctx.err(`ds01: another pass is running (${lock.heldBy.holder}${lock.heldBy.pid ? `, pid ${lock.heldBy.pid}` : ""}); try again later\n`);
+      return 1;
+    }
+    try {
+      const inv = await env.deps.probe.inventory();
+      if (inv.error) {
+        ctx.err(`ds01: GPU probe failed, nothing checked: ${inv.error}\n`);
+        return inv.errorKind === "not_found" ? 0 : 1;
+      }
+      const targets = inv.gpus.map((g): HealthTarget => ({ uuid: g.uuid, why: "on_demand" }));
+      let actions;
+      try {
+        actions = await healthActions(env.deps, targets);
+      } catch (e) {
+        ctx.err(`ds01: cannot check GPUs without Docker: ${errorText(e)}\n`);
+        return 1;
+      }
+      const now = ctx.clock.now();
+      const exec = { ...env.deps, gpu: env.deps.probe, startedAt: new Map() };
+      const results = dryRun
+        ? actions.map((action) => ({ action, executed: false, error: null }))
+        : await executePlan({ now, actions, skipped: [], records: [], forget: [] }, exec);
+      const json = {
+        now: isoTime(now),
+        dry_run: dryRun,
+        gpus_checked: targets.length,
+        actions: results.map(({ action: a, executed, error }) => ({ kind: a.kind, reason: a.reason, pid: a.pid ?? null, gpu_uuid: a.gpuUuid ?? null, summary: a.summary, executed, error })),
+      };
+      if (values.json) printJson(ctx, json);
+      else {
+        ctx.out(`${targets.length} GPU(s) checked${dryRun ? " (dry run)" : ""}: ${results.length ? "" : "nothing to do"}\n`);
+        for (const r of json.actions) ctx.out(`  ${r.kind.padEnd(12)} ${r.summary} [${dryRun ? "planned" : r.executed ? "done" : `FAILED: ${r.error}`}]\n`);
+      }
+      return results.some((r) => r.error) ? 1 : 0;
+    } finally {
+      if (lock?.acquired) lock.lock.release();
+    }
+  } finally {
+    env.close();
+  }
 }
