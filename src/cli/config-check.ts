@@ -29,7 +29,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       for (const w of config.warnings) ctx.err(`${formatProblem(w)}\n`);
       ctx.out(
         `config OK: ${dir} — ${plural(n.groups, "group")}, ${plural(n.users, "user")}, ${plural(n.overrides, "override")}, ` +
-          `${plural(n.exemptions, "exemption")} (${plural(config.warnings.length, "warning")})${source === "bundled" ? " [bundled default]" : ""}\n`,
+          `${plural(n.exemptions, "exemption")} (${plural(config.warnings.length, "warning")})\n`,
       );
     }
     return EXIT.ok;
