@@ -100,8 +100,11 @@ export class DockerRuntime implements ContainerRuntime {
     const deadline = Date.now() + opts.timeoutMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    let attached: NodeJS.ReadWriteStream & { destroy?: () => void } | null = null;
     const run = (async () => {
       const stream = await exec.start({ hijack: true, stdin: withStdin, abortSignal: controller.signal });
+      attached = stream;
+      if (controller.signal.aborted) stream.destroy?.();
       await new Promise<void>((resolve, reject) => {
         stream.on("end", resolve);
         stream.on("close", resolve);
@@ -113,6 +116,7 @@ export class DockerRuntime implements ContainerRuntime {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
+        attached?.destroy?.(); // the hijacked socket outlives the request's abort signal
         reject(new EngineError(`docker exec in ${id.slice(0, 12)} timed out after ${opts.timeoutMs} ms`, null));
       }, opts.timeoutMs);
     });
