@@ -25,6 +25,7 @@ groups:
   student: {}
   patient:
     members: [gina]
+    container_hold_after_stop_h: 0.25 # the strictest hold: what unknown owners get
     policies:
       grace_period_m: 600
 policies:
