@@ -1,5 +1,8 @@
 // The composition root for passes: config, store, Docker, nvidia-smi, /proc, notifier → PassDeps.
 // Constructors here do nothing but remember; nothing starts until a pass runs.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { CliContext } from "../cli/context.js";
 import { loadConfig } from "../config/load-config.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
@@ -8,7 +11,7 @@ import { DockerRuntime } from "../docker/docker-runtime.js";
 import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import { ProcHostProcesses } from "../gpu/host-processes.js";
 import { createNotifier } from "../notify/notifier.js";
-import { createJsonlSink, defaultStateDir, openStore, type Store } from "../store/index.js";
+import { createJsonlSink, defaultStateDir, openStore, STORE_FILE, type Store } from "../store/index.js";
 import { createLogger, type Logger } from "../util/log.js";
 import { createActivitySampler } from "./activity-sampler.js";
 import { parseScope, scopedRuntime } from "./scoped-runtime.js";
@@ -71,6 +74,13 @@ export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): P
   const { config, dir } = await loadContextConfig(ctx);
   const stateDir = defaultStateDir(ctx);
   const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
-  const store = openStore(stateDir, { readonly: opts.readonlyStore ?? false, clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
-  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log), close: () => store.close() };
+  // A read-only command on a machine where no pass ever ran reads an empty, throw-away store.
+  const fresh = (opts.readonlyStore ?? false) && !existsSync(join(stateDir, STORE_FILE));
+  const storeDir = fresh ? mkdtempSync(join(tmpdir(), "ds01-empty-")) : stateDir;
+  const store = openStore(storeDir, { readonly: (opts.readonlyStore ?? false) && !fresh, clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
+  const close = () => {
+    store.close();
+    if (fresh) rmSync(storeDir, { recursive: true, force: true });
+  };
+  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log), close };
 }

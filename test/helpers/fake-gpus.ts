@@ -53,6 +53,8 @@ export interface FakeGpuState {
   garbage?: boolean | FakeMode[];
   truncate?: boolean | FakeMode[];
   reset_fail?: boolean;
+  /** Leave out processes whose PID is gone from /proc (as the driver does). */
+  drop_dead_processes?: boolean;
   record_calls?: boolean;
   resets?: { uuid: string; at: string }[];
   reset_attempts?: { uuid: string; at: string }[];
