@@ -31,7 +31,7 @@ export interface AllocatorDeps {
   inventory(): Promise<GpuInventory>;
   /** The user's resolved limits. */
   limitsFor(user: string): QuotaLimits;
-  /** Audit events are appended inside the allocation transaction when given. */
+  /** Audit events (gpu.allocate, gpu.reject, ...) go here, after the allocation lock is released. */
   appendEvent?: (e: AuditEvent) => void;
   /** How long a pending reservation lives (default PENDING_TTL_MS). */
   pendingTtlMs?: number;
@@ -107,7 +107,8 @@ export function reserveSlots(
 ): Reserved {
   const limits = deps.limitsFor(request.user);
   const ttl = deps.pendingTtlMs ?? PENDING_TTL_MS;
-  return deps.reservations.locked((): Reserved => {
+  const events: AuditEvent[] = [];
+  const result = deps.reservations.locked((): Reserved => {
     const now = deps.clock.now();
     if (now - obs.listedAt > MAX_LISTING_AGE_MS) {
       throw new TransientError(`the container listing is ${Math.round((now - obs.listedAt) / 1000)} s old; nothing was allocated, try again`, "docker");
@@ -125,7 +126,7 @@ export function reserveSlots(
 
     const plan = planAllocation({ request, limits, slots: obs.slots, containers: obs.containers, reservations: deps.reservations.all(), now, listedAt: obs.listedAt });
     if (!plan.ok) {
-      deps.appendEvent?.(
+      events.push(
         event(EVENT.gpuReject, request, now, { reason: plan.rejection.code, message: plan.rejection.message, requested: requestDetails(request), held: plan.usage.equivalents }),
       );
       return { ok: false, rejection: plan.rejection };
@@ -145,7 +146,7 @@ export function reserveSlots(
       expiresAt: now + ttl,
     }));
     deps.reservations.insert(rows);
-    deps.appendEvent?.(
+    events.push(
       event(EVENT.gpuAllocate, request, now, {
         uuids: plan.slots.map((s) => s.uuid),
         slots: plan.slots.map((s) => s.id),
@@ -157,6 +158,8 @@ export function reserveSlots(
     );
     return { ok: true, allocation: toAllocation(rows, plan.slots, false) };
   });
+  for (const e of events) deps.appendEvent?.(e);
+  return result;
 }
 
 function requestDetails(r: AllocationRequest): Record<string, unknown> {

@@ -10,7 +10,7 @@ import { DEFAULT_IDENTITY_OPTIONS, identify } from "../docker/identity.js";
 import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import { defaultStateDir, openStore, type Store } from "../store/index.js";
 import type { CreateDeps } from "./create-flow.js";
-import { reservationStore } from "./reservation-store.js";
+import { openReservationDb } from "./reservation-store.js";
 
 export interface OpenedAllocator {
   deps: CreateDeps;
@@ -22,7 +22,9 @@ export interface OpenedAllocator {
 export async function openAllocator(ctx: CliContext): Promise<OpenedAllocator> {
   const { dir } = locateConfigDir(ctx);
   const config = await loadConfig(dir);
-  const store = openStore(defaultStateDir(ctx), { clock: ctx.clock });
+  const stateDir = defaultStateDir(ctx);
+  const store = openStore(stateDir, { clock: ctx.clock });
+  const reservations = openReservationDb(stateDir);
   const runtime = new DockerRuntime();
   const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, env: ctx.env, timeoutMs: config.gpu.probe_timeout_s * 1000 });
   const identity = { ...DEFAULT_IDENTITY_OPTIONS, infrastructurePrefixes: config.monitoring.infrastructure_containers };
@@ -33,7 +35,7 @@ export async function openAllocator(ctx: CliContext): Promise<OpenedAllocator> {
     return p;
   };
   const deps: CreateDeps = {
-    reservations: reservationStore(store.db),
+    reservations: reservations.store,
     clock: ctx.clock,
     listContainers: async () => (await runtime.list()).map((info) => ({ ...info, identity: identify(info, identity) })),
     inventory: () => probe.inventory(),
@@ -42,5 +44,13 @@ export async function openAllocator(ctx: CliContext): Promise<OpenedAllocator> {
     appendEvent: (e) => store.append(e),
     creator: containerCreator(),
   };
-  return { deps, config, store, close: () => store.close() };
+  return {
+    deps,
+    config,
+    store,
+    close: () => {
+      reservations.close();
+      store.close();
+    },
+  };
 }

@@ -1,13 +1,23 @@
-// The reservations table (store migration 2) and the allocation lock around it.
+// The reservations table and the allocation lock around it, in their own SQLite file
+// <stateDir>/allocation.sqlite.
 //
-// The lock is SQLite's own write lock: `BEGIN IMMEDIATE` on the store's database. Every process
-// that allocates (ds01 create, ds01 gpu allocate, the daemon) re-reads the reservations and decides
-// inside that one transaction, so two deciders never interleave; the kernel drops the lock when a
-// holder dies, so a crash never blocks others. Waiting is a short, jittered retry loop (not
-// SQLite's busy handler, whose back-off sleeps grow to 100 ms) with a deadline, after which the
-// request FAILS (the original went on without its lock after 5 s: §9.2 #12).
-import type Database from "better-sqlite3";
-import { TransientError } from "../errors.js";
+// The lock is SQLite's write lock: `BEGIN IMMEDIATE`. Every process that allocates (ds01 create,
+// ds01 gpu allocate) re-reads the reservations and decides inside that one transaction, so two
+// deciders never interleave; the kernel drops the lock when a holder dies, so a crash never blocks
+// others. Waiting is a jittered exponential back-off (0.25 ms doubling to 8 ms: 100 waiters polling
+// every millisecond would starve the holder of CPU on a small machine) with a deadline, after which
+// the request FAILS (the original went on without its lock after 5 s: §9.2 #12).
+//
+// Why not a table in the audit store (ds01.sqlite): SQLite's write lock covers a whole file, and
+// the audit store commits with synchronous=FULL (an fsync each, ~3 ms here) for its durability
+// promise. With reservations there, 100 concurrent requests queue behind 100 fsyncs (~300 ms for
+// the last). Here commits use synchronous=NORMAL in WAL mode (~0.2 ms): a process crash loses
+// nothing committed; an OS crash may lose the newest reservations, which is harmless, since every
+// process that held them died with it and created containers carry their slots in their labels.
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { InvalidInputError, TransientError } from "../errors.js";
 import type { Reservation, ReservationState } from "./reservation.js";
 
 export interface ReservationStore {
@@ -60,6 +70,8 @@ export interface LockOptions {
   timeoutMs?: number;
 }
 
+const FIRST_BACKOFF_MS = 0.25;
+const MAX_BACKOFF_MS = 8;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
@@ -70,7 +82,59 @@ function isBusy(e: unknown): boolean {
   return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED";
 }
 
-/** Wraps the store's connection (which must have run migration 2). */
+export const RESERVATION_DB_FILE = "allocation.sqlite";
+const SCHEMA_VERSION = 1;
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS reservations (
+    slot_uuid    TEXT    PRIMARY KEY,       -- one holder per slot: the database itself refuses a double reservation
+    user         TEXT    NOT NULL,
+    container    TEXT    NOT NULL,          -- container name the slots are for
+    weight       REAL    NOT NULL,          -- GPU-equivalents
+    request_id   TEXT    NOT NULL,          -- all slots of one request share it
+    state        TEXT    NOT NULL CHECK (state IN ('pending', 'confirmed')),
+    container_id TEXT,                      -- set on confirmation
+    created_at   INTEGER NOT NULL,          -- epoch ms
+    confirmed_at INTEGER,                   -- epoch ms
+    expires_at   INTEGER NOT NULL           -- epoch ms
+  );
+  CREATE INDEX IF NOT EXISTS reservations_container ON reservations (container);
+  CREATE INDEX IF NOT EXISTS reservations_expires_at ON reservations (expires_at);
+`;
+
+export interface ReservationDb {
+  readonly path: string;
+  readonly store: ReservationStore;
+  close(): void;
+}
+
+/** Opens (creating: dir 0750, file 0640) <stateDir>/allocation.sqlite and brings its schema up to date. */
+export function openReservationDb(stateDir: string, opts: LockOptions = {}): ReservationDb {
+  mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+  const path = join(stateDir, RESERVATION_DB_FILE);
+  const created = !existsSync(path);
+  const db = new Database(path, { timeout: 5000 });
+  try {
+    if (created) chmodSync(path, 0o640);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.transaction(() => {
+      const v = Number(db.pragma("user_version", { simple: true }));
+      if (v > SCHEMA_VERSION) throw new InvalidInputError(`${path}: schema version ${v} is newer than this ds01 understands (${SCHEMA_VERSION})`);
+      if (v < SCHEMA_VERSION) {
+        db.exec(SCHEMA);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }
+    }).immediate();
+  } catch (e) {
+    db.close();
+    const code = (e as { code?: unknown } | null)?.code;
+    if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") throw new InvalidInputError(`${path}: not a ds01 database`);
+    throw e;
+  }
+  return { path, store: reservationStore(db, opts), close: () => db.close() };
+}
+
+/** Wraps a connection whose database has the reservations table. */
 export function reservationStore(db: Database.Database, opts: LockOptions = {}): ReservationStore {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const selectAll = db.prepare("SELECT * FROM reservations ORDER BY created_at, slot_uuid");
@@ -89,6 +153,7 @@ export function reservationStore(db: Database.Database, opts: LockOptions = {}):
 
   const begin = () => {
     const deadline = Date.now() + timeoutMs;
+    let backoff = FIRST_BACKOFF_MS;
     for (;;) {
       try {
         db.exec("BEGIN IMMEDIATE");
@@ -98,7 +163,8 @@ export function reservationStore(db: Database.Database, opts: LockOptions = {}):
         if (Date.now() >= deadline) {
           throw new TransientError(`the GPU allocation lock stayed busy for ${timeoutMs} ms; nothing was allocated, try again`, "allocation-lock");
         }
-        sleepMs(0.2 + Math.random() * 1.5);
+        sleepMs(backoff * (0.5 + Math.random()));
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
   };

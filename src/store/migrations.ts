@@ -52,26 +52,6 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
-  {
-    id: 2,
-    name: "reservations (GPU slots promised to a container not yet created; src/allocation)",
-    sql: `
-      CREATE TABLE reservations (
-        slot_uuid    TEXT    PRIMARY KEY,       -- one holder per slot: the database itself refuses a double reservation
-        user         TEXT    NOT NULL,
-        container    TEXT    NOT NULL,          -- container name the slots are for
-        weight       REAL    NOT NULL,          -- GPU-equivalents
-        request_id   TEXT    NOT NULL,          -- all slots of one request share it
-        state        TEXT    NOT NULL CHECK (state IN ('pending', 'confirmed')),
-        container_id TEXT,                      -- set on confirmation
-        created_at   INTEGER NOT NULL,          -- epoch ms
-        confirmed_at INTEGER,                   -- epoch ms
-        expires_at   INTEGER NOT NULL           -- epoch ms
-      );
-      CREATE INDEX reservations_container ON reservations (container);
-      CREATE INDEX reservations_expires_at ON reservations (expires_at);
-    `,
-  },
 ];
 
 /** The schema version this code writes and understands. */

@@ -1,0 +1,93 @@
+// A child process that makes allocation requests through the real allocator and the real store
+// (SQLite lock included), one per line of stdin, answering one JSON line each on stdout. The GPU
+// inventory and the container listing come from the setup line, so many workers can contend for
+// the lock without each running Docker and nvidia-smi. Used by concurrency.test.ts and the bench.
+import { createInterface } from "node:readline";
+import { performance } from "node:perf_hooks";
+import { allocate, confirmReservation, AllocationRefusedError, type AllocatorDeps } from "../../src/allocation/allocator.js";
+import { openReservationDb, type ReservationDb } from "../../src/allocation/reservation-store.js";
+import type { QuotaLimits } from "../../src/allocation/quota.js";
+import type { AllocationRequest } from "../../src/allocation/request.js";
+import type { ObservedContainer } from "../../src/model/container.js";
+import type { Gpu } from "../../src/model/gpu.js";
+import { openStore, type Store } from "../../src/store/index.js";
+import { systemClock } from "../../src/util/clock.js";
+
+export interface WorkerSetup {
+  type: "setup";
+  stateDir: string;
+  gpus: Gpu[];
+  containers: ObservedContainer[];
+  limitsByUser: Record<string, QuotaLimits>;
+  audit?: boolean;
+}
+
+export interface WorkerRequest {
+  type: "request";
+  id: number;
+  request: AllocationRequest;
+  /** After a grant, confirm the reservation as if a container (not in anyone's listing) was created. */
+  confirm: boolean;
+}
+
+export interface WorkerAnswer {
+  id: number;
+  ok: boolean;
+  uuids: string[];
+  gpuEquivalent: number;
+  code: string | null;
+  message: string | null;
+  latencyMs: number;
+}
+
+let store: Store | null = null;
+let rdb: ReservationDb | null = null;
+let deps: AllocatorDeps | null = null;
+
+function handle(line: string): string {
+  const msg = JSON.parse(line) as WorkerSetup | WorkerRequest;
+  if (msg.type === "setup") {
+    store?.close();
+    rdb?.close();
+    rdb = openReservationDb(msg.stateDir);
+    store = msg.audit ? openStore(msg.stateDir) : null;
+    const s = store;
+    deps = {
+      reservations: rdb.store,
+      clock: systemClock,
+      listContainers: async () => msg.containers,
+      inventory: async () => ({ gpus: msg.gpus, error: null }),
+      limitsFor: (u) => msg.limitsByUser[u]!,
+      appendEvent: s ? (e) => s.append(e) : undefined,
+    };
+    return JSON.stringify({ ready: true });
+  }
+  throw new Error("requests are async");
+}
+
+async function request(msg: WorkerRequest): Promise<WorkerAnswer> {
+  const t0 = performance.now();
+  try {
+    const a = await allocate(deps!, msg.request);
+    const latencyMs = performance.now() - t0;
+    if (msg.confirm) confirmReservation(deps!, a.requestId, `fake-${process.pid}-${msg.id}`);
+    return { id: msg.id, ok: true, uuids: a.uuids, gpuEquivalent: a.gpuEquivalent, code: null, message: null, latencyMs };
+  } catch (e) {
+    const latencyMs = performance.now() - t0;
+    if (e instanceof AllocationRefusedError) {
+      return { id: msg.id, ok: false, uuids: [], gpuEquivalent: 0, code: e.rejection.code, message: e.message, latencyMs };
+    }
+    return { id: msg.id, ok: false, uuids: [], gpuEquivalent: 0, code: "error", message: String(e), latencyMs };
+  }
+}
+
+const rl = createInterface({ input: process.stdin });
+rl.on("line", (line) => {
+  const msg = JSON.parse(line) as WorkerSetup | WorkerRequest;
+  if (msg.type === "request") void request(msg).then((a) => process.stdout.write(JSON.stringify(a) + "\n"));
+  else process.stdout.write(handle(line) + "\n");
+});
+rl.on("close", () => {
+  store?.close();
+  rdb?.close();
+});

@@ -1,0 +1,84 @@
+// N allocation worker processes (alloc-worker.ts, transpiled), driven over stdin/stdout.
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { transpileWorkerTree } from "./transpile.js";
+import type { WorkerAnswer, WorkerRequest, WorkerSetup } from "./alloc-worker.js";
+
+export interface WorkerPool {
+  size: number;
+  /** Sends setup to every worker and waits for all of them. */
+  setup(s: Omit<WorkerSetup, "type">): Promise<void>;
+  /** Sends request i to worker i (all written before any answer is awaited), returns the answers in order. */
+  fire(requests: Omit<WorkerRequest, "type">[]): Promise<WorkerAnswer[]>;
+  close(): Promise<void>;
+}
+
+interface Worker {
+  child: ChildProcess;
+  next(): Promise<string>;
+}
+
+function startWorker(script: string): Worker {
+  const child = spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines: string[] = [];
+  const waiting: ((l: string) => void)[] = [];
+  createInterface({ input: child.stdout! }).on("line", (l) => {
+    const w = waiting.shift();
+    if (w) w(l);
+    else lines.push(l);
+  });
+  return {
+    child,
+    next: () =>
+      new Promise<string>((resolve, reject) => {
+        const l = lines.shift();
+        if (l !== undefined) return resolve(l);
+        const t = setTimeout(() => reject(new Error("allocation worker did not answer within 180 s")), 180_000);
+        waiting.push((x) => {
+          clearTimeout(t);
+          resolve(x);
+        });
+      }),
+  };
+}
+
+export function startWorkerPool(size: number): WorkerPool {
+  const tree = transpileWorkerTree();
+  const script = join(tree.root, "test", "allocation", "alloc-worker.js");
+  const workers = Array.from({ length: size }, () => startWorker(script));
+  return {
+    size,
+    async setup(s) {
+      const line = JSON.stringify({ type: "setup", ...s }) + "\n";
+      for (const w of workers) w.child.stdin!.write(line);
+      await Promise.all(workers.map((w) => w.next()));
+    },
+    async fire(requests) {
+      if (requests.length > size) throw new Error(`only ${size} workers`);
+      const pending = requests.map((r, i) => {
+        const p = workers[i]!.next();
+        workers[i]!.child.stdin!.write(JSON.stringify({ type: "request", ...r }) + "\n");
+        return p;
+      });
+      return (await Promise.all(pending)).map((l) => JSON.parse(l) as WorkerAnswer);
+    },
+    async close() {
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              if (w.child.exitCode !== null) return resolve();
+              const t = setTimeout(() => w.child.kill("SIGKILL"), 5000);
+              w.child.once("exit", () => {
+                clearTimeout(t);
+                resolve();
+              });
+              w.child.stdin!.end();
+            }),
+        ),
+      );
+      tree.cleanup();
+    },
+  };
+}
