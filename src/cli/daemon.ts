@@ -1,7 +1,83 @@
-import type { CliContext } from "./context.js";
+// `ds01 daemon [--listen ADDR] [--once]`: the long-running control loop. This file is the daemon's
+// composition root: lock, config, store, Daemon, signals. The pass lock is held for the daemon's
+// whole life, so a second daemon or a `ds01 check` is refused with who holds it (exit 1).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../config/locate-config-dir.js";
+import { Daemon } from "../daemon/daemon.js";
+import { formatListenAddress, parseListenAddress } from "../daemon/listen-address.js";
+import { InvalidInputError, errorText } from "../errors.js";
+import { depsFor, loadContextConfig } from "../pass/wiring.js";
+import { acquirePassLock, createJsonlSink, defaultStateDir, openStore, type Store } from "../store/index.js";
+import { isoTime } from "../util/clock.js";
+import { createLogger, type LogLevel } from "../util/log.js";
+import { parseCommandArgs, type CliContext } from "./context.js";
 
-// Placeholder until this command is built: says so and fails.
-export async function run(ctx: CliContext, _argv: string[]): Promise<number> {
-  ctx.err("ds01: 'daemon' is not implemented yet\n");
-  return 1;
+const USAGE = "ds01 daemon [--listen HOST:PORT] [--once]";
+const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+export async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { listen: { type: "string" }, once: { type: "boolean" } }, USAGE);
+  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument "${positionals[0]}"\nusage: ${USAGE}`);
+  const log = createLogger({ level: (ctx.env.DS01_LOG_LEVEL as LogLevel | undefined) ?? "info" });
+  const { config, dir } = await loadContextConfig(ctx); // an invalid config at start: exit 2 with FILE:LINE:COL
+  const listen = parseListenAddress(values.listen ?? config.daemon.listen);
+  const stateDir = defaultStateDir(ctx);
+
+  const lock = acquirePassLock(stateDir, "ds01 daemon", { clock: ctx.clock });
+  if (!lock.acquired) {
+    const h = lock.heldBy;
+    ctx.err(`ds01: the pass lock in ${stateDir} is held by ${h.holder}${h.pid ? ` (pid ${h.pid})` : ""}${h.since ? ` since ${isoTime(h.since)}` : ""}; only one daemon or pass may run at a time\n`);
+    return 1;
+  }
+
+  // Signals are caught from here on, so a SIGTERM during startup still shuts down in order.
+  let stopReason: string | null = null;
+  let wake: (() => void) | null = null;
+  const stopRequested = new Promise<void>((resolve) => (wake = resolve));
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopReason === null) stopReason = sig;
+    wake?.();
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+
+  let store: Store | null = null;
+  try {
+    const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
+    store = openStore(stateDir, { clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
+    const daemon = new Daemon({
+      config,
+      configDir: dir,
+      store,
+      makeDeps: (c, l) => depsFor(ctx, c, store!, l),
+      listen,
+      clock: ctx.clock,
+      log,
+      version: version(),
+    });
+    try {
+      await daemon.start();
+    } catch (e) {
+      log.error({ error: errorText(e), listen: formatListenAddress(listen) }, "daemon failed to start");
+      await daemon.stop("failed to start");
+      ctx.err(`ds01: daemon failed to start: ${errorText(e)}\n`);
+      return 1;
+    }
+    if (values.once) await Promise.race([daemon.waitForPasses(1), stopRequested]);
+    else await stopRequested;
+    await daemon.stop(stopReason ?? "once");
+    return 0;
+  } finally {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    store?.close();
+    lock.lock.release();
+  }
 }

@@ -39,21 +39,39 @@ describe("Fleet", () => {
     const f = new Fleet();
     const a = container({ id: "a" });
     f.replace([a], T0);
-    expect(f.markStopped("a", T0 + 5)?.state).toBe("running");
-    expect(f.get("a")).toMatchObject({ state: "exited", pid: null, finishedAt: T0 + 5 });
-    expect(f.markStopped("unknown", T0)).toBeUndefined();
-    expect(f.forget("a")?.state).toBe("exited");
+    expect(f.markStopped("a", T0 + 5, T0 + 4)?.state).toBe("running");
+    expect(f.get("a")).toMatchObject({ state: "exited", pid: null, finishedAt: T0 + 4 });
+    expect(f.markStopped("unknown", T0, T0)).toBeUndefined();
+    expect(f.forget("a", T0 + 6)?.state).toBe("exited");
     expect(f.get("a")).toBeUndefined();
   });
 
   it("drops an inspect answer that is older than a later event", () => {
     const f = new Fleet();
-    const g = f.bump("x"); // start event: inspect asked at generation g
-    f.markStopped("x", T0); // die arrives before the inspect answer
+    const g = f.bump("x", T0); // start event: inspect asked at generation g
+    f.markStopped("x", T0 + 1, T0 + 1); // die arrives before the inspect answer
     expect(f.upsert(container({ id: "x" }), g)).toBe(false);
     expect(f.get("x")).toBeUndefined();
-    const g2 = f.bump("x");
+    const g2 = f.bump("x", T0 + 2);
     expect(f.upsert(container({ id: "x", state: "exited" }), g2)).toBe(true);
     expect(f.get("x")?.state).toBe("exited");
+  });
+
+  it("keeps what an event said over a listing that started before it, and reports no second exit", () => {
+    const f = new Fleet();
+    const a = container({ id: "a", gpus: [gpuUuid(0)] });
+    const gone = container({ id: "gone", gpus: [gpuUuid(1)] });
+    f.replace([a, gone], T0);
+    f.markStopped("a", T0 + 20, T0 + 20); // die seen while a pass that listed at T0+10 was running
+    f.forget("gone", T0 + 20);
+    const born = container({ id: "born", gpus: [] });
+    const g = f.bump("born", T0 + 20);
+    f.upsert(born, g);
+    expect(f.replace([a, gone], T0 + 10)).toEqual({ stopped: [], gone: [] });
+    expect(f.get("a")?.state).toBe("exited");
+    expect(f.get("gone")).toBeUndefined();
+    expect(f.get("born")).toBeDefined();
+    // The next listing, after the events, is taken as it is and reports nothing new either.
+    expect(f.replace([{ ...a, state: "exited" }, born], T0 + 30)).toEqual({ stopped: [], gone: [] });
   });
 });

@@ -1,6 +1,8 @@
 // The daemon's in-memory picture of every container, between passes: replaced by each pass's
 // listing (level-triggered), patched at once by Docker events. Metrics are computed from it at
-// scrape time. A per-container generation lets a slow inspect never overwrite a newer event.
+// scrape time. Two guards keep old news from overwriting new: a per-container generation (a slow
+// inspect never overwrites a later event) and the time of each container's last event (a listing
+// that started before that event does not overwrite what the event said).
 import type { ContainerState, ObservedContainer } from "../model/container.js";
 
 /** States in which a container holds its GPUs. Exited, dead and removing ones have let go. */
@@ -13,30 +15,43 @@ export function holdsGpu(c: ObservedContainer): boolean {
 }
 
 export class Fleet {
-  private readonly byId = new Map<string, ObservedContainer>();
+  private byId = new Map<string, ObservedContainer>();
   private readonly generations = new Map<string, number>();
+  /** When an event last changed a container (daemon clock), including removed ones. */
+  private readonly touched = new Map<string, number>();
   private listedAt: number | null = null;
 
   /**
-   * Takes a full listing. Returns the GPU containers that were live here and are now stopped or
-   * gone, so their exit is accounted even when the Docker event was missed (engine restart).
+   * Takes a full listing that started at `listStartedAt`. Returns the GPU containers that were
+   * live here and are now stopped or gone, so their exit is accounted even when the Docker event
+   * was missed (engine restart). Containers changed by an event after the listing started keep
+   * what the event said.
    */
-  replace(containers: readonly ObservedContainer[], at: number): { stopped: ObservedContainer[]; gone: ObservedContainer[] } {
-    const next = new Map(containers.map((c) => [c.id, c]));
+  replace(containers: readonly ObservedContainer[], listStartedAt: number): { stopped: ObservedContainer[]; gone: ObservedContainer[] } {
+    const fresh = (id: string) => (this.touched.get(id) ?? -Infinity) > listStartedAt;
+    const next = new Map<string, ObservedContainer>();
+    for (const c of containers) {
+      if (!fresh(c.id)) next.set(c.id, c);
+      else if (this.byId.has(c.id)) next.set(c.id, this.byId.get(c.id)!);
+    }
+    for (const [id, c] of this.byId) if (!next.has(id) && fresh(id)) next.set(id, c);
     const stopped: ObservedContainer[] = [];
     const gone: ObservedContainer[] = [];
     if (this.listedAt !== null) {
       for (const [id, before] of this.byId) {
-        if (!isLive(before.state) || !holdsGpu(before)) continue;
+        if (fresh(id) || !isLive(before.state) || !holdsGpu(before)) continue;
         const now = next.get(id);
         if (!now) gone.push(before);
         else if (!isLive(now.state)) stopped.push(now);
       }
     }
-    this.byId.clear();
-    for (const [id, c] of next) this.byId.set(id, c);
-    for (const id of this.generations.keys()) this.bump(id);
-    this.listedAt = at;
+    this.byId = next;
+    for (const [id, at] of this.touched) {
+      if (at > listStartedAt) continue;
+      this.touched.delete(id);
+      if (!next.has(id)) this.generations.delete(id);
+    }
+    this.listedAt = listStartedAt;
     return { stopped, gone };
   }
 
@@ -61,10 +76,11 @@ export class Fleet {
     return this.generations.get(id) ?? 0;
   }
 
-  /** Marks that something newer than any inspect in flight is known about this container. */
-  bump(id: string): number {
+  /** Something happened to this container at `now`: inspects asked earlier are outdated. */
+  bump(id: string, now: number): number {
     const g = this.generation(id) + 1;
     this.generations.set(id, g);
+    this.touched.set(id, now);
     return g;
   }
 
@@ -76,18 +92,18 @@ export class Fleet {
   }
 
   /** The container stopped (die/stop). Returns it as it was, or undefined when unknown. */
-  markStopped(id: string, at: number): ObservedContainer | undefined {
-    this.bump(id);
+  markStopped(id: string, now: number, finishedAt: number): ObservedContainer | undefined {
+    this.bump(id, now);
     const before = this.byId.get(id);
-    if (before) this.byId.set(id, { ...before, state: "exited", pid: null, finishedAt: at });
+    if (before) this.byId.set(id, { ...before, state: "exited", pid: null, finishedAt });
     return before;
   }
 
   /** The container was removed. Returns it as it was, or undefined when unknown. */
-  forget(id: string): ObservedContainer | undefined {
+  forget(id: string, now: number): ObservedContainer | undefined {
+    this.bump(id, now);
     const before = this.byId.get(id);
     this.byId.delete(id);
-    this.generations.delete(id);
     return before;
   }
 }

@@ -120,6 +120,7 @@ export class Scheduler {
     }
     this.current = job
       .catch((e: unknown) => this.opts.log.error({ job: kind, error: String(e) }, "job failed"))
+      .then(() => undefined)
       .finally(() => {
         this.current = null;
         this.currentKind = null;

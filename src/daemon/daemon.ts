@@ -1,0 +1,361 @@
+// The ds01 daemon: one ordered loop (GPU samples and full passes, never overlapping), the Docker
+// event stream for instant exit accounting, config hot reload, and /metrics + /healthz.
+// Constructing it does nothing; start() brings the parts up, stop() takes them down in order.
+// The caller (src/cli/daemon.ts) holds the pass lock for the daemon's whole life and owns the store.
+import { performance } from "node:perf_hooks";
+import { EVENT } from "../constants/event-types.js";
+import type { LoadedConfig } from "../config/loaded-config.js";
+import { errorText } from "../errors.js";
+import { NvidiaSmiNotFoundError } from "../gpu/nvidia-smi-probe.js";
+import type { GpuInventory } from "../model/gpu.js";
+import type { ContainerRecord } from "../model/record.js";
+import { DaemonMetrics } from "../metrics/daemon-metrics.js";
+import { fleetFigures } from "../metrics/fleet-figures.js";
+import { runPass, type PassDeps, type PassReport } from "../pass/run-pass.js";
+import { globalPolicies } from "../pass/policy-view.js";
+import type { Store } from "../store/index.js";
+import type { Clock } from "../util/clock.js";
+import type { Logger } from "../util/log.js";
+import { Backoff } from "./backoff.js";
+import { ConfigReloader } from "./config-reloader.js";
+import { ContainerEventHandler } from "./container-events.js";
+import { EventStream } from "./event-stream.js";
+import { Fleet } from "./fleet.js";
+import { health, type HealthReport } from "./health.js";
+import { HttpEndpoint } from "./http-endpoint.js";
+import { formatListenAddress, type ListenAddress } from "./listen-address.js";
+import { Scheduler, type PassOutcome } from "./scheduler.js";
+import { realTimers, type Timers } from "./timers.js";
+
+/** observe-gpus logs this fixed message when dcgm-exporter cannot be read; the daemon counts it. */
+export const DCGM_SCRAPE_FAILED_MSG = "dcgm-exporter scrape failed";
+
+/** How soon after a GPU container exits the follow-up pass (health check of its GPUs) runs. */
+export const EXIT_PASS_DELAY_MS = 2_000;
+
+/** How long stop() waits for the job in flight before abandoning it. */
+export const STOP_WAIT_MS = 5_000;
+
+export interface DaemonOptions {
+  config: LoadedConfig;
+  configDir: string;
+  store: Store;
+  /** Builds the pass dependencies for a config (src/pass/wiring.ts depsFor in production). */
+  makeDeps(config: LoadedConfig, log: Logger): PassDeps;
+  /** Overrides config daemon.listen; null = no HTTP endpoint. */
+  listen: ListenAddress | null;
+  clock: Clock;
+  log: Logger;
+  version: string;
+  timers?: Timers;
+}
+
+export class Daemon {
+  private config: LoadedConfig;
+  private deps!: PassDeps;
+  private readonly metrics: DaemonMetrics;
+  private readonly fleet = new Fleet();
+  private readonly timers: Timers;
+  private readonly log: Logger;
+  private readonly passBackoff = new Backoff();
+  private scheduler: Scheduler | null = null;
+  private events: EventStream | null = null;
+  private http: HttpEndpoint | null = null;
+  private reloader: ConfigReloader | null = null;
+  private handler: ContainerEventHandler | null = null;
+  private bound: ListenAddress | null = null;
+  private startedAt = 0;
+  private stopping = false;
+  private passes = 0;
+  private passWaiters: (() => void)[] = [];
+
+  // What /healthz and the gauges read.
+  private inventory: GpuInventory | null = null;
+  private utilisation = new Map<string, number | null>();
+  private records = new Map<string, ContainerRecord>();
+  private dockerError: string | null = null;
+  private streamError: string | null = "not connected yet";
+  private streamWasUp = false;
+  private gpuError: string | null = null;
+  private gpuMissingLogged = false;
+  private lastSuccessAt: number | null = null;
+  private passSince: number | null = null;
+  private configWarning: string | null = null;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.config = opts.config;
+    this.timers = opts.timers ?? realTimers;
+    this.metrics = new DaemonMetrics({ version: opts.version });
+    // Count dcgm-exporter failures from observe's fixed log line; pass everything through.
+    const base = opts.log;
+    this.log = {
+      ...base,
+      warn: (fields, msg) => {
+        if (msg === DCGM_SCRAPE_FAILED_MSG) this.metrics.probeError("dcgm");
+        base.warn(fields, msg);
+      },
+    };
+  }
+
+  /** The address /metrics and /healthz listen on (after start), or null. */
+  get address(): ListenAddress | null {
+    return this.bound;
+  }
+
+  /** Completed passes since start (for --once and tests). */
+  get passCount(): number {
+    return this.passes;
+  }
+
+  async start(): Promise<void> {
+    const { clock, store } = this.opts;
+    this.startedAt = clock.now();
+    this.deps = this.buildDeps(this.config);
+    this.metrics.setPassInterval(this.config.daemon.pass_interval_s);
+    this.metrics.setDockerUp(false);
+    this.metrics.setFigureSource(() =>
+      fleetFigures({
+        inventory: this.inventory,
+        utilisation: this.utilisation,
+        containers: this.fleet.containers(),
+        records: this.records,
+        now: clock.now(),
+        highDemandThreshold: globalPolicies(this.config).high_demand_threshold,
+      }),
+    );
+    this.reloader = new ConfigReloader({ dir: this.opts.configDir });
+    await this.reloader.baseline();
+
+    if (this.opts.listen) {
+      this.http = new HttpEndpoint(this.opts.listen, { metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.text() }), health: () => this.health() }, this.log);
+      this.bound = await this.http.start();
+      this.log.info({ address: formatListenAddress(this.bound), metrics: `http://${formatListenAddress(this.bound)}/metrics` }, "listening");
+    }
+
+    this.scheduler = new Scheduler({
+      clock,
+      timers: this.timers,
+      sampleIntervalMs: this.config.daemon.sample_interval_s * 1000,
+      passIntervalMs: this.config.daemon.pass_interval_s * 1000,
+      runSample: () => this.sampleJob(),
+      runPass: (why) => this.passJob(why),
+      log: this.log,
+    });
+    this.handler = new ContainerEventHandler({
+      fleet: this.fleet,
+      runtime: () => this.deps.runtime,
+      identity: () => this.deps.identity,
+      store,
+      clock,
+      log: this.log,
+      requestPass: (why, delay) => this.scheduler?.requestPass(why, delay),
+      exitPassDelayMs: EXIT_PASS_DELAY_MS,
+    });
+    this.events = new EventStream({
+      runtime: () => this.deps.runtime,
+      onEvent: (e) => this.handler?.handle(e),
+      onUp: () => {
+        const reconnected = this.streamWasUp && this.streamError !== null;
+        this.streamWasUp = true;
+        this.streamError = null;
+        this.updateDockerUp();
+        this.log.info({}, "docker event stream connected");
+        // Events may have been missed while it was down: re-list soon (level-triggered).
+        if (reconnected) this.scheduler?.requestPass("event stream reconnected", 0);
+      },
+      onDown: (error) => {
+        if (this.streamError === null) this.log.warn({ error }, "docker event stream lost");
+        this.streamError = error;
+        this.metrics.probeError("docker");
+        this.updateDockerUp();
+      },
+      timers: this.timers,
+      log: this.log,
+    });
+
+    store.append({ time: clock.now(), type: EVENT.daemonStarted, user: null, container: null, containerId: null, details: { pid: process.pid, version: this.opts.version, config_dir: this.opts.configDir, listen: this.bound ? formatListenAddress(this.bound) : null, sample_interval_s: this.config.daemon.sample_interval_s, pass_interval_s: this.config.daemon.pass_interval_s } });
+    this.log.info({ pid: process.pid, version: this.opts.version, config_dir: this.opts.configDir, state: store.path, sample_interval_s: this.config.daemon.sample_interval_s, pass_interval_s: this.config.daemon.pass_interval_s }, "daemon started");
+    this.events.start();
+    this.scheduler.start();
+  }
+
+  /** Resolves once `n` passes in total have completed since start (for --once). */
+  waitForPasses(n: number): Promise<void> {
+    if (this.passes >= n) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => (this.passes >= n ? resolve() : this.passWaiters.push(check));
+      this.passWaiters.push(check);
+    });
+  }
+
+  /** Stops taking work, finishes (or after STOP_WAIT_MS abandons) the job in flight, closes HTTP. */
+  async stop(reason: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const inFlight = this.scheduler?.running ?? null;
+    this.log.info({ reason, job_in_flight: inFlight }, "daemon stopping");
+    const finished = this.scheduler?.stop() ?? Promise.resolve();
+    const streamStopped = this.events?.stop() ?? Promise.resolve();
+    let timer: unknown = null;
+    const abandoned = await Promise.race([
+      finished.then(() => false),
+      new Promise<boolean>((r) => (timer = this.timers.set(() => r(true), STOP_WAIT_MS))),
+    ]);
+    this.timers.clear(timer);
+    if (abandoned) this.log.warn({ job: inFlight, waited_ms: STOP_WAIT_MS }, "abandoning job in flight");
+    await streamStopped;
+    await this.http?.stop();
+    try {
+      this.opts.store.append({ time: this.opts.clock.now(), type: EVENT.daemonStopped, user: null, container: null, containerId: null, details: { pid: process.pid, reason, abandoned_job: abandoned ? inFlight : null } });
+    } catch (e) {
+      this.log.error({ error: errorText(e) }, "could not record the daemon stop");
+    }
+    this.log.info({ reason }, "daemon stopped");
+  }
+
+  health(): HealthReport {
+    return health({
+      now: this.opts.clock.now(),
+      startedAt: this.startedAt,
+      passIntervalMs: this.config.daemon.pass_interval_s * 1000,
+      dockerError: this.dockerError,
+      eventStreamError: this.streamError,
+      gpuError: this.gpuError,
+      lastSuccessfulPassAt: this.lastSuccessAt,
+      passRunningSince: this.passSince,
+      configWarning: this.configWarning,
+    });
+  }
+
+  private buildDeps(config: LoadedConfig): PassDeps {
+    const deps = this.opts.makeDeps(config, this.log);
+    return { ...deps, onResult: (r) => this.metrics.actionResult(r), onDelivery: (channel, ok) => this.metrics.delivery(channel, ok) };
+  }
+
+  private updateDockerUp(): void {
+    this.metrics.setDockerUp(this.dockerError === null && this.streamError === null && this.passes > 0);
+  }
+
+  // ---- jobs (the scheduler runs one at a time) ----
+
+  private async sampleJob(): Promise<void> {
+    await this.checkConfig();
+    const now = this.opts.clock.now();
+    try {
+      const sample = await this.deps.probe.sample();
+      for (const [uuid, util] of sample) this.opts.store.recordGpuSample(uuid, now, util);
+      this.utilisation = sample;
+      this.gpuError = null;
+    } catch (e) {
+      this.noteGpuFailure(e, "sample");
+    }
+  }
+
+  private async passJob(why: string): Promise<PassOutcome> {
+    await this.checkConfig();
+    const t0 = performance.now();
+    this.passSince = this.opts.clock.now();
+    this.log.info({ why }, "pass started");
+    let report: PassReport;
+    try {
+      report = await runPass(this.deps, { dryRun: false });
+    } catch (e) {
+      const durationS = (performance.now() - t0) / 1000;
+      this.metrics.passFinished(durationS, null);
+      this.passSince = null;
+      this.log.error({ error: errorText(e), duration_ms: Math.round(durationS * 1000) }, "pass failed");
+      return { retryInMs: this.passBackoff.next() };
+    } finally {
+      this.passSince = null;
+    }
+    const durationS = (performance.now() - t0) / 1000;
+    this.passes++;
+    const outcome = this.afterPass(report, durationS);
+    for (const w of this.passWaiters.splice(0)) w();
+    return outcome;
+  }
+
+  private afterPass(report: PassReport, durationS: number): PassOutcome {
+    const executed = report.results.filter((r) => r.executed).length;
+    const failed = report.results.filter((r) => !r.executed && r.error !== null).length;
+    if (report.dockerError) {
+      this.metrics.probeError("docker");
+      this.metrics.passFinished(durationS, null);
+      this.dockerError = report.dockerError;
+      this.updateDockerUp();
+      const retryInMs = this.passBackoff.next();
+      this.log.warn({ error: report.dockerError, retry_in_ms: retryInMs, duration_ms: Math.round(durationS * 1000) }, "pass skipped: docker unavailable");
+      return { retryInMs };
+    }
+    this.passBackoff.reset();
+    this.dockerError = null;
+    const { stopped, gone } = this.fleet.replace(report.snapshot.containers, report.now);
+    for (const c of stopped) this.handler?.accountMissed(c, "die");
+    for (const c of gone) this.handler?.accountMissed(c, "destroy");
+
+    const inv = report.snapshot.gpus;
+    if (inv.error === null) {
+      this.inventory = inv;
+      this.gpuError = null;
+    } else if (inv.errorKind === "not_found") {
+      this.noteGpuMissing(inv.error);
+    } else {
+      this.metrics.probeError("nvidia_smi");
+      this.gpuError = inv.error;
+    }
+    this.records = new Map(this.opts.store.all().map((r) => [r.containerId, r]));
+    this.metrics.orphansFound(report.results.filter((r) => r.action.kind === "kill_process").length);
+    this.metrics.resetsFailed(this.opts.store.query({ since: report.now, type: EVENT.gpuResetFailed }).length);
+    const finishedAt = this.opts.clock.now();
+    this.lastSuccessAt = finishedAt;
+    this.metrics.passFinished(durationS, finishedAt);
+    this.updateDockerUp();
+    this.log.info(
+      { duration_ms: Math.round(durationS * 1000), containers: report.snapshot.containers.length, actions: report.results.length, executed, failed, gpu_error: report.gpuError, exits_missed: stopped.length + gone.length },
+      "pass finished",
+    );
+    return { retryInMs: null };
+  }
+
+  private noteGpuFailure(e: unknown, during: string): void {
+    if (e instanceof NvidiaSmiNotFoundError) return this.noteGpuMissing(errorText(e));
+    this.metrics.probeError("nvidia_smi");
+    this.gpuError = errorText(e);
+    this.log.warn({ during, error: this.gpuError }, "gpu probe failed");
+  }
+
+  /** No nvidia-smi on this host: no GPUs to watch. Said once; not an error (a CPU-only host runs fine). */
+  private noteGpuMissing(error: string): void {
+    this.gpuError = null;
+    if (this.gpuMissingLogged) return;
+    this.gpuMissingLogged = true;
+    this.log.warn({ error }, "nvidia-smi not found: GPU signals unknown");
+  }
+
+  // ---- config hot reload ----
+
+  private async checkConfig(): Promise<void> {
+    if (!this.reloader) return;
+    const out = await this.reloader.check();
+    const { store, clock } = this.opts;
+    if (out.kind === "unchanged") return;
+    if (out.kind === "failed") {
+      this.metrics.configReload(false);
+      this.configWarning = `config reload failed, running the last good config: ${out.problems[0] ?? "unknown problem"}`;
+      store.append({ time: clock.now(), type: EVENT.configReloadFailed, user: null, container: null, containerId: null, details: { dir: this.opts.configDir, problems: out.problems } });
+      this.log.error({ dir: this.opts.configDir, problems: out.problems }, "config reload failed");
+      return;
+    }
+    const before = this.config;
+    this.config = out.config;
+    this.deps = this.buildDeps(out.config);
+    this.configWarning = null;
+    const d = out.config.daemon;
+    this.scheduler?.setIntervals(d.sample_interval_s * 1000, d.pass_interval_s * 1000);
+    this.metrics.setPassInterval(d.pass_interval_s);
+    this.metrics.configReload(true);
+    store.append({ time: clock.now(), type: EVENT.configReloaded, user: null, container: null, containerId: null, details: { dir: this.opts.configDir, warnings: out.warnings, sample_interval_s: d.sample_interval_s, pass_interval_s: d.pass_interval_s } });
+    this.log.info({ dir: this.opts.configDir, warnings: out.warnings.length }, "config reloaded");
+    if (d.listen !== before.daemon.listen) this.log.warn({ listen: d.listen, listening: this.bound ? formatListenAddress(this.bound) : null }, "daemon.listen changed: takes effect at the next restart");
+  }
+}
