@@ -25,7 +25,13 @@ export function planGpuHealth(s: Snapshot, targets: readonly HealthTarget[], pol
   const live = s.containers.filter(isLive);
   const liveIds = new Set([...live.map((c) => c.id), ...(s.otherLiveContainerIds ?? [])]);
   const heldBy = new Map<string, ObservedContainer[]>();
-  for (const c of live) for (const g of c.identity.gpus) heldBy.set(g, [...(heldBy.get(g) ?? []), c]);
+  for (const c of live) {
+    for (const g of c.identity.gpus) {
+      const list = heldBy.get(g);
+      if (list) list.push(c);
+      else heldBy.set(g, [c]);
+    }
+  }
 
   const actions: PlannedAction[] = [];
   const seen = new Set<string>();

@@ -1,0 +1,56 @@
+// Planning benchmark (SPEC.md §7: planning 10,000 containers in under 100 ms). Pure: no Docker.
+//
+//   npm run bench:build && node node_modules/.cache/ds01-bench/bench/plan.js [--sizes 1000,10000] [--reps 20]
+//
+// A fleet of mostly running GPU containers (idle, busy, exempt, devcontainers, exited, created),
+// 16 GPUs and 4 MIG GPUs, records from an earlier pass; times plan() only.
+import { parseArgs } from "node:util";
+import type { ContainerRecord } from "../src/model/record.js";
+import { plan } from "../src/policy/plan.js";
+import type { ContainerActivity } from "../src/policy/plan-types.js";
+import { container, gpu, gpuUuid, HOUR, inventory, migGpu, migUuid, MIN, policy, policyView, snapshot, T0 } from "../test/helpers/fleet.js";
+
+const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000,5000,10000" }, reps: { type: "string", default: "20" } } });
+const sizes = values.sizes.split(",").map(Number);
+const reps = Number(values.reps);
+
+function fleet(n: number) {
+  const gpus = [...Array.from({ length: 16 }, (_, i) => gpu(i, { utilizationPct: i % 3 === 0 ? 80 : 0 })), ...Array.from({ length: 4 }, (_, i) => migGpu(16 + i, 7))];
+  const slots = [...gpus.filter((g) => !g.migEnabled).map((g) => g.uuid), ...gpus.flatMap((g) => g.migDevices.map((m) => m.uuid))];
+  const users = Array.from({ length: 50 }, (_, i) => `user${i}`);
+  const containers = Array.from({ length: n }, (_, i) => {
+    const state = i % 10 === 0 ? "exited" : i % 17 === 0 ? "created" : "running";
+    return container({
+      owner: users[i % users.length],
+      type: i % 9 === 0 ? "devcontainer" : i % 5 === 0 ? "compose" : "docker",
+      state,
+      gpus: [slots[i % slots.length]!],
+      startedAt: state === "created" ? null : T0 - (i % 48) * HOUR,
+      finishedAt: state === "exited" ? T0 - (i % 90) * MIN : null,
+    });
+  });
+  const activity = new Map(containers.map((c, i): [string, ContainerActivity] => [c.id, { cpuPct: i % 4 === 0 ? 50 : 0.5, netBytesPerS: 100 }]));
+  const view = policyView({ user1: policy({ user: "user1", exemptions: [{ exempt_from: ["idle_timeout_h"], reason: "r", expires_on: null }] }) });
+  return { containers, activity, gpus: inventory(gpus), view, slots };
+}
+
+for (const n of sizes) {
+  const f = fleet(n);
+  const snap = snapshot({ containers: f.containers, activity: f.activity, gpus: f.gpus, releasedGpus: f.slots.slice(0, 8) });
+  // Records from an earlier pass, so streaks, warnings and runtimes are in play.
+  const first = plan({ snapshot: { ...snap, now: T0 - 40 * MIN }, policies: f.view, records: new Map() });
+  const records = new Map<string, ContainerRecord>(first.records.map((r) => [r.containerId, r]));
+  const times: number[] = [];
+  let actions = 0;
+  for (let i = 0; i < reps; i++) {
+    const t = process.hrtime.bigint();
+    const p = plan({ snapshot: snap, policies: f.view, records });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    actions = p.actions.length;
+  }
+  times.sort((a, b) => a - b);
+  const med = times[Math.floor(times.length / 2)]!;
+  console.log(`plan ${String(n).padStart(6)} containers: min ${times[0]!.toFixed(1)} ms, median ${med.toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms (${actions} actions, ${reps} reps)`);
+}
+void migUuid;
+void gpuUuid;
