@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { EXIT, InvalidInputError, RefusedError } from "../errors.js";
 import { applyInstall, planInstall } from "../install/install.js";
-import { packageRoot } from "../install/package-root.js";
+import { packageRoot } from "../config/locate-config-dir.js";
 import type { InstallStep } from "../install/plan.js";
 import { parseCommandArgs, type CliContext } from "./context.js";
 
