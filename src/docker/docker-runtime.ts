@@ -5,13 +5,19 @@ import type { ContainerInfo } from "../model/container.js";
 import type { ContainerEvent, ContainerRuntime, EngineStats } from "../model/ports.js";
 import { EngineClient, EngineError, type EngineClientOptions } from "./engine-client.js";
 import { eventSchema, inspectSchema, listSchema, statsSchema, type InspectBody, type ListEntry } from "./engine-schema.js";
+import { DEFAULT_INSPECT_CACHE_MAX_AGE_MS, InspectCache } from "./inspect-cache.js";
 import { mapLimit } from "./map-limit.js";
 import { toContainerEvent, toContainerInfo, toEngineStats } from "./parse.js";
 
 export interface DockerRuntimeOptions extends EngineClientOptions {
   /** Inspect calls in flight at once during `list()`. */
   inspectConcurrency?: number;
-  /** Clock for stats timestamps (tests); defaults to Date.now. */
+  /**
+   * How long an inspect body may be reused by `list()` while the container's list entry is
+   * unchanged (see inspect-cache.ts for the exact rule); 0 = always inspect. Default 5 minutes.
+   */
+  inspectCacheMaxAgeMs?: number;
+  /** Clock for stats timestamps and the inspect cache (tests); defaults to Date.now. */
   now?: () => number;
 }
 
@@ -21,27 +27,46 @@ export class DockerRuntime implements ContainerRuntime {
   readonly client: EngineClient;
   private readonly concurrency: number;
   private readonly now: () => number;
+  private readonly cache: InspectCache;
 
   constructor(opts: DockerRuntimeOptions = {}) {
     this.client = new EngineClient(opts);
     this.concurrency = opts.inspectConcurrency ?? 16;
     this.now = opts.now ?? Date.now;
+    this.cache = new InspectCache(opts.inspectCacheMaxAgeMs ?? DEFAULT_INSPECT_CACHE_MAX_AGE_MS, this.now);
+  }
+
+  /** Drops what list() remembers about a container (call it on any Docker event for that id). */
+  invalidate(id: string): void {
+    this.cache.invalidate(id);
+  }
+
+  /** Inspect bodies list() currently remembers (for benchmarks and tests). */
+  get cachedInspects(): number {
+    return this.cache.size;
   }
 
   /**
    * Every container in every state: one list call for enumeration, labels, names and state, then
    * one inspect per container (bounded concurrency) for what the list lacks (times, pid,
-   * DeviceRequests, restart count, cgroup parent, environment). A container removed between the
-   * two calls is left out; any other failure throws.
+   * DeviceRequests, restart count, cgroup parent, environment). An inspect body is reused while
+   * the container's list entry shows it cannot have changed (inspect-cache.ts), so a steady fleet
+   * costs one call. A container removed between the two calls is left out; any other failure throws.
    */
   async list(filters?: { label?: string[] }): Promise<ContainerInfo[]> {
     const query: Record<string, unknown> = { all: true };
     if (filters?.label?.length) query.filters = { label: filters.label };
     const entries = await this.client.json({ method: "GET", path: "/containers/json?", query }, listSchema);
     const infos = await mapLimit(entries, this.concurrency, async (entry) => {
-      const body = await this.inspectBody(entry.Id);
+      let body = this.cache.get(entry);
+      if (!body) {
+        const fetchedAt = this.now();
+        body = await this.inspectBody(entry.Id);
+        if (body) this.cache.put(entry, body, fetchedAt);
+      }
       return body ? this.toInfo(body, entry) : null;
     });
+    if (!filters?.label?.length) this.cache.retain(new Set(entries.map((e) => e.Id)));
     return infos.filter((c): c is ContainerInfo => c !== null);
   }
 

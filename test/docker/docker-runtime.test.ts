@@ -62,6 +62,21 @@ describe("DockerRuntime.list / inspect", () => {
     expect(all.some((x) => x.id === c.id)).toBe(true);
   });
 
+  it("a second list reuses inspect bodies of unchanged containers, and still sees a state change at once", async () => {
+    const rt = new DockerRuntime({ timeoutMs: 20_000 });
+    const created = await tc.create({ state: "created", labels: { "ds01.user": "dora" } });
+    const scoped = () => rt.list({ label: [`${LABEL.testRun}=${tc.runId}`] });
+    const first = (await scoped()).find((c) => c.id === created.id)!;
+    expect(rt.cachedInspects).toBeGreaterThan(0);
+    const again = (await scoped()).find((c) => c.id === created.id)!;
+    expect(again).toEqual(first);
+    await rt.client.docker.getContainer(created.id).start();
+    const started = (await scoped()).find((c) => c.id === created.id)!;
+    expect(started.state).toBe("running");
+    expect(started.pid).toBeGreaterThan(0);
+    expect(started.startedAt).not.toBeNull();
+  });
+
   it("inspect of a missing container is null", async () => {
     expect(await runtime.inspect("ds01-test-no-such-container-" + tc.runId)).toBeNull();
   });
