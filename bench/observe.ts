@@ -11,14 +11,16 @@
 // (The output lives under node_modules/ so `dockerode` and `zod` resolve as usual.)
 // It creates `sleep` containers labelled `ds01.test.run=bench-…` with fake GPU DeviceRequests, and
 // removes them at the end (also on Ctrl-C). It prints min / median / max milliseconds per phase.
+// It waits SETTLE_MS (2 min) after creating them, so a run takes a few minutes.
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { LABEL } from "../src/constants/labels.js";
 import { DockerRuntime } from "../src/docker/docker-runtime.js";
 import { DEFAULT_IDENTITY_OPTIONS, identify } from "../src/docker/identity.js";
+import { SETTLE_MS } from "../src/docker/inspect-cache.js";
 import { mapLimit } from "../src/docker/map-limit.js";
 import { NvidiaSmiProbe } from "../src/gpu/nvidia-smi-probe.js";
 import type { ObservedContainer } from "../src/model/container.js";
@@ -71,7 +73,6 @@ async function time<T>(f: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function main(): Promise<void> {
-  const runtime = new DockerRuntime({ timeoutMs: 60_000 });
   const standIn = join(process.cwd(), "test/stand-in/nvidia-smi"); // run from the repository root
   let probe: GpuProbe | null = null;
   let stateDir: string | null = null;
@@ -82,39 +83,51 @@ async function main(): Promise<void> {
     probe = new NvidiaSmiProbe({ path: standIn, timeoutMs: 30_000, env: { ...process.env, DS01_FAKE_NVIDIA_SMI_STATE: stateFile } });
   }
   console.log(`ds01 observation benchmark — run ${runId}, ${reps} repetitions per size, GPU probe: ${probe ? "nvidia-smi stand-in" : "none"}`);
-  console.log("phase times in ms: min median max\n");
-  console.log(`${"N".padStart(4)}  ${"list+inspect".padEnd(18)}  ${"identity".padEnd(18)}  ${"activity".padEnd(18)}  ${"gpu probe".padEnd(18)}  total (list ∥ probe, then identity + activity)`);
+  console.log(`phase times in ms: min median max; load average now ${loadavg().map((x) => x.toFixed(1)).join(" ")} (${cpus().length} CPUs)`);
+  console.log("list cold = list + one inspect per container; list warm = inspect bodies reused (steady state)");
 
-  let created = 0;
+  // All containers first (the largest size); container k carries `ds01.bench.n<N>` for every size
+  // N > k, so a label filter selects the first N. Then wait until the youngest has run for the
+  // inspect cache's settle time, so the warm figures are the daemon's steady state.
+  const max = sizes[sizes.length - 1]!;
+  const t0 = performance.now();
+  await mapLimit(Array.from({ length: max }, (_, k) => k), createConcurrency, (k) =>
+    createTestContainer(runId, {
+      name: `ds01-bench-${runId}-${k}`,
+      labels: {
+        [LABEL.user]: `user${k % 20}`,
+        [LABEL.managed]: "true",
+        [LABEL.gpuUuid]: fakeGpu(k % 4),
+        ...Object.fromEntries(sizes.filter((n) => k < n).map((n) => [`ds01.bench.n${n}`, "1"])),
+      },
+      gpus: k % 5 === 4 ? [fakeMig(4 + (k % 4), k % 7)] : [fakeGpu(k % 4)],
+    }),
+  );
+  const createdAt = performance.now();
+  console.log(`(created ${max} containers in ${((createdAt - t0) / 1000).toFixed(0)} s; waiting ${SETTLE_MS / 1000} s for them to settle)\n`);
+  await new Promise((r) => setTimeout(r, SETTLE_MS + 5000));
+  console.log(`${"N".padStart(4)}  ${"list cold".padEnd(18)}  ${"list warm".padEnd(18)}  ${"identity".padEnd(18)}  ${"activity".padEnd(18)}  ${"gpu probe".padEnd(18)}  total warm (list ∥ probe, then identity + activity)`);
+
   for (const n of sizes) {
-    const t0 = performance.now();
-    await mapLimit(Array.from({ length: n - created }, (_, i) => created + i), createConcurrency, (k) =>
-      createTestContainer(runId, {
-        name: `ds01-bench-${runId}-${k}`,
-        labels: { [LABEL.user]: `user${k % 20}`, [LABEL.managed]: "true", [LABEL.gpuUuid]: fakeGpu(k % 4) },
-        gpus: k % 5 === 4 ? [fakeMig(4 + (k % 4), k % 7)] : [fakeGpu(k % 4)],
-      }),
-    );
-    created = n;
-    const createS = ((performance.now() - t0) / 1000).toFixed(0);
-
-    const phases = { list: [] as number[], identity: [] as number[], activity: [] as number[], probe: [] as number[], total: [] as number[] };
+    const filter = { label: [scope, `ds01.bench.n${n}=1`] };
+    const cold = new DockerRuntime({ timeoutMs: 60_000, inspectCacheMaxAgeMs: 0 });
+    const warm = new DockerRuntime({ timeoutMs: 60_000 });
+    const phases = { cold: [] as number[], list: [] as number[], identity: [] as number[], activity: [] as number[], probe: [] as number[], total: [] as number[] };
     let previous = new Map<string, ActivityReading>();
     for (let r = 0; r <= reps; r++) {
+      const [coldList, coldMs] = await time(() => cold.list(filter));
+      if (coldList.length !== n) throw new Error(`expected ${n} bench containers, listed ${coldList.length} (removed by someone else?)`);
       const start = performance.now();
-      const [[list, listMs], [, probeMs]] = await Promise.all([
-        time(() => runtime.list({ label: [scope] })),
-        time(async () => (probe ? probe.inventory() : null)),
-      ]);
-      if (list.length !== n) throw new Error(`expected ${n} bench containers, listed ${list.length} (removed by someone else?)`);
+      const [[list, listMs], [, probeMs]] = await Promise.all([time(() => warm.list(filter)), time(async () => (probe ? probe.inventory() : null))]);
       const [observed, idMs] = await time(async () => list.map((c): ObservedContainer => ({ ...c, identity: identify(c, DEFAULT_IDENTITY_OPTIONS) })));
       const prev = previous;
-      const [readings, actMs] = await time(() => sampleAll(observed, (id) => prev.get(id) ?? { lastCpu: null, lastNet: null }, { runtime, now: Date.now }));
+      const [readings, actMs] = await time(() => sampleAll(observed, (id) => prev.get(id) ?? { lastCpu: null, lastNet: null }, { runtime: warm, now: Date.now }));
       const total = performance.now() - start;
       previous = readings;
-      if (r === 0) continue; // warm-up (first activity sample has no baseline)
+      if (r === 0) continue; // warm-up: fills the inspect cache; the first activity sample has no baseline
       const known = [...readings.values()].filter((x) => x.cpuPct !== null).length;
       if (known !== n) console.warn(`  note: ${n - known} of ${n} containers had no CPU reading`);
+      phases.cold.push(coldMs);
       phases.list.push(listMs);
       phases.identity.push(idMs);
       phases.activity.push(actMs);
@@ -122,9 +135,10 @@ async function main(): Promise<void> {
       phases.total.push(total);
     }
     console.log(
-      `${String(n).padStart(4)}  ${stats(phases.list).padEnd(18)}  ${stats(phases.identity).padEnd(18)}  ${stats(phases.activity).padEnd(18)}  ${(probe ? stats(phases.probe) : "-").padEnd(18)}  ${stats(phases.total)}   (created in ${createS} s)`,
+      `${String(n).padStart(4)}  ${stats(phases.cold).padEnd(18)}  ${stats(phases.list).padEnd(18)}  ${stats(phases.identity).padEnd(18)}  ${stats(phases.activity).padEnd(18)}  ${(probe ? stats(phases.probe) : "-").padEnd(18)}  ${stats(phases.total)}`,
     );
   }
+  console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(1)).join(" ")} (${cpus().length} CPUs)`);
   if (stateDir) await rm(stateDir, { recursive: true, force: true });
 }
 
