@@ -24,7 +24,8 @@
 //      `devcontainer.workspaceFolder` alone (the mlc path writes that one on every container)
 //   5. compose: label `com.docker.compose.project`
 //   6. atomic: `ds01.managed=true`, `aime.mlc.DS01_MANAGED=true`, or `._.` in the name
-//   7. docker
+//   7. devcontainer: `devcontainer.workspaceFolder` on a container none of the above matched
+//   8. docker
 //
 // GPUS: the union, in this order, without duplicates, of `ds01.gpu.uuid`, `ds01.gpu.uuids`
 //   (comma list), `ds01.gpu_slot` values that are GPU/MIG UUIDs, every DeviceRequest DeviceID, and
