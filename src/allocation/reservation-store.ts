@@ -66,7 +66,7 @@ function fromRow(r: Row): Reservation {
 }
 
 export interface LockOptions {
-  /** Give up (TransientError) after this long. Default 5000 ms. */
+  /** Give up (TransientError) after this long. Default 15 s. */
   timeoutMs?: number;
 }
 
@@ -112,19 +112,23 @@ export function openReservationDb(stateDir: string, opts: LockOptions = {}): Res
   mkdirSync(stateDir, { recursive: true, mode: 0o750 });
   const path = join(stateDir, RESERVATION_DB_FILE);
   const created = !existsSync(path);
-  const db = new Database(path, { timeout: 5000 });
+  // Opening waits longer than a request does: many processes may open the file at the same moment.
+  const db = new Database(path, { timeout: 30_000 });
   try {
     if (created) chmodSync(path, 0o640);
-    db.pragma("journal_mode = WAL");
+    // WAL is a property of the file: set once (it needs an exclusive lock), then only read.
+    if (String(db.pragma("journal_mode", { simple: true })) !== "wal") db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
-    db.transaction(() => {
-      const v = Number(db.pragma("user_version", { simple: true }));
-      if (v > SCHEMA_VERSION) throw new InvalidInputError(`${path}: schema version ${v} is newer than this ds01 understands (${SCHEMA_VERSION})`);
-      if (v < SCHEMA_VERSION) {
-        db.exec(SCHEMA);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      }
-    }).immediate();
+    if (Number(db.pragma("user_version", { simple: true })) !== SCHEMA_VERSION) {
+      db.transaction(() => {
+        const v = Number(db.pragma("user_version", { simple: true }));
+        if (v > SCHEMA_VERSION) throw new InvalidInputError(`${path}: schema version ${v} is newer than this ds01 understands (${SCHEMA_VERSION})`);
+        if (v < SCHEMA_VERSION) {
+          db.exec(SCHEMA);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }
+      }).immediate();
+    }
   } catch (e) {
     db.close();
     const code = (e as { code?: unknown } | null)?.code;
@@ -136,7 +140,7 @@ export function openReservationDb(stateDir: string, opts: LockOptions = {}): Res
 
 /** Wraps a connection whose database has the reservations table. */
 export function reservationStore(db: Database.Database, opts: LockOptions = {}): ReservationStore {
-  const timeoutMs = opts.timeoutMs ?? 5000;
+  const timeoutMs = opts.timeoutMs ?? 15_000;
   const selectAll = db.prepare("SELECT * FROM reservations ORDER BY created_at, slot_uuid");
   const selectContainer = db.prepare("SELECT * FROM reservations WHERE container = ? ORDER BY slot_uuid");
   const insertRow = db.prepare(

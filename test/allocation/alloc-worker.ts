@@ -85,7 +85,15 @@ const rl = createInterface({ input: process.stdin });
 rl.on("line", (line) => {
   const msg = JSON.parse(line) as WorkerSetup | WorkerRequest;
   if (msg.type === "request") void request(msg).then((a) => process.stdout.write(JSON.stringify(a) + "\n"));
-  else process.stdout.write(handle(line) + "\n");
+  else {
+    let answer: string;
+    try {
+      answer = handle(line);
+    } catch (e) {
+      answer = JSON.stringify({ ready: false, error: String(e) });
+    }
+    process.stdout.write(answer + "\n");
+  }
 });
 rl.on("close", () => {
   store?.close();

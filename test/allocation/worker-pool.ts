@@ -52,7 +52,9 @@ export function startWorkerPool(size: number): WorkerPool {
     async setup(s) {
       const line = JSON.stringify({ type: "setup", ...s }) + "\n";
       for (const w of workers) w.child.stdin!.write(line);
-      await Promise.all(workers.map((w) => w.next()));
+      const answers = (await Promise.all(workers.map((w) => w.next()))).map((l) => JSON.parse(l) as { ready: boolean; error?: string });
+      const failed = answers.find((a) => !a.ready);
+      if (failed) throw new Error(`an allocation worker failed its setup: ${failed.error}`);
     },
     async fire(requests) {
       if (requests.length > size) throw new Error(`only ${size} workers`);
