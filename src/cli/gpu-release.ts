@@ -2,9 +2,9 @@
 import { containerName } from "../allocation/container-spec.js";
 import { openAllocator } from "../allocation/open-allocator.js";
 import { isContainerOnly } from "../allocation/reservation.js";
-import { checkContainerName } from "../allocation/request-args.js";
+import { checkContainerName, requestUser } from "../allocation/request-args.js";
 import { EVENT } from "../constants/event-types.js";
-import { InvalidInputError, RefusedError } from "../errors.js";
+import { InvalidInputError } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 
 const USAGE = "ds01 gpu release --container NAME [--user U] [--json]";
@@ -14,16 +14,15 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new InvalidInputError(`unexpected argument ${positionals[0]}\nusage: ${USAGE}`);
   if (!values.container) throw new InvalidInputError(`--container is required\nusage: ${USAGE}`);
   const name = checkContainerName(values.container);
-  const user = values.user ?? (ctx.uid === 0 ? null : ctx.userName);
+  const user = ctx.uid === 0 ? (values.user ?? null) : requestUser(ctx, values.user);
   const opened = await openAllocator(ctx);
   try {
     const names = user && !name.includes("._.") ? [name, containerName(name, user)] : [name];
     const { deps } = opened;
+    // Root without --user releases whatever is reserved under the name; anyone else only their own.
     const released = deps.reservations.locked(() => {
-      const rows = names.flatMap((n) => deps.reservations.forContainer(n));
-      const foreign = rows.find((r) => (ctx.uid !== 0 || values.user !== undefined) && r.user !== user);
-      if (foreign) throw new RefusedError(`the reservation for ${foreign.container} belongs to ${foreign.user}`);
-      for (const n of names) deps.reservations.deleteContainer(n);
+      const rows = names.flatMap((n) => deps.reservations.forContainer(n)).filter((r) => user === null || r.user === user);
+      for (const id of new Set(rows.map((r) => r.requestId))) deps.reservations.deleteRequest(id);
       return rows;
     });
     const uuids = released.filter((r) => !isContainerOnly(r)).map((r) => r.slotUuid);
