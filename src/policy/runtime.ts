@@ -11,7 +11,6 @@ export const RUNTIME_WARN_AT = 0.75;
 export const RUNTIME_FINAL_WARN_AT = 0.9;
 
 export interface RuntimeOutcome {
-  record: ContainerRecord;
   actions: PlannedAction[];
   skip: Skip | null;
   runtimeS: number | null;
@@ -22,7 +21,7 @@ export interface RuntimeOutcome {
 export function assessRuntime(policies: PolicyView, c: ObservedContainer, rec: ContainerRecord, now: number): RuntimeOutcome {
   const policy = policies.forOwner(c.identity.owner);
   const p = policy.policies;
-  const out: RuntimeOutcome = { record: rec, actions: [], skip: null, runtimeS: null, limitS: null, next: null };
+  const out: RuntimeOutcome = { actions: [], skip: null, runtimeS: null, limitS: null, next: null };
   const skip = (why: SkipWhy, detail: string): RuntimeOutcome => ({ ...out, skip: { containerId: c.id, container: c.name, why, detail } });
 
   if (c.identity.infrastructure) return skip("protected", c.identity.infrastructureReason ?? "infrastructure");
@@ -36,7 +35,7 @@ export function assessRuntime(policies: PolicyView, c: ObservedContainer, rec: C
   const group = `runtime:${c.id}`;
   const who = { containerId: c.id, container: c.name, user: c.identity.owner, group };
   const details = { runtime_s: Math.round(ran / SECOND_MS), max_runtime_s: t.maxRuntimeS, restarts_banked_s: Math.round(rec.runtimeAccumulatedMs / SECOND_MS) };
-  const r = { ...rec };
+  const r = rec;
 
   const exemption = policies.exemptionFor(policy, "max_runtime_h");
   if (exemption) {
@@ -56,7 +55,7 @@ export function assessRuntime(policies: PolicyView, c: ObservedContainer, rec: C
         },
       });
     }
-    return { ...out, record: r, skip: { containerId: c.id, container: c.name, why: "exempt", detail: `exempt from max runtime: ${exemption.reason ?? ""}` } };
+    return { ...out, skip: { containerId: c.id, container: c.name, why: "exempt", detail: `exempt from max runtime: ${exemption.reason ?? ""}` } };
   }
 
   const minLeadMs = p.min_warning_lead_m * MINUTE_MS;
@@ -69,7 +68,7 @@ export function assessRuntime(policies: PolicyView, c: ObservedContainer, rec: C
       details: { ...details, stop_not_before: stopAt }, marks: { runtimeWarnedAt: now },
       notice: { severity: "warning", title: `MAX RUNTIME WARNING: ${c.name}`, body: `${c.name} has run for ${formatDuration(ran)}; its limit is ${formatDuration(limitMs)} (type ${c.identity.type}). It will be stopped at about ${at(stopAt)}. ${prevent}` },
     });
-    return { ...out, record: r, next: { kind: "final_warn", at: Math.max(stopDue - (1 - RUNTIME_FINAL_WARN_AT) * limitMs, now + 1) } };
+    return { ...out, next: { kind: "final_warn", at: Math.max(stopDue - (1 - RUNTIME_FINAL_WARN_AT) * limitMs, now + 1) } };
   }
   if (ran >= RUNTIME_FINAL_WARN_AT * limitMs && r.runtimeWarnedAt !== null && r.runtimeWarnedAt < now && r.runtimeFinalWarnedAt === null) {
     const stopAt = Math.max(stopDue, r.runtimeWarnedAt + minLeadMs, now + 1);
@@ -78,7 +77,7 @@ export function assessRuntime(policies: PolicyView, c: ObservedContainer, rec: C
       details: { ...details, stop_not_before: stopAt }, marks: { runtimeFinalWarnedAt: now },
       notice: { severity: "final_warning", title: `FINAL RUNTIME WARNING, STOPPING SOON: ${c.name}`, body: `${c.name} has run for ${formatDuration(ran)} of its ${formatDuration(limitMs)} limit. It will be stopped at the next check after ${at(stopAt)}. ${prevent}` },
     });
-    return { ...out, record: r, next: { kind: "stop", at: stopAt } };
+    return { ...out, next: { kind: "stop", at: stopAt } };
   }
   const warnedEnough = r.runtimeWarnedAt !== null && r.runtimeFinalWarnedAt !== null && r.runtimeFinalWarnedAt < now && now - r.runtimeWarnedAt >= minLeadMs;
   if (ran >= limitMs && warnedEnough) {
@@ -87,11 +86,11 @@ export function assessRuntime(policies: PolicyView, c: ObservedContainer, rec: C
       ...who, kind: "stop", reason: "max_runtime", summary: `runtime ${formatDuration(ran)} ≥ ${formatDuration(limitMs)}: stop`, details, graceS: t.sigtermGraceS,
       notice: { severity: "stopped", title: `CONTAINER STOPPED, RUNTIME LIMIT: ${c.name}`, body: `${c.name} has run for ${formatDuration(ran)}, past its ${formatDuration(limitMs)} limit. It is being stopped now (SIGTERM, ${t.sigtermGraceS}s to save work). It will be removed after your stopped-container hold; restarting it does not reset the runtime count.` },
     });
-    return { ...out, record: r };
+    return { ...out };
   }
   const next: RuntimeOutcome["next"] =
     r.runtimeWarnedAt === null ? { kind: "warn", at: stopDue - (1 - RUNTIME_WARN_AT) * limitMs }
     : r.runtimeFinalWarnedAt === null ? { kind: "final_warn", at: Math.max(stopDue - (1 - RUNTIME_FINAL_WARN_AT) * limitMs, now + 1) }
     : { kind: "stop", at: Math.max(stopDue, r.runtimeWarnedAt + minLeadMs, now + 1) };
-  return { ...out, record: r, next, skip: { containerId: c.id, container: c.name, why: "within_limits", detail: `ran ${formatDuration(ran)} of ${formatDuration(limitMs)}` } };
+  return { ...out, next, skip: { containerId: c.id, container: c.name, why: "within_limits", detail: `ran ${formatDuration(ran)} of ${formatDuration(limitMs)}` } };
 }
