@@ -85,13 +85,16 @@ describe("network activity on the real engine", () => {
     // busybox nc quits when its own stdin ends: keep the listener's stdin open with a sleep
     const server = await tc.create({ cmd: "sleep 3600 | nc -l -p 9000 > /dev/null" });
     expect(server.ip).not.toBeNull();
-    const sender = await tc.create({ cmd: `sleep 1; head -c 5000000 /dev/zero | nc ${server.ip} 9000; sleep 3600` });
-    const loopback = await tc.create({ cmd: "sleep 3600 | nc -l -p 9001 > /dev/null & sleep 1; head -c 5000000 /dev/zero | nc 127.0.0.1 9001; sleep 3600" });
+    // Both wait for /tmp/go, so the baseline samples are taken before any byte moves.
+    const waitGo = "while [ ! -f /tmp/go ]; do sleep 0.1; done";
+    const sender = await tc.create({ cmd: `${waitGo}; head -c 5000000 /dev/zero | nc ${server.ip} 9000; sleep 3600` });
+    const loopback = await tc.create({ cmd: `sleep 3600 | nc -l -p 9001 > /dev/null & ${waitGo}; head -c 5000000 /dev/zero | nc 127.0.0.1 9001; sleep 3600` });
     const [s, l] = await Promise.all([current(sender.id), current(loopback.id)]);
     const [s1, l1] = await Promise.all([
       sampleActivity(s, { lastCpu: null, lastNet: null }, deps),
       sampleActivity(l, { lastCpu: null, lastNet: null }, deps),
     ]);
+    for (const c of [sender, loopback]) expect((await runtime.exec(c.id, ["touch", "/tmp/go"], { timeoutMs: 10_000 })).exitCode).toBe(0);
     // wait until the transfer is over (the sender's counters stop growing), at most 20 s
     let last = s1;
     for (let i = 0; i < 40; i++) {
