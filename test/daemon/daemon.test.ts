@@ -142,4 +142,11 @@ describe("ds01 daemon (child process, real Docker, nvidia-smi stand-in)", () => 
     const check = await output(spawnDs01({ ...dirs, runId: tc.runId, env: gpus.env }, ["check", "--json"]));
     expect(check.code, check.err).toBe(0);
   });
+
+  it("`daemon --once` runs one pass and exits 0", async () => {
+    const r = await output(spawnDs01({ ...dirs, runId: tc.runId, env: { ...gpus.env, DS01_LOG_LEVEL: "info" } }, ["daemon", "--once", "--listen", "127.0.0.1:0"]));
+    expect(r.code, r.err).toBe(0);
+    const msgs = r.err.split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(msgs).toEqual(expect.arrayContaining(["listening", "pass finished", "daemon stopped"]));
+  });
 });
