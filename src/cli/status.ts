@@ -17,6 +17,7 @@ import { sampleAll, type ActivityReading } from "../signals/activity.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
+import { nextStepFor } from "./status-next.js";
 
 const USAGE = "ds01 status [--user U] [--json]";
 const OPTIONS = { user: { type: "string" }, json: { type: "boolean" } } as const;
@@ -36,6 +37,8 @@ export interface StatusRow {
   started_at: string | null;
   cpu_pct: number | null;
   net_bytes_per_s: number | null;
+  /** What ds01 will do next to this container, and when (null: nothing scheduled). */
+  next: { kind: string; reason: string; at: string } | null;
 }
 
 const round = (v: number | null, digits: number) => (v === null ? null : Number(v.toFixed(digits)));
@@ -52,6 +55,7 @@ export function buildStatusRow(c: ObservedContainer, activity: ActivityReading |
     started_at: c.startedAt === null ? null : isoTime(c.startedAt),
     cpu_pct: round(activity?.cpuPct ?? null, 1),
     net_bytes_per_s: round(activity?.netBytesPerS ?? null, 0),
+    next: null,
   };
 }
 
@@ -63,8 +67,11 @@ export interface StatusDeps {
   sampleMs?: number;
 }
 
+/** Fills in `next` for each row (what ds01 will do and when); optional, for `ds01 status`. */
+export type NextStep = (c: ObservedContainer, activity: ActivityReading | null, all: readonly ObservedContainer[]) => StatusRow["next"];
+
 /** Lists, identifies, filters by owner (null = everyone) and measures; rows sorted by owner, name. */
-export async function statusRows(deps: StatusDeps, owner: string | null): Promise<StatusRow[]> {
+export async function statusRows(deps: StatusDeps & { nextStep?: NextStep | null }, owner: string | null): Promise<StatusRow[]> {
   const all = (await deps.runtime.list()).map((info): ObservedContainer => ({ ...info, identity: identify(info, deps.identity) }));
   const shown = owner === null ? all : all.filter((c) => c.identity.owner === owner);
   const running = shown.filter((c) => c.state === "running");
@@ -73,7 +80,10 @@ export async function statusRows(deps: StatusDeps, owner: string | null): Promis
   if (running.length > 0) await deps.sleep(deps.sampleMs ?? STATUS_SAMPLE_MS);
   const second = await sampleAll(running, (id) => first.get(id) ?? { lastCpu: null, lastNet: null }, act);
   return shown
-    .map((c) => buildStatusRow(c, second.get(c.id) ?? null))
+    .map((c) => {
+      const reading = second.get(c.id) ?? null;
+      return { ...buildStatusRow(c, reading), next: deps.nextStep?.(c, reading, all) ?? null };
+    })
     .sort((a, b) => a.owner.localeCompare(b.owner) || a.name.localeCompare(b.name));
 }
 
@@ -95,7 +105,7 @@ function shortGpu(id: string): string {
 
 export function renderStatusTable(rows: readonly StatusRow[], now: number): string {
   if (rows.length === 0) return "no containers\n";
-  const header = ["CONTAINER", "NAME", "OWNER", "TYPE", "STATE", "UP", "GPUS", "CPU%", "NET"];
+  const header = ["CONTAINER", "NAME", "OWNER", "TYPE", "STATE", "UP", "GPUS", "CPU%", "NET", "NEXT"];
   const lines = rows.map((r) => [
     r.id.slice(0, 12),
     r.infrastructure ? `${r.name} (infrastructure)` : r.name,
@@ -106,6 +116,7 @@ export function renderStatusTable(rows: readonly StatusRow[], now: number): stri
     r.gpus.length ? r.gpus.map(shortGpu).join(",") : "-",
     r.cpu_pct === null ? "-" : r.cpu_pct.toFixed(1),
     formatBytesPerS(r.net_bytes_per_s),
+    r.next ? `${r.next.kind} (${r.next.reason}) in ${formatDuration(Date.parse(r.next.at) - now)}` : "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
@@ -127,8 +138,9 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     protectedLabel: config.monitoring.infrastructure_label,
   };
   const runtime = scopedRuntime(new DockerRuntime({ dockerHost: ctx.env.DOCKER_HOST }), parseScope(ctx.env.DS01_SCOPE_LABEL));
+  const nextStep = await nextStepFor(ctx, config);
   // Activity is a measurement of real elapsed time, so it uses the wall clock, not ctx.clock.
-  const rows = await statusRows({ runtime, identity, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) }, owner);
+  const rows = await statusRows({ runtime, identity, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), nextStep }, owner);
   if (values.json) printJson(ctx, { containers: rows });
   else ctx.out(renderStatusTable(rows, ctx.clock.now()));
   return 0;

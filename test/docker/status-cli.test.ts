@@ -40,14 +40,19 @@ describe("ds01 status", () => {
     expect(rows).toHaveLength(3);
 
     const ra = byId.get(a.id)!;
-    expect(Object.keys(ra).sort()).toEqual(["cpu_pct", "gpus", "id", "infrastructure", "name", "net_bytes_per_s", "owner", "started_at", "state", "type"]);
+    expect(Object.keys(ra).sort()).toEqual(["cpu_pct", "gpus", "id", "infrastructure", "name", "net_bytes_per_s", "next", "owner", "started_at", "state", "type"]);
     expect(ra).toMatchObject({ name: a.name, owner: "alice", type: "atomic", state: "running", infrastructure: false, gpus: [GPU_A] });
     expect(Date.parse(ra.started_at!)).toBeGreaterThan(Date.now() - 300_000);
     expect(ra.cpu_pct).toBeGreaterThan(5);
     expect(ra.net_bytes_per_s).not.toBeNull();
 
     expect(byId.get(b.id)).toMatchObject({ owner: "bob", type: "atomic", state: "exited", gpus: [GPU_A, GPU_B], cpu_pct: null, net_bytes_per_s: null });
-    expect(byId.get(m.id)).toMatchObject({ owner: "unknown", type: "infrastructure", state: "created", infrastructure: true, started_at: null });
+    expect(byId.get(m.id)).toMatchObject({ owner: "unknown", type: "infrastructure", state: "created", infrastructure: true, started_at: null, next: null });
+    // Time left: a busy container's next step is its max-runtime warning (75 % of the bundled 24 h);
+    // an exited GPU container's is its removal after the GPU hold.
+    expect(ra.next).toMatchObject({ kind: "warn", reason: "max_runtime" });
+    expect(Date.parse(ra.next!.at) - Date.parse(ra.started_at!)).toBeCloseTo(0.75 * 24 * 3_600_000, -4);
+    expect(byId.get(b.id)!.next).toMatchObject({ kind: "remove", reason: "exited_hold" });
 
     const onlyBob = JSON.parse((await ds01(["status", "--json", "--user", "bob"], root)).out) as { containers: StatusRow[] };
     expect(onlyBob.containers.map((x) => x.id)).toEqual([b.id]);

@@ -1,0 +1,54 @@
+// The "time left" part of `ds01 status`: the planner's own assessment (explain) for each container,
+// with the records of the store when this user may read it (streaks, warnings, runtime across
+// restarts), otherwise from what can be seen now.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { LoadedConfig } from "../config/loaded-config.js";
+import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
+import { ProcHostProcesses } from "../gpu/host-processes.js";
+import { observeGpus } from "../gpu/observe-gpus.js";
+import type { ContainerRecord } from "../model/record.js";
+import { createPolicyView } from "../pass/policy-view.js";
+import { explainContainer } from "../policy/explain.js";
+import type { Snapshot } from "../policy/plan-types.js";
+import { defaultStateDir, openStore, STORE_FILE } from "../store/index.js";
+import { isoTime } from "../util/clock.js";
+import type { CliContext } from "./context.js";
+import type { NextStep } from "./status.js";
+
+function readRecords(ctx: CliContext): Map<string, ContainerRecord> {
+  const dir = defaultStateDir(ctx);
+  if (!existsSync(join(dir, STORE_FILE))) return new Map();
+  try {
+    const store = openStore(dir, { readonly: true });
+    try {
+      return new Map(store.all().map((r) => [r.containerId, r]));
+    } finally {
+      store.close();
+    }
+  } catch {
+    return new Map(); // not readable by this user: judge from what is visible now
+  }
+}
+
+export async function nextStepFor(ctx: CliContext, config: LoadedConfig): Promise<NextStep> {
+  const now = ctx.clock.now();
+  const records = readRecords(ctx);
+  const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
+  const { inventory } = await observeGpus({ probe, hostProcesses: new ProcHostProcesses(), dcgmExporterUrl: config.gpu.dcgm_exporter_url });
+  const view = createPolicyView(config, now);
+  return (c, reading, all) => {
+    const snapshot: Snapshot = {
+      now,
+      containers: all,
+      dockerError: null,
+      activity: new Map([[c.id, { cpuPct: reading?.cpuPct ?? null, netBytesPerS: reading?.netBytesPerS ?? null }]]),
+      gpus: inventory,
+      gpuUtilMax: new Map(),
+      keepaliveMtime: new Map(),
+      releasedGpus: [],
+    };
+    const e = explainContainer(snapshot, view, c, records.get(c.id) ?? null);
+    return e.next ? { kind: e.next.kind, reason: e.next.reason, at: isoTime(e.next.at) } : null;
+  };
+}
