@@ -30,6 +30,14 @@ export interface WorkerRequest {
   confirm: boolean;
 }
 
+/** Runs `n` uncontended allocations on a private database first, so timed requests run warm (JIT-compiled) code. */
+export interface WorkerWarmUp {
+  type: "warm";
+  dir: string;
+  n: number;
+  gpus: Gpu[];
+}
+
 export interface WorkerAnswer {
   id: number;
   ok: boolean;
@@ -45,7 +53,7 @@ let rdb: ReservationDb | null = null;
 let deps: AllocatorDeps | null = null;
 
 function handle(line: string): string {
-  const msg = JSON.parse(line) as WorkerSetup | WorkerRequest;
+  const msg = JSON.parse(line) as WorkerSetup | WorkerRequest | WorkerWarmUp;
   if (msg.type === "setup") {
     store?.close();
     rdb?.close();
@@ -81,10 +89,32 @@ async function request(msg: WorkerRequest): Promise<WorkerAnswer> {
   }
 }
 
+async function warmUp(msg: WorkerWarmUp): Promise<string> {
+  const own = openReservationDb(`${msg.dir}/w-${process.pid}`);
+  try {
+    const d: AllocatorDeps = {
+      reservations: own.store,
+      clock: systemClock,
+      listContainers: async () => [],
+      inventory: async () => ({ gpus: msg.gpus, error: null }),
+      limitsFor: () => ({ max_gpu_equivalents: null, gpu_limit: null, max_gpu_slots_per_container: null, allow_full_gpu: true, max_containers_per_user: null }),
+    };
+    for (let i = 0; i < msg.n; i++) {
+      const a = await allocate(d, { user: `w${i % 5}`, container: `w${i}`, count: 1, profile: null, preferFull: i % 2 === 0 }).catch(() => null);
+      if (a && i % 3 === 0) confirmReservation(d, a.requestId, `w-${i}`);
+      own.store.locked(() => own.store.deleteExpired(Number.MAX_SAFE_INTEGER));
+    }
+  } finally {
+    own.close();
+  }
+  return JSON.stringify({ ready: true });
+}
+
 const rl = createInterface({ input: process.stdin });
 rl.on("line", (line) => {
-  const msg = JSON.parse(line) as WorkerSetup | WorkerRequest;
+  const msg = JSON.parse(line) as WorkerSetup | WorkerRequest | WorkerWarmUp;
   if (msg.type === "request") void request(msg).then((a) => process.stdout.write(JSON.stringify(a) + "\n"));
+  else if (msg.type === "warm") void warmUp(msg).then((a) => process.stdout.write(a + "\n"));
   else {
     let answer: string;
     try {

@@ -3,12 +3,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { transpileWorkerTree } from "./transpile.js";
-import type { WorkerAnswer, WorkerRequest, WorkerSetup } from "./alloc-worker.js";
+import type { WorkerAnswer, WorkerRequest, WorkerSetup, WorkerWarmUp } from "./alloc-worker.js";
 
 export interface WorkerPool {
   size: number;
   /** Sends setup to every worker and waits for all of them. */
   setup(s: Omit<WorkerSetup, "type">): Promise<void>;
+  /** Every worker runs uncontended allocations on a private database (one worker at a time). */
+  warmUp(w: Omit<WorkerWarmUp, "type">): Promise<void>;
   /** Sends request i to worker i (all written before any answer is awaited), returns the answers in order. */
   fire(requests: Omit<WorkerRequest, "type">[]): Promise<WorkerAnswer[]>;
   close(): Promise<void>;
@@ -55,6 +57,12 @@ export function startWorkerPool(size: number): WorkerPool {
       const answers = (await Promise.all(workers.map((w) => w.next()))).map((l) => JSON.parse(l) as { ready: boolean; error?: string });
       const failed = answers.find((a) => !a.ready);
       if (failed) throw new Error(`an allocation worker failed its setup: ${failed.error}`);
+    },
+    async warmUp(msg) {
+      for (const w of workers) {
+        w.child.stdin!.write(JSON.stringify({ type: "warm", ...msg }) + "\n");
+        await w.next();
+      }
     },
     async fire(requests) {
       if (requests.length > size) throw new Error(`only ${size} workers`);
