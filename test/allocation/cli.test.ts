@@ -66,6 +66,8 @@ groups:
     members: [${user("fewu")}]
 `;
 
+// Every command lists every container on the engine (other test files' too); on a busy 2-core
+// machine one listing can take seconds, hence the long per-test timeouts.
 const tc = useTestContainers("alloc");
 const docker = new Dockerode();
 let fake: FakeGpus;
@@ -110,7 +112,7 @@ async function status(clock?: Clock): Promise<AllocationStatus> {
 
 const errLine = (msg: string) => `ds01: ${msg}\n`;
 
-describe("ds01 gpu allocate: quota layers", () => {
+describe("ds01 gpu allocate: quota layers", { timeout: 300_000 }, () => {
   it("three 1g.10gb MIG devices weigh 3/7; a fourth would exceed 0.5", async () => {
     const u = user("migu");
     for (const c of ["m1", "m2", "m3"]) {
@@ -173,7 +175,7 @@ describe("ds01 gpu allocate: quota layers", () => {
   });
 });
 
-describe("reservation lifecycle", () => {
+describe("reservation lifecycle", { timeout: 300_000 }, () => {
   it("a reservation nobody turns into a container (a crashed creator) expires and frees its slot", async () => {
     const t0 = Date.now();
     const clock = fixedClock(t0);
@@ -201,7 +203,7 @@ describe("reservation lifecycle", () => {
   });
 });
 
-describe("ds01 create", () => {
+describe("ds01 create", { timeout: 300_000 }, () => {
   it("creates and starts a container with the user's limits, the GPU DeviceRequest and the labels", async () => {
     const u = user("creu");
     const r = await ds01(["create", "--user", u, "--gpus", "1", "--image", TEST_IMAGE, "--name", "job", "--start", "--label", `ds01.test.run=${tc.runId}`, "--json", "--", "sleep", "300"]);
