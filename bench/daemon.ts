@@ -5,7 +5,8 @@
 //
 //   npm run build && npm run bench:build && node node_modules/.cache/ds01-bench/bench/daemon.js \
 //       [--containers 1000] [--gpu-containers 20] [--window 330] [--kills 20] \
-//       [--sample-interval 30] [--pass-interval 300] [--concurrency 8]
+//       [--sample-interval 30] [--pass-interval 300] [--concurrency 8] \
+//       [--variants "default;--max-semi-space-size=2"]
 //
 // What it does:
 //  1. creates N containers labelled `ds01.test.run=bench-daemon-…` (N - K plain `sleep 36000`,
@@ -13,7 +14,8 @@
 //  2. starts the real daemon (`node bin/ds01.js daemon`) on a copy of config/default with the
 //     given intervals (defaults = the shipped ones: sample 30 s, pass 300 s), scoped to those
 //     containers (DS01_SCOPE_LABEL) and the nvidia-smi stand-in;
-//  3. after the first pass, measures over --window seconds: CPU (utime+stime from /proc/PID/stat,
+//  3. for each --variants entry (NODE_OPTIONS of the daemon; "default" = none) a fresh daemon, and
+//     after its first pass, measures over --window seconds: CPU (utime+stime from /proc/PID/stat,
 //     as % of one core) and resident memory (VmRSS from /proc/PID/status, sampled every 5 s). The
 //     default window (330 s) holds one scheduled pass and ~11 samples at the default intervals;
 //  4. kills the K GPU containers one by one (`POST /containers/ID/kill`), and for each measures
@@ -43,6 +45,8 @@ const { values } = parseArgs({
     "sample-interval": { type: "string", default: "30" },
     "pass-interval": { type: "string", default: "300" },
     concurrency: { type: "string", default: "8" },
+    // NODE_OPTIONS for each daemon run, ";"-separated; "default" = none.
+    variants: { type: "string", default: "default;--max-semi-space-size=2" },
   },
 });
 const N = Number(values.containers);
@@ -85,30 +89,14 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function main(): Promise<void> {
-  console.log(`bench/daemon: N=${N} containers (${K} with a GPU), window ${WINDOW_S} s, intervals sample ${values["sample-interval"]} s / pass ${values["pass-interval"]} s; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
-  const gpus = await writeFakeGpuState({ gpus: fullGpus(Math.max(K, 1)) });
-
-  // 1. containers
-  const t0 = Date.now();
-  const gpuContainers: TestContainer[] = [];
-  await mapLimit(Array.from({ length: N }, (_, i) => i), CONCURRENCY, async (i) => {
-    const withGpu = i < K;
-    const c = await createTestContainer(runId, { cmd: ["sleep", "36000"], labels: { "ds01.user": `bench${i % 20}` }, ...(withGpu ? { gpus: [gpuUuid(i)] } : {}) });
-    if (withGpu) gpuContainers.push(c);
-    if ((i + 1) % 100 === 0) process.stdout.write(`  created ${i + 1}/${N} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-  });
-  const createdS = (Date.now() - t0) / 1000;
-  console.log(`created ${N} containers in ${createdS.toFixed(1)} s (${(createdS / N * 1000).toFixed(0)} ms each at concurrency ${CONCURRENCY})`);
-
-  // 2. daemon
+async function measure(nodeOptions: string, gpuEnv: Record<string, string>) {
   const configDir = await mkdtemp(join(tmpdir(), "ds01-bench-config-"));
   const stateDir = await mkdtemp(join(tmpdir(), "ds01-bench-state-"));
   await cp(join(REPO, "config/default"), configDir, { recursive: true });
   const rl = join(configDir, "resource-limits.yaml");
   await writeFile(rl, (await readFile(rl, "utf8")).replace(/sample_interval_s: 30 /, `sample_interval_s: ${values["sample-interval"]} `).replace(/pass_interval_s: 300 /, `pass_interval_s: ${values["pass-interval"]} `));
   const child = spawn(process.execPath, [BIN, "--config", configDir, "--state-dir", stateDir, "daemon", "--listen", "127.0.0.1:0"], {
-    env: { ...process.env, ...gpus.env, DS01_SCOPE_LABEL: `${LABEL.testRun}=${runId}`, DS01_LOG_LEVEL: "info" },
+    env: { ...process.env, ...gpuEnv, DS01_SCOPE_LABEL: `${LABEL.testRun}=${runId}`, DS01_LOG_LEVEL: "info", NODE_OPTIONS: nodeOptions === "default" ? "" : nodeOptions },
     stdio: ["ignore", "ignore", "pipe"],
   });
   const lines: Record<string, unknown>[] = [];
@@ -133,7 +121,7 @@ async function main(): Promise<void> {
   for (const deadline = Date.now() + 600_000; passes().length === 0 && Date.now() < deadline; ) await sleep(200);
   const first = passes()[0];
   if (!first) throw new Error(`the daemon finished no pass: ${JSON.stringify(lines.slice(-5))}`);
-  console.log(`first pass: ${String(first.duration_ms)} ms over ${String(first.containers)} containers; RSS after it ${rssMb(pid).toFixed(1)} MB`);
+  console.log(`[NODE_OPTIONS=${nodeOptions}] first pass: ${String(first.duration_ms)} ms over ${String(first.containers)} containers; RSS after it ${rssMb(pid).toFixed(1)} MB`);
   await sleep(5000); // let the event stream settle and any follow-up pass finish
 
   // 3. steady state
@@ -150,7 +138,41 @@ async function main(): Promise<void> {
   rss.push(rssMb(pid));
   const cpuS = (c1 - c0) / CLK_TCK;
   const windowPasses = passes().slice(passesBefore);
-  console.log(`steady state over ${wallS.toFixed(0)} s: CPU ${cpuS.toFixed(2)} s = ${(100 * cpuS / wallS).toFixed(3)} % of one core; RSS max ${Math.max(...rss).toFixed(1)} MB, last ${rss.at(-1)!.toFixed(1)} MB; passes in the window: ${windowPasses.length} (${windowPasses.map((p) => `${String(p.duration_ms)} ms`).join(", ")})`);
+  console.log(`[NODE_OPTIONS=${nodeOptions}] steady state over ${wallS.toFixed(0)} s: CPU ${cpuS.toFixed(2)} s = ${(100 * cpuS / wallS).toFixed(3)} % of one core; RSS max ${Math.max(...rss).toFixed(1)} MB, last ${rss.at(-1)!.toFixed(1)} MB; passes in the window: ${windowPasses.length} (${windowPasses.map((p) => `${String(p.duration_ms)} ms`).join(", ")})`);
+
+  const stop = async () => {
+    const s0 = Date.now();
+    child.kill("SIGTERM");
+    const code = await exited;
+    console.log(`[NODE_OPTIONS=${nodeOptions}] SIGTERM → exit ${String(code)} in ${Date.now() - s0} ms`);
+  };
+  return { stateDir, pid, stop };
+}
+
+async function main(): Promise<void> {
+  console.log(`bench/daemon: N=${N} containers (${K} with a GPU), window ${WINDOW_S} s, intervals sample ${values["sample-interval"]} s / pass ${values["pass-interval"]} s; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  const gpus = await writeFakeGpuState({ gpus: fullGpus(Math.max(K, 1)) });
+
+  // 1. containers
+  const t0 = Date.now();
+  const gpuContainers: TestContainer[] = [];
+  await mapLimit(Array.from({ length: N }, (_, i) => i), CONCURRENCY, async (i) => {
+    const withGpu = i < K;
+    const c = await createTestContainer(runId, { cmd: ["sleep", "36000"], labels: { "ds01.user": `bench${i % 20}` }, ...(withGpu ? { gpus: [gpuUuid(i)] } : {}) });
+    if (withGpu) gpuContainers.push(c);
+    if ((i + 1) % 100 === 0) process.stdout.write(`  created ${i + 1}/${N} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  });
+  const createdS = (Date.now() - t0) / 1000;
+  console.log(`created ${N} containers in ${createdS.toFixed(1)} s (${(createdS / N * 1000).toFixed(0)} ms each at concurrency ${CONCURRENCY})`);
+
+  // 2.-3. one daemon per variant (NODE_OPTIONS), each measured over the window; the last one stays for the kills
+  const variants = values.variants.split(";").map((v) => v.trim());
+  let last: Awaited<ReturnType<typeof measure>> | null = null;
+  for (const v of variants) {
+    if (last) await last.stop();
+    last = await measure(v, gpus.env);
+  }
+  const { stateDir, pid, stop } = last!;
 
   // 4. exit-to-accounted latency
   const store = openStore(stateDir, { readonly: true });
@@ -186,10 +208,7 @@ async function main(): Promise<void> {
   console.log(`RSS after the kills: ${rssMb(pid).toFixed(1)} MB; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
 
   // 5. shutdown
-  const s0 = Date.now();
-  child.kill("SIGTERM");
-  const code = await exited;
-  console.log(`SIGTERM → exit ${String(code)} in ${Date.now() - s0} ms`);
+  await stop();
 }
 
 main()

@@ -310,8 +310,12 @@ export class Daemon {
     this.lastSuccessAt = finishedAt;
     this.metrics.passFinished(durationS, finishedAt);
     this.updateDockerUp();
+    const mem = process.memoryUsage();
     this.log.info(
-      { duration_ms: Math.round(durationS * 1000), containers: report.snapshot.containers.length, actions: report.results.length, executed, failed, gpu_error: report.gpuError, exits_missed: stopped.length + gone.length },
+      {
+        duration_ms: Math.round(durationS * 1000), containers: report.snapshot.containers.length, actions: report.results.length, executed, failed, gpu_error: report.gpuError,
+        exits_missed: stopped.length + gone.length, rss_mb: Math.round(mem.rss / 1048576), heap_used_mb: Math.round(mem.heapUsed / 1048576),
+      },
       "pass finished",
     );
     return { retryInMs: null };
