@@ -20,7 +20,7 @@ export interface HealthTarget {
 
 export function planGpuHealth(s: Snapshot, targets: readonly HealthTarget[], policies: PolicyView): PlannedAction[] {
   // Missing data never leads to a kill or a reset.
-  if (s.dockerError || s.gpus.error) return [];
+  if (targets.length === 0 || s.dockerError || s.gpus.error) return [];
   const idx = gpuIndex(s.gpus);
   const live = s.containers.filter(isLive);
   const liveIds = new Set([...live.map((c) => c.id), ...(s.otherLiveContainerIds ?? [])]);

@@ -33,6 +33,7 @@ function skipOf(c: ObservedContainer, why: SkipWhy, detail: string): Skip {
   return { containerId: c.id, container: c.name, why, detail };
 }
 
+/** `rec` must be the caller's own fresh copy (observeRecord makes one): its idle fields are updated in place. */
 export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: ContainerRecord): IdleOutcome {
   const { snapshot, policies } = ctx;
   const now = snapshot.now;
@@ -52,7 +53,7 @@ export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: Containe
   }
 
   const reading = readIdleSignals(c, snapshot.activity.get(c.id), snapshot.gpus, snapshot.gpuUtilMax, p);
-  const r: ContainerRecord = { ...rec };
+  const r = rec; // the caller's fresh copy (observeRecord): updated in place, no second copy
   if (reading.verdict === "active") {
     r.idleStreak = 0;
     r.idleSince = null;
@@ -80,7 +81,8 @@ export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: Containe
   const idleSince = r.idleSince as number;
   const group = `idle:${c.id}`;
   const who = { containerId: c.id, container: c.name, user: c.identity.owner, group };
-  const details = {
+  // Built only when an action needs them: most idle containers are simply within their limits.
+  const details = () => ({
     idle_for_s: Math.round(idleForMs / SECOND_MS),
     idle_timeout_s: timeoutS,
     high_demand: highDemand,
@@ -89,8 +91,8 @@ export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: Containe
     gpu: reading.gpu,
     cpu: reading.cpu,
     network: reading.network,
-  };
-  const why = `idle for ${formatDuration(idleForMs)}: ${describeSignals(reading)}${highDemand ? "; high demand halves the timeout" : ""}`;
+  });
+  const why = () => `idle for ${formatDuration(idleForMs)}: ${describeSignals(reading)}${highDemand ? "; high demand halves the timeout" : ""}`;
   const minLeadMs = p.min_warning_lead_m * MINUTE_MS;
   const stopDue = idleSince + timeoutMs;
 
@@ -102,20 +104,21 @@ export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: Containe
         kind: "notice",
         reason: "idle",
         summary: `exempt user's container idle ${formatDuration(idleForMs)} (FYI only)`,
-        details: { ...details, exemption },
+        details: { ...details(), exemption },
         marks: { idleNoticeAt: now },
         notice: {
           severity: "notice",
           title: `IDLE CONTAINER NOTICE (FYI only, you are exempt): ${c.name}`,
-          body: `${c.name} has been ${why}. You are exempt from idle stops (${exemption.reason ?? "no reason given"}${exemption.expires_on ? `, until ${exemption.expires_on}` : ", permanent"}), so nothing will happen. Please stop it if you no longer need the GPU.`,
+          body: `${c.name} has been ${why()}. You are exempt from idle stops (${exemption.reason ?? "no reason given"}${exemption.expires_on ? `, until ${exemption.expires_on}` : ", permanent"}), so nothing will happen. Please stop it if you no longer need the GPU.`,
         },
       });
     }
     return { ...out, skip: skipOf(c, "exempt", `exempt from idle stops: ${exemption.reason ?? "no reason given"}`) };
   }
 
-  const keepalive = keepaliveState(snapshot, c, r, p.keepalive_max_duration_h, now);
-  const hint = keepIdleAliveHint(c.name, p.keepalive_max_duration_h);
+  let ka: KeepaliveState | null = null;
+  const keepalive = () => (ka ??= keepaliveState(snapshot, c, r, p.keepalive_max_duration_h, now));
+  const hint = () => keepIdleAliveHint(c.name, p.keepalive_max_duration_h);
 
   // One step per check: a container that jumps past several thresholds still gets each warning at its own check.
   if (idleForMs >= IDLE_WARN_AT * timeoutMs && r.idleWarnedAt === null) {
@@ -125,12 +128,12 @@ export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: Containe
       kind: "warn",
       reason: "idle",
       summary: `idle ${formatDuration(idleForMs)} of ${formatDuration(timeoutMs)}: first warning`,
-      details: { ...details, stop_not_before: stopAt, keepalive: keepalive.text },
+      details: { ...details(), stop_not_before: stopAt, keepalive: keepalive().text },
       marks: { idleWarnedAt: now },
       notice: {
         severity: "warning",
         title: `IDLE CONTAINER WARNING: ${c.name}`,
-        body: `${c.name} has been ${why}. It will be stopped and removed at about ${at(stopAt)} (idle timeout ${formatDuration(timeoutMs)}), and its GPU given to others.${keepalive.text ? ` ${keepalive.text}` : ""} ${hint}`,
+        body: `${c.name} has been ${why()}. It will be stopped and removed at about ${at(stopAt)} (idle timeout ${formatDuration(timeoutMs)}), and its GPU given to others.${keepalive().text ? ` ${keepalive().text}` : ""} ${hint()}`,
       },
     });
     return { ...out, next: { kind: "final_warn", at: Math.max(idleSince + IDLE_FINAL_WARN_AT * timeoutMs, now + 1) } };
@@ -142,12 +145,12 @@ export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: Containe
       kind: "final_warn",
       reason: "idle",
       summary: `idle ${formatDuration(idleForMs)} of ${formatDuration(timeoutMs)}: final warning`,
-      details: { ...details, stop_not_before: stopAt, keepalive: keepalive.text },
+      details: { ...details(), stop_not_before: stopAt, keepalive: keepalive().text },
       marks: { idleFinalWarnedAt: now },
       notice: {
         severity: "final_warning",
         title: `FINAL IDLE WARNING, STOPPING SOON: ${c.name}`,
-        body: `${c.name} has been ${why}. It will be stopped and removed at the next check after ${at(stopAt)}.${keepalive.text ? ` ${keepalive.text}` : ""} ${hint}`,
+        body: `${c.name} has been ${why()}. It will be stopped and removed at the next check after ${at(stopAt)}.${keepalive().text ? ` ${keepalive().text}` : ""} ${hint()}`,
       },
     });
     return { ...out, next: { kind: "stop", at: stopAt } };
@@ -155,17 +158,17 @@ export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: Containe
   const warnedEnough =
     r.idleWarnedAt !== null && r.idleFinalWarnedAt !== null && r.idleFinalWarnedAt < now && now - r.idleWarnedAt >= minLeadMs;
   if (idleForMs >= timeoutMs && warnedEnough) {
-    if (keepalive.active) {
-      return { ...out, skip: skipOf(c, "keepalive", keepalive.text ?? "keep-alive") };
+    if (keepalive().active) {
+      return { ...out, skip: skipOf(c, "keepalive", keepalive().text ?? "keep-alive") };
     }
     const grace = policies.effectiveTimeouts(policy, c.identity.type).sigtermGraceS;
     const stopNotice = {
       severity: "stopped" as const,
       title: `CONTAINER AUTO-STOPPED (idle): ${c.name}`,
-      body: `${c.name} has been ${why}, past its idle timeout of ${formatDuration(timeoutMs)}. It is being stopped now (SIGTERM, ${grace}s to save work, then SIGKILL) and removed; its GPU is released.${keepalive.text ? ` ${keepalive.text}` : ""} Your files under bind mounts are kept; start a new container when you need a GPU again.`,
+      body: `${c.name} has been ${why()}, past its idle timeout of ${formatDuration(timeoutMs)}. It is being stopped now (SIGTERM, ${grace}s to save work, then SIGKILL) and removed; its GPU is released.${keepalive().text ? ` ${keepalive().text}` : ""} Your files under bind mounts are kept; start a new container when you need a GPU again.`,
     };
     out.actions.push(
-      { ...who, kind: "stop", reason: "idle", summary: `idle ${formatDuration(idleForMs)} ≥ ${formatDuration(timeoutMs)}: stop`, details: { ...details, keepalive: keepalive.text }, graceS: grace, notice: stopNotice },
+      { ...who, kind: "stop", reason: "idle", summary: `idle ${formatDuration(idleForMs)} ≥ ${formatDuration(timeoutMs)}: stop`, details: { ...details(), keepalive: keepalive().text }, graceS: grace, notice: stopNotice },
       { ...who, kind: "remove", reason: "idle", summary: "remove after idle stop", details: {} },
       ...c.identity.gpus.map((g): PlannedAction => ({ ...who, kind: "release_gpu", reason: "idle", summary: `release ${g}`, details: {}, gpuUuid: g })),
     );
