@@ -84,11 +84,12 @@ describe("Docker engine going away and coming back (socket proxy)", () => {
 describe("GPU probe trouble", () => {
   it("kills a hanging nvidia-smi at its timeout, reports degraded and counts errors, then recovers; counts dcgm-exporter failures", async () => {
     const gpus = await writeFakeGpuState({ gpus: fullGpus(1) });
-    const dirs = await daemonDirs((y) => y.replace("probe_timeout_s: 2", "probe_timeout_s: 0.5").replace("dcgm_exporter_url: null", "dcgm_exporter_url: http://127.0.0.1:1/metrics"));
+    const dirs = await daemonDirs((y) => y.replace("probe_timeout_s: 2", "probe_timeout_s: 1.5").replace("dcgm_exporter_url: null", "dcgm_exporter_url: http://127.0.0.1:1/metrics"));
     const d = await startDaemon({ ...dirs, env: gpus.env, runId: tc.runId });
     children.push(d);
     expect(await until(async () => ((await scrape(d.url)).get(`${METRIC.probeErrorsTotal}{source="dcgm"}`) ?? 0) > 0, 15_000)).toBe(true);
-    expect((await scrape(d.url)).get(`${METRIC.probeErrorsTotal}{source="nvidia_smi"}`)).toBe(0);
+    // (A slow machine may already have timed out a call or two: compare with the count before the hang.)
+    const before = (await scrape(d.url)).get(`${METRIC.probeErrorsTotal}{source="nvidia_smi"}`) ?? 0;
 
     await gpus.update((s) => void (s.hang_ms = 30_000));
     const h = await until(async () => {
@@ -96,8 +97,8 @@ describe("GPU probe trouble", () => {
       return r.status === 503 && r.body.reasons.some((x) => x.startsWith("GPU probe failing")) ? r : null;
     }, 15_000);
     expect(h, JSON.stringify(d.lines.slice(-10))).not.toBeNull();
-    expect(h!.body.reasons.join()).toMatch(/timed out after 500 ms/);
-    expect((await scrape(d.url)).get(`${METRIC.probeErrorsTotal}{source="nvidia_smi"}`)).toBeGreaterThan(0);
+    expect(h!.body.reasons.join()).toMatch(/timed out after 1500 ms/);
+    expect((await scrape(d.url)).get(`${METRIC.probeErrorsTotal}{source="nvidia_smi"}`)).toBeGreaterThan(before);
     // Passes still finish (GPU signals unknown), and no stand-in is left hanging.
     expect(await d.waitForLog((l) => l.msg === "pass finished" && typeof l.gpu_error === "string", 10_000)).not.toBeNull();
 
