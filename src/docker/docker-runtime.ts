@@ -121,7 +121,7 @@ export class DockerRuntime implements ContainerRuntime {
     })) as { Id?: unknown } | null;
     const execId = typeof created?.Id === "string" ? created.Id : null;
     if (!execId) throw new EngineError(`docker engine at ${this.client.target}: exec create returned no id`, null);
-    const exec = this.client.docker.getExec(execId);
+    const exec = (await this.client.dockerode()).getExec(execId);
     const deadline = Date.now() + opts.timeoutMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;

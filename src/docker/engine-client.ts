@@ -1,10 +1,12 @@
-// A small, dockerode-backed client for the Docker Engine API: every request has a deadline, every
-// failure becomes a TransientError (source "docker") carrying the HTTP status when there was one.
-// Other adapters (e.g. container creation) build on `request`/`stream` without touching dockerode.
-import Dockerode from "dockerode";
+// A small client for the Docker Engine API: every request has a deadline, every failure becomes a
+// TransientError (source "docker") carrying the HTTP status when there was one. Requests go over
+// plain node:http (engine-http.ts); dockerode is loaded only for `docker exec`'s hijacked stream.
+// Other adapters (e.g. container creation) build on `request`/`stream`.
+import type Dockerode from "dockerode";
 import type { Readable } from "node:stream";
 import type { z } from "zod";
 import { TransientError } from "../errors.js";
+import { engineCall, engineQuery, engineStream, engineTarget, type EngineTarget } from "./engine-http.js";
 
 export const DEFAULT_DOCKER_TIMEOUT_MS = 10_000;
 
@@ -17,7 +19,7 @@ export interface EngineClientOptions {
 
 export interface EngineRequest {
   method: "GET" | "POST" | "DELETE" | "PUT" | "HEAD";
-  /** Path with a trailing "?" when `query` is given, as docker-modem expects (e.g. "/containers/json?"). */
+  /** Path; a trailing "?" is accepted and dropped (the query goes in `query`). */
   path: string;
   query?: Record<string, unknown>;
   body?: unknown;
@@ -38,37 +40,59 @@ export class EngineError extends TransientError {
   }
 }
 
-interface ModemLike {
-  dial(options: Record<string, unknown>, cb: (err: (Error & { statusCode?: number; json?: unknown }) | null, data: unknown) => void): void;
-  socketPath?: unknown;
-  host?: unknown;
-  port?: unknown;
+/** The engine's own error text ({"message": "..."}), or the raw body. */
+function engineMessage(body: Buffer): string {
+  const text = body.toString("utf8").trim();
+  try {
+    const m = (JSON.parse(text) as { message?: unknown }).message;
+    if (typeof m === "string") return m;
+  } catch {
+    /* not JSON */
+  }
+  return text.slice(0, 300) || "(no message)";
 }
 
-function describeTarget(modem: ModemLike): string {
-  if (typeof modem.socketPath === "string") return `unix://${modem.socketPath}`;
-  if (modem.host) return `${String(modem.host)}:${String(modem.port ?? "")}`;
-  return "docker";
-}
-
-export function dockerodeFor(dockerHost?: string): Dockerode {
-  if (!dockerHost) return new Dockerode();
-  if (dockerHost.startsWith("unix://")) return new Dockerode({ socketPath: dockerHost.slice("unix://".length) });
-  const u = new URL(dockerHost.replace(/^tcp:/, "http:"));
-  return new Dockerode({ host: u.hostname, port: u.port || 2375, protocol: u.protocol === "https:" ? "https" : "http" });
+/** An AbortController that fires on the caller's signal or at the deadline, whichever comes first. */
+function deadlineController(timeoutMs: number, outer?: AbortSignal): { signal: AbortSignal; timedOut: () => boolean; done: () => void } {
+  const controller = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort();
+  }, timeoutMs);
+  const onAbort = () => controller.abort();
+  outer?.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => expired,
+    done: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onAbort);
+    },
+  };
 }
 
 export class EngineClient {
-  readonly docker: Dockerode;
   readonly timeoutMs: number;
   readonly target: string;
-  private readonly modem: ModemLike;
+  private readonly endpoint: EngineTarget;
+  private readonly dockerHost: string | undefined;
+  private sdk: Promise<Dockerode> | null = null;
 
   constructor(opts: EngineClientOptions = {}) {
-    this.docker = dockerodeFor(opts.dockerHost);
-    this.modem = this.docker.modem as unknown as ModemLike;
+    this.dockerHost = opts.dockerHost;
+    this.endpoint = engineTarget(opts.dockerHost);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_DOCKER_TIMEOUT_MS;
-    this.target = describeTarget(this.modem);
+    this.target = this.endpoint.label;
+  }
+
+  /** dockerode, loaded on first use (only `docker exec` needs it). */
+  dockerode(): Promise<Dockerode> {
+    this.sdk ??= import("dockerode").then(({ default: Docker }) => {
+      const e = this.endpoint;
+      return e.socketPath ? new Docker({ socketPath: e.socketPath }) : new Docker({ host: e.host ?? "127.0.0.1", port: e.port ?? 2375, protocol: "http" });
+    });
+    return this.sdk;
   }
 
   /**
@@ -76,33 +100,29 @@ export class EngineClient {
    * for none). Statuses outside `ok` reject with an EngineError carrying the status.
    */
   async request(req: EngineRequest): Promise<unknown> {
-    const statusCodes: Record<number, boolean> = {};
-    for (const s of req.ok ?? [200, 201, 204]) statusCodes[s] = true;
+    const ok = req.ok ?? [200, 201, 204];
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
-    const what = `${req.method} ${req.path.replace(/\?$/, "")}`;
-    const controller = new AbortController();
-    const onAbort = () => controller.abort();
-    req.signal?.addEventListener("abort", onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new EngineError(`docker engine at ${this.target}: ${what} timed out after ${timeoutMs} ms`, null));
-      }, timeoutMs);
-    });
-    const call = new Promise<unknown>((resolve, reject) => {
-      // docker-modem sends `_query` as the query string and `_body` as the JSON body ({} = none).
-      const options = { _query: req.query ?? {}, _body: req.body ?? {} };
-      this.modem.dial({ path: req.path, method: req.method, options, statusCodes, abortSignal: controller.signal }, (err, data) => {
-        if (err) reject(this.wrap(err, what));
-        else resolve(data ?? null);
-      });
-    });
+    const path = req.path.replace(/\?$/, "");
+    const what = `${req.method} ${path}`;
+    const d = deadlineController(timeoutMs, req.signal);
+    let answer;
     try {
-      return await Promise.race([call, deadline]);
+      answer = await engineCall(this.endpoint, req.method, path + engineQuery(req.query), req.body, d.signal);
+    } catch (e) {
+      if (d.timedOut()) throw new EngineError(`docker engine at ${this.target}: ${what} timed out after ${timeoutMs} ms`, null, { cause: e });
+      throw new EngineError(`docker engine at ${this.target} unreachable (${what}): ${(e as Error).message}`, null, { cause: e });
     } finally {
-      clearTimeout(timer);
-      req.signal?.removeEventListener("abort", onAbort);
+      d.done();
+    }
+    if (!ok.includes(answer.status)) {
+      throw new EngineError(`docker engine at ${this.target}: ${what} failed: (HTTP code ${answer.status}) ${engineMessage(answer.body)}`, answer.status);
+    }
+    if (answer.body.length === 0) return null;
+    if (!answer.contentType.includes("json")) return answer.body;
+    try {
+      return JSON.parse(answer.body.toString("utf8")) as unknown;
+    } catch (e) {
+      throw new EngineError(`docker engine at ${this.target}: ${what} answered malformed JSON`, answer.status, { cause: e });
     }
   }
 
@@ -118,38 +138,34 @@ export class EngineClient {
 
   /** A streaming GET (events, logs). The connect phase has the usual deadline; the stream itself runs until `signal` aborts. */
   async stream(path: string, query: Record<string, unknown>, signal: AbortSignal, connectTimeoutMs = this.timeoutMs): Promise<Readable> {
-    const what = `GET ${path.replace(/\?$/, "")}`;
-    let timer: NodeJS.Timeout | undefined;
+    const clean = path.replace(/\?$/, "");
+    const what = `GET ${clean}`;
+    // The stream lives on `signal`; only the wait for the headers has a deadline.
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     signal.addEventListener("abort", onAbort, { once: true });
-    const call = new Promise<Readable>((resolve, reject) => {
-      this.modem.dial(
-        { path, method: "GET", options: { _query: query }, isStream: true, statusCodes: { 200: true, 400: "bad request", 500: "server error" }, abortSignal: controller.signal },
-        (err, data) => (err ? reject(this.wrap(err, what)) : resolve(data as Readable)),
-      );
-    });
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new EngineError(`docker engine at ${this.target}: ${what} did not answer within ${connectTimeoutMs} ms`, null));
-      }, connectTimeoutMs);
-    });
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      controller.abort();
+    }, connectTimeoutMs);
+    let res;
     try {
-      const s = await Promise.race([call, deadline]);
-      if (signal.aborted) s.destroy();
-      else signal.addEventListener("abort", () => s.destroy(), { once: true });
-      return s;
+      res = await engineStream(this.endpoint, clean + engineQuery(query), controller.signal);
+    } catch (e) {
+      signal.removeEventListener("abort", onAbort);
+      if (expired) throw new EngineError(`docker engine at ${this.target}: ${what} did not answer within ${connectTimeoutMs} ms`, null, { cause: e });
+      throw new EngineError(`docker engine at ${this.target} unreachable (${what}): ${(e as Error).message}`, null, { cause: e });
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
     }
-  }
-
-  private wrap(err: Error & { statusCode?: number; json?: unknown }, what: string): EngineError {
-    if (err instanceof EngineError) return err;
-    const status = typeof err.statusCode === "number" ? err.statusCode : null;
-    const msg = status === null ? `docker engine at ${this.target} unreachable (${what}): ${err.message}` : `docker engine at ${this.target}: ${what} failed: ${err.message.trim()}`;
-    return new EngineError(msg, status, { cause: err });
+    if (res.statusCode !== 200) {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      signal.removeEventListener("abort", onAbort);
+      throw new EngineError(`docker engine at ${this.target}: ${what} failed: (HTTP code ${res.statusCode}) ${engineMessage(Buffer.concat(chunks))}`, res.statusCode ?? null);
+    }
+    if (signal.aborted) res.destroy();
+    return res;
   }
 }

@@ -70,7 +70,7 @@ describe("DockerRuntime.list / inspect", () => {
     expect(rt.cachedInspects).toBeGreaterThan(0);
     const again = (await scoped()).find((c) => c.id === created.id)!;
     expect(again).toEqual(first);
-    await rt.client.docker.getContainer(created.id).start();
+    await (await rt.client.dockerode()).getContainer(created.id).start();
     const started = (await scoped()).find((c) => c.id === created.id)!;
     expect(started.state).toBe("running");
     expect(started.pid).toBeGreaterThan(0);
@@ -94,7 +94,7 @@ describe("DockerRuntime.stop / remove", () => {
     await runtime.stop(c.id, 20);
     const after = await runtime.inspect(c.id);
     expect(after!.state).toBe("exited");
-    const raw = await runtime.client.docker.getContainer(c.id).inspect();
+    const raw = await (await runtime.client.dockerode()).getContainer(c.id).inspect();
     expect(raw.State.ExitCode).toBe(0);
     // stopping again is not an error (304), nor is stopping a removed container
     await runtime.stop(c.id, 1);

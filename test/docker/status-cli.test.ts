@@ -91,11 +91,11 @@ describe("ds01 status", () => {
 
 describe("renderStatusTable", () => {
   it("prints unknown values as '-' and humanises rates", () => {
-    const row: StatusRow = { id: "x".repeat(64), name: "box", owner: "alice", type: "docker", state: "running", infrastructure: false, gpus: [], started_at: "2024-01-01T00:00:00.000Z", cpu_pct: null, net_bytes_per_s: 2_500_000 };
+    const row: StatusRow = { id: "x".repeat(64), name: "box", owner: "alice", type: "docker", state: "running", infrastructure: false, gpus: [], started_at: "2024-01-01T00:00:00.000Z", cpu_pct: null, net_bytes_per_s: 2_500_000, next: { kind: "warn", reason: "idle", at: "2024-01-01T01:35:00.000Z" } };
     const out = renderStatusTable([row], Date.parse("2024-01-01T01:05:00Z"));
     expect(out).toContain("1h 5m");
     expect(out).toContain("2.4 MiB/s");
-    expect(out).toMatch(/box\s+alice\s+docker\s+running\s+1h 5m\s+-\s+-\s+2\.4 MiB\/s/);
+    expect(out).toMatch(/box\s+alice\s+docker\s+running\s+1h 5m\s+-\s+-\s+2\.4 MiB\/s\s+warn \(idle\) in 30m/);
     expect(renderStatusTable([], 0)).toBe("no containers\n");
   });
 });

@@ -1,0 +1,73 @@
+// The Engine API over plain node:http (unix socket or tcp): ds01 needs a handful of JSON calls and
+// one streaming GET, so it does not load a full Docker SDK for them (dockerode and its ssh2 cost the
+// daemon ~26 MB of resident memory). Only `docker exec`'s hijacked stream still uses dockerode,
+// loaded lazily in docker-runtime.ts.
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
+
+export interface EngineTarget {
+  socketPath: string | null;
+  host: string | null;
+  port: number | null;
+  /** For messages: unix:///var/run/docker.sock, 127.0.0.1:2375. */
+  label: string;
+}
+
+/** DOCKER_HOST (or an explicit value) → where to connect. Default: the local unix socket. */
+export function engineTarget(dockerHost: string | undefined): EngineTarget {
+  const value = dockerHost ?? process.env.DOCKER_HOST ?? "";
+  if (value === "" || value.startsWith("unix://")) {
+    const socketPath = value ? value.slice("unix://".length) : "/var/run/docker.sock";
+    return { socketPath, host: null, port: null, label: `unix://${socketPath}` };
+  }
+  const u = new URL(value.replace(/^tcp:/, "http:"));
+  if (u.protocol === "https:") throw new Error(`DOCKER_HOST ${value}: TLS connections to the engine are not supported; use the local socket`);
+  const port = Number(u.port || 2375);
+  return { socketPath: null, host: u.hostname, port, label: `${u.hostname}:${port}` };
+}
+
+/** Query string as the Engine API wants it: booleans as true/false, objects (filters) as JSON. */
+export function engineQuery(query: Record<string, unknown> | undefined): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined || v === null) continue;
+    const text = typeof v === "object" ? JSON.stringify(v) : String(v);
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(text)}`);
+  }
+  return parts.length ? `?${parts.join("&")}` : "";
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: Buffer;
+  contentType: string;
+}
+
+function options(t: EngineTarget, method: string, path: string, headers: Record<string, string>): RequestOptions {
+  const base = { method, path, headers: { Host: "docker", ...headers } };
+  return t.socketPath ? { ...base, socketPath: t.socketPath } : { ...base, host: t.host ?? "127.0.0.1", port: t.port ?? 2375 };
+}
+
+/** One request; the caller's signal aborts it (the deadline lives with the caller). */
+export function engineCall(t: EngineTarget, method: string, path: string, body: unknown, signal: AbortSignal): Promise<HttpAnswer> {
+  const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string> = payload ? { "Content-Type": "application/json", "Content-Length": String(payload.length) } : {};
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ ...options(t, method, path, headers), signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), contentType: String(res.headers["content-type"] ?? "") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(payload ?? undefined);
+  });
+}
+
+/** A streaming GET: resolves with the response once the headers are in. */
+export function engineStream(t: EngineTarget, path: string, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ ...options(t, "GET", path, {}), signal }, resolve);
+    req.on("error", reject);
+    req.end();
+  });
+}
