@@ -30,7 +30,7 @@ describe("explain", () => {
     await env.check();
     const r = await env.ds01(["explain", c.name, "--json"]);
     expect(r.code).toBe(0);
-    const j = r.json as Record<string, any>;
+    const j = r.json as { idle_streak: number; idle_since: string; next: { at: string } };
     expect(j).toMatchObject({
       container: c.name,
       owner: "alice",
