@@ -94,16 +94,16 @@ function noticeOf(a: PlannedAction): Notice | null {
   };
 }
 
-/** Delivers a notice; audits every failed channel. Returns how many channels got it. */
-async function deliver(a: PlannedAction, deps: ExecutorDeps): Promise<number> {
+/** Delivers a notice; audits every failed channel. Says how many channels got it, and whether ds01 ran a command inside the container. */
+async function deliver(a: PlannedAction, deps: ExecutorDeps): Promise<{ delivered: number; execInContainer: boolean }> {
   const notice = noticeOf(a);
-  if (!notice || !deps.notifier) return 0;
+  if (!notice || !deps.notifier) return { delivered: 0, execInContainer: false };
   const results = await deps.notifier.notify(notice);
   for (const d of results) {
     deps.onDelivery?.(d.channel, d.ok);
     if (!d.ok) deps.store.append(auditOf(a, deps.clock.now(), EVENT.notifyFailed, { channel: d.channel, target: d.target, error: d.error }));
   }
-  return results.filter((d) => d.ok).length;
+  return { delivered: results.filter((d) => d.ok).length, execInContainer: results.some((d) => d.channel === "container_file") };
 }
 
 async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
@@ -115,17 +115,22 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
     case "notice": {
       // Deliver first, then record the flag with its audit event in one transaction: a crash in
       // between can at worst repeat a warning, never count one that nobody received.
-      const delivered = await deliver(a, deps);
-      if (delivered === 0) throw new ActionRefused("notice not delivered on any channel; will retry next check");
+      const { delivered, execInContainer } = await deliver(a, deps);
       const rec = id ? deps.store.get(id) : null;
-      deps.store.commit(rec && a.marks ? [{ ...rec, ...a.marks }] : [], [auditOf(a, now(), eventTypeFor(a), { delivered })]);
+      // Wall-clock, like the counter samples it is compared with (src/signals).
+      const selfExec = execInContainer ? { selfExecAt: Date.now() } : {};
+      if (delivered === 0) {
+        if (rec && execInContainer) deps.store.put({ ...rec, ...selfExec });
+        throw new ActionRefused("notice not delivered on any channel; will retry next check");
+      }
+      deps.store.commit(rec ? [{ ...rec, ...a.marks, ...selfExec }] : [], [auditOf(a, now(), eventTypeFor(a), { delivered })]);
       return;
     }
     case "stop": {
       if (!id) throw new ActionRefused("stop without a container");
       const why = await guardStop(deps.runtime, id, deps.startedAt.get(id) ?? null, deps.guard);
       if (why) throw new ActionRefused(why);
-      const delivered = await deliver(a, deps); // before the stop, so the in-container file still works
+      const { delivered } = await deliver(a, deps); // before the stop, so the in-container file still works
       await deps.runtime.stop(id, a.graceS ?? 60);
       deps.store.append(auditOf(a, now(), eventTypeFor(a), { grace_s: a.graceS, notice_delivered: delivered }));
       return;
@@ -174,7 +179,7 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
       return;
     }
     case "alert": {
-      const delivered = await deliver(a, deps);
+      const { delivered } = await deliver(a, deps);
       deps.store.append(auditOf(a, now(), eventTypeFor(a), { delivered }));
       return;
     }

@@ -107,6 +107,18 @@ export interface ReservationDb {
   close(): void;
 }
 
+function retryWhileBusy<T>(fn: () => T, ms: number): T {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!isBusy(e) || Date.now() >= deadline) throw e;
+      sleepMs(5 + Math.random() * 20);
+    }
+  }
+}
+
 /** Opens (creating: dir 0750, file 0640) <stateDir>/allocation.sqlite and brings its schema up to date. */
 export function openReservationDb(stateDir: string, opts: LockOptions = {}): ReservationDb {
   mkdirSync(stateDir, { recursive: true, mode: 0o750 });
@@ -116,18 +128,21 @@ export function openReservationDb(stateDir: string, opts: LockOptions = {}): Res
   const db = new Database(path, { timeout: 30_000 });
   try {
     if (created) chmodSync(path, 0o640);
-    // WAL is a property of the file: set once (it needs an exclusive lock), then only read.
-    if (String(db.pragma("journal_mode", { simple: true })) !== "wal") db.pragma("journal_mode = WAL");
+    // WAL is a property of the file: set once (it needs an exclusive lock), then only read. When many
+    // processes open a new file at once, the switch can answer "locked" at once (no busy wait): retry.
+    retryWhileBusy(() => {
+      if (String(db.pragma("journal_mode", { simple: true })) !== "wal") db.pragma("journal_mode = WAL");
+    }, 30_000);
     db.pragma("synchronous = NORMAL");
     if (Number(db.pragma("user_version", { simple: true })) !== SCHEMA_VERSION) {
-      db.transaction(() => {
+      retryWhileBusy(() => db.transaction(() => {
         const v = Number(db.pragma("user_version", { simple: true }));
         if (v > SCHEMA_VERSION) throw new InvalidInputError(`${path}: schema version ${v} is newer than this ds01 understands (${SCHEMA_VERSION})`);
         if (v < SCHEMA_VERSION) {
           db.exec(SCHEMA);
           db.pragma(`user_version = ${SCHEMA_VERSION}`);
         }
-      }).immediate();
+      }).immediate(), 30_000);
     }
   } catch (e) {
     db.close();

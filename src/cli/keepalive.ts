@@ -46,7 +46,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     const fileOk = r.exitCode === 0;
     if (root) {
       const rec = env.store.get(info.id) ?? newRecord(info.id, info.name, identity.owner, now);
-      env.store.commit([{ ...rec, keepaliveUntil: until }], [
+      env.store.commit([{ ...rec, keepaliveUntil: until, selfExecAt: Date.now() /* wall clock, like counter samples */ }], [
         { time: now, type: EVENT.keepaliveSet, user: identity.owner, container: info.name, containerId: info.id, details: { until, asked_s: askedMs / 1000, capped: askedMs > forMs, file_written: fileOk, by: ctx.userName } },
       ]);
     } else if (!fileOk) {

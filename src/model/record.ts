@@ -32,6 +32,11 @@ export interface ContainerRecord {
   keepaliveUntil: number | null;
   lastCpu: CounterSample | null;
   lastNet: CounterSample | null;
+  /**
+   * When ds01 itself last ran a command inside the container (the in-container notice file,
+   * `ds01 keepalive`): the CPU of that interval is ds01's, not the owner's, so it is not activity.
+   */
+  selfExecAt: number | null;
 }
 
 export function newRecord(containerId: string, name: string, owner: string, now: number): ContainerRecord {
@@ -55,5 +60,6 @@ export function newRecord(containerId: string, name: string, owner: string, now:
     keepaliveUntil: null,
     lastCpu: null,
     lastNet: null,
+    selfExecAt: null,
   };
 }

@@ -66,8 +66,10 @@ export async function observe(deps: ObserveDeps, previous: ReadonlyMap<string, C
   if (!dockerError) {
     const sampled = await deps.sampler.sample(running, previous, now);
     for (const [id, s] of sampled) {
-      activity.set(id, s.activity);
       const rec = records.get(id);
+      // CPU spent by ds01's own command in the container (a notice file) is not the owner's activity.
+      const selfExec = rec?.selfExecAt != null && rec.lastCpu !== null && rec.selfExecAt >= rec.lastCpu.at;
+      activity.set(id, selfExec ? { ...s.activity, cpuPct: null } : s.activity);
       const c = running.find((x) => x.id === id);
       const base = rec ?? (c ? newRecord(c.id, c.name, c.identity.owner, now) : null);
       if (base) records.set(id, { ...base, lastCpu: s.lastCpu, lastNet: s.lastNet });
