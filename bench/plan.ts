@@ -11,10 +11,13 @@ import type { ContainerActivity } from "../src/policy/plan-types.js";
 import { container, gpu, gpuUuid, HOUR, inventory, migGpu, migUuid, MIN, policy, policyView, snapshot, T0 } from "../test/helpers/fleet.js";
 
 const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000,5000,10000" }, reps: { type: "string", default: "20" } } });
+// Two mixes: "steady" — what a pass usually sees (1 container in 20 idle, the rest busy or within
+// limits); "stress" — 3 in 4 idle, so ~40 % of the fleet gets a warning, a stop or a removal at once.
+const MIXES = { steady: 20, stress: 4 / 3 } as const;
 const sizes = values.sizes.split(",").map(Number);
 const reps = Number(values.reps);
 
-function fleet(n: number) {
+function fleet(n: number, idleEvery: number) {
   const gpus = [...Array.from({ length: 16 }, (_, i) => gpu(i, { utilizationPct: i % 3 === 0 ? 80 : 0 })), ...Array.from({ length: 4 }, (_, i) => migGpu(16 + i, 7))];
   const slots = [...gpus.filter((g) => !g.migEnabled).map((g) => g.uuid), ...gpus.flatMap((g) => g.migDevices.map((m) => m.uuid))];
   const users = Array.from({ length: 50 }, (_, i) => `user${i}`);
@@ -29,13 +32,14 @@ function fleet(n: number) {
       finishedAt: state === "exited" ? T0 - (i % 90) * MIN : null,
     });
   });
-  const activity = new Map(containers.map((c, i): [string, ContainerActivity] => [c.id, { cpuPct: i % 4 === 0 ? 50 : 0.5, netBytesPerS: 100 }]));
+  const activity = new Map(containers.map((c, i): [string, ContainerActivity] => [c.id, { cpuPct: i % idleEvery < 1 ? 0.5 : 50, netBytesPerS: 100 }]));
   const view = policyView({ user1: policy({ user: "user1", exemptions: [{ exempt_from: ["idle_timeout_h"], reason: "r", expires_on: null }] }) });
   return { containers, activity, gpus: inventory(gpus), view, slots };
 }
 
-for (const n of sizes) {
-  const f = fleet(n);
+const runs = Object.entries(MIXES).flatMap(([mix, idleEvery]) => sizes.map((n) => ({ mix, idleEvery, n })));
+for (const { mix, idleEvery, n } of runs) {
+  const f = fleet(n, idleEvery);
   const snap = snapshot({ containers: f.containers, activity: f.activity, gpus: f.gpus, releasedGpus: f.slots.slice(0, 8) });
   // Records from an earlier pass, so streaks, warnings and runtimes are in play.
   const first = plan({ snapshot: { ...snap, now: T0 - 40 * MIN }, policies: f.view, records: new Map() });
@@ -50,7 +54,7 @@ for (const n of sizes) {
   }
   times.sort((a, b) => a - b);
   const med = times[Math.floor(times.length / 2)]!;
-  console.log(`plan ${String(n).padStart(6)} containers: min ${times[0]!.toFixed(1)} ms, median ${med.toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms (${actions} actions, ${reps} reps)`);
+  console.log(`${mix.padEnd(6)} plan ${String(n).padStart(6)} containers: min ${times[0]!.toFixed(1)} ms, median ${med.toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms (${actions} actions, ${reps} reps)`);
 }
 void migUuid;
 void gpuUuid;
