@@ -11,13 +11,14 @@ import type { ContainerActivity } from "../src/policy/plan-types.js";
 import { container, gpu, gpuUuid, HOUR, inventory, migGpu, migUuid, MIN, policy, policyView, snapshot, T0 } from "../test/helpers/fleet.js";
 
 const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000,5000,10000" }, reps: { type: "string", default: "20" } } });
-// Two mixes: "steady" — what a pass usually sees (1 container in 20 idle, the rest busy or within
-// limits); "stress" — 3 in 4 idle, so ~40 % of the fleet gets a warning, a stop or a removal at once.
-const MIXES = { steady: 20, stress: 4 / 3 } as const;
+// Two mixes: "steady" — what a pass usually sees (1 container in 20 idle, runs younger than their
+// limits, recent exits within their hold); "stress" — 3 in 4 idle, runs up to 48 h, exits up to
+// 90 min old, so ~40 % of the fleet gets a warning, a stop or a removal in the same pass.
+const MIXES = { steady: { idleEvery: 20, maxAgeH: 12, maxExitM: 10 }, stress: { idleEvery: 4 / 3, maxAgeH: 48, maxExitM: 90 } } as const;
 const sizes = values.sizes.split(",").map(Number);
 const reps = Number(values.reps);
 
-function fleet(n: number, idleEvery: number) {
+function fleet(n: number, { idleEvery, maxAgeH, maxExitM }: (typeof MIXES)[keyof typeof MIXES]) {
   const gpus = [...Array.from({ length: 16 }, (_, i) => gpu(i, { utilizationPct: i % 3 === 0 ? 80 : 0 })), ...Array.from({ length: 4 }, (_, i) => migGpu(16 + i, 7))];
   const slots = [...gpus.filter((g) => !g.migEnabled).map((g) => g.uuid), ...gpus.flatMap((g) => g.migDevices.map((m) => m.uuid))];
   const users = Array.from({ length: 50 }, (_, i) => `user${i}`);
@@ -28,8 +29,8 @@ function fleet(n: number, idleEvery: number) {
       type: i % 9 === 0 ? "devcontainer" : i % 5 === 0 ? "compose" : "docker",
       state,
       gpus: [slots[i % slots.length]!],
-      startedAt: state === "created" ? null : T0 - (i % 48) * HOUR,
-      finishedAt: state === "exited" ? T0 - (i % 90) * MIN : null,
+      startedAt: state === "created" ? null : T0 - (i % maxAgeH) * HOUR,
+      finishedAt: state === "exited" ? T0 - (i % maxExitM) * MIN : null,
     });
   });
   const activity = new Map(containers.map((c, i): [string, ContainerActivity] => [c.id, { cpuPct: i % idleEvery < 1 ? 0.5 : 50, netBytesPerS: 100 }]));
@@ -37,9 +38,9 @@ function fleet(n: number, idleEvery: number) {
   return { containers, activity, gpus: inventory(gpus), view, slots };
 }
 
-const runs = Object.entries(MIXES).flatMap(([mix, idleEvery]) => sizes.map((n) => ({ mix, idleEvery, n })));
-for (const { mix, idleEvery, n } of runs) {
-  const f = fleet(n, idleEvery);
+const runs = Object.entries(MIXES).flatMap(([mix, shape]) => sizes.map((n) => ({ mix, shape, n })));
+for (const { mix, shape, n } of runs) {
+  const f = fleet(n, shape);
   const snap = snapshot({ containers: f.containers, activity: f.activity, gpus: f.gpus, releasedGpus: f.slots.slice(0, 8) });
   // Records from an earlier pass, so streaks, warnings and runtimes are in play.
   const first = plan({ snapshot: { ...snap, now: T0 - 40 * MIN }, policies: f.view, records: new Map() });
