@@ -1,7 +1,8 @@
 // Builders for planner inputs: containers, GPUs, policies and snapshots, with sensible defaults.
 import type { ContainerType, ObservedContainer } from "../../src/model/container.js";
 import type { Gpu, GpuInventory, GpuProcess, MigDevice } from "../../src/model/gpu.js";
-import type { ActiveExemption, ContainerTypePolicy, EffectiveTimeouts, ResolvedPolicy } from "../../src/model/policy.js";
+import { containerHoldS, effectiveTimeouts, exemptionFor } from "../../src/config/effective.js";
+import type { ActiveExemption, ContainerTypePolicy, ResolvedPolicy } from "../../src/model/policy.js";
 import type { ContainerActivity, PolicyView, Snapshot } from "../../src/policy/plan-types.js";
 
 export const T0 = Date.parse("2026-11-24T12:00:00Z");
@@ -131,22 +132,14 @@ export function policy(over: { limits?: Partial<ResolvedPolicy["limits"]>; polic
   };
 }
 
-/** A PolicyView with the same rules as the config module, over fixed per-user policies. */
+/** A PolicyView over fixed per-user policies, with the config module's own rules (one resolution everywhere). */
 export function policyView(byUser: Record<string, ResolvedPolicy> = {}, fallback: ResolvedPolicy = policy()): PolicyView {
   return {
     forOwner: (owner) => byUser[owner] ?? fallback,
     global: () => fallback.policies,
-    effectiveTimeouts(p, type): EffectiveTimeouts {
-      const block = p.container_types[type];
-      const idleH = type === "infrastructure" ? null : block && block.idle_timeout_h !== undefined ? block.idle_timeout_h : p.limits.idle_timeout_h;
-      const runH = type === "infrastructure" ? null : block && block.max_runtime_h !== undefined ? block.max_runtime_h : p.limits.max_runtime_h;
-      return { idleTimeoutS: idleH === null ? null : idleH * 3600, maxRuntimeS: runH === null ? null : runH * 3600, sigtermGraceS: block?.sigterm_grace_s ?? p.policies.sigterm_grace_s };
-    },
-    exemptionFor: (p, e) => p.exemptions.find((x) => x.exempt_from.includes(e)) ?? null,
-    containerHoldS(p, hasGpu) {
-      const holds = [p.limits.container_hold_after_stop_h, hasGpu ? p.limits.gpu_hold_after_stop_h : null].filter((h): h is number => h !== null);
-      return holds.length ? Math.min(...holds) * 3600 : null;
-    },
+    effectiveTimeouts,
+    exemptionFor,
+    containerHoldS,
   };
 }
 
