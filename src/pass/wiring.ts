@@ -1,6 +1,6 @@
 // The composition root for passes: config, store, Docker, nvidia-smi, /proc, notifier → PassDeps.
 // Constructors here do nothing but remember; nothing starts until a pass runs.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CliContext } from "../cli/context.js";
@@ -69,15 +69,26 @@ export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log
   };
 }
 
+function readable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): Promise<PassEnv> {
   const log = opts.log ?? createLogger({ level: "warn" });
   const { config, dir } = await loadContextConfig(ctx);
   const stateDir = defaultStateDir(ctx);
   const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
-  // A read-only command on a machine where no pass ever ran reads an empty, throw-away store.
-  const fresh = (opts.readonlyStore ?? false) && !existsSync(join(stateDir, STORE_FILE));
+  // A read-only command on a machine where no pass ever ran, or run by a user who may not read the
+  // state directory (0750 root), reads an empty, throw-away store: it judges from what it sees now.
+  const readonly = opts.readonlyStore ?? false;
+  const fresh = readonly && !readable(join(stateDir, STORE_FILE));
   const storeDir = fresh ? mkdtempSync(join(tmpdir(), "ds01-empty-")) : stateDir;
-  const store = openStore(storeDir, { readonly: (opts.readonlyStore ?? false) && !fresh, clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
+  const store = openStore(storeDir, { readonly: readonly && !fresh, clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
   const close = () => {
     store.close();
     if (fresh) rmSync(storeDir, { recursive: true, force: true });
