@@ -1,6 +1,6 @@
 import { executePlan } from "../actions/executor.js";
 import { errorText } from "../errors.js";
-import { healthActions } from "../pass/run-pass.js";
+import { executorDeps, healthActions } from "../pass/run-pass.js";
 import { openPassEnv } from "../pass/wiring.js";
 import type { HealthTarget } from "../policy/gpu-health.js";
 import { acquirePassLock } from "../store/index.js";
@@ -35,7 +35,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
         return 1;
       }
       const now = ctx.clock.now();
-      const exec = { ...env.deps, gpu: env.deps.probe, startedAt: new Map() };
+      const exec = executorDeps(env.deps);
       const results = dryRun
         ? actions.map((action) => ({ action, executed: false, error: null }))
         : await executePlan({ now, actions, skipped: [], records: [], forget: [] }, exec);

@@ -4,7 +4,7 @@ import type { LoadedConfig } from "../config/loaded-config.js";
 import { identify } from "../docker/identity.js";
 import { observeGpus } from "../gpu/observe-gpus.js";
 import type { Notifier } from "../model/ports.js";
-import { commitPlanRecords, executePlan, type ActionResult } from "../actions/executor.js";
+import { commitPlanRecords, executePlan, type ActionResult, type ExecutorDeps } from "../actions/executor.js";
 import type { GuardConfig } from "../actions/guards.js";
 import type { KillOptions } from "../actions/kill-process.js";
 import { planGpuHealth, type HealthTarget } from "../policy/gpu-health.js";
@@ -55,7 +55,7 @@ export async function runPass(deps: PassDeps, opts: { dryRun: boolean }): Promis
 
   commitPlanRecords(plan, deps.store);
   const startedAt = new Map(obs.snapshot.containers.map((c) => [c.id, c.startedAt]));
-  const exec = { runtime: deps.runtime, host: deps.host, gpu: deps.probe, notifier: deps.notifier, store: deps.store, clock: deps.clock, log: deps.log, guard: deps.guard, kill: deps.kill, startedAt, onResult: deps.onResult, onDelivery: deps.onDelivery };
+  const exec = executorDeps(deps, startedAt);
   const results = await executePlan(plan, exec);
 
   // Seed 05-04's epilog: look at each GPU released in this pass, on fresh data.
@@ -71,6 +71,12 @@ export async function runPass(deps: PassDeps, opts: { dryRun: boolean }): Promis
   }
   if (!obs.snapshot.dockerError) deps.store.meta.set(LAST_PASS_KEY, String(now));
   return { ...report, results };
+}
+
+/** What the executor needs from a pass's dependencies (also `ds01 gpu health`). */
+export function executorDeps(deps: PassDeps, startedAt: ReadonlyMap<string, number | null> = new Map()): ExecutorDeps {
+  const { runtime, host, probe, notifier, store, clock, log, guard, kill, onResult, onDelivery } = deps;
+  return { runtime, host, gpu: probe, notifier, store, clock, log, guard, kill, startedAt, onResult, onDelivery };
 }
 
 /** Health actions for the given GPUs on a fresh observation (also `ds01 gpu health`). */
