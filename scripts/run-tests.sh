@@ -13,7 +13,9 @@ rc=$?
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
-  try { const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); passed = r.numPassedTests; failed = r.numFailedTests + (r.numFailedTestSuites || 0); } catch { failed = 1; }
+  try { const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); passed = r.numPassedTests; failed = r.numFailedTests;
+    // A file that failed without a failing test (import or hook error) counts once; describe blocks are not counted again.
+    for (const f of r.testResults || []) if (f.status === "failed" && !(f.assertionResults || []).some((a) => a.status === "failed")) failed++; } catch { failed = 1; }
   if (process.argv[2] !== "0" && failed === 0) failed = 1; // build, typecheck or lint failed before the tests ran
   console.log(`${passed} passed, ${failed} failed`);
 ' "$results" "$rc"

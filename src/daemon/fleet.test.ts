@@ -74,4 +74,33 @@ describe("Fleet", () => {
     // The next listing, after the events, is taken as it is and reports nothing new either.
     expect(f.replace([{ ...a, state: "exited" }, born], T0 + 30)).toEqual({ stopped: [], gone: [] });
   });
+
+  it("does not let a listing taken after `die` but before Docker recorded the exit revive the container", () => {
+    const f = new Fleet();
+    const a = container({ id: "a", gpus: [gpuUuid(0)], startedAt: T0 - 100 });
+    f.replace([a], T0);
+    f.markStopped("a", T0 + 20, T0 + 19);
+    // Docker 20.10 still lists it as running just after the die event (same start time).
+    expect(f.replace([a], T0 + 25)).toEqual({ stopped: [], gone: [] });
+    expect(f.get("a")).toMatchObject({ state: "exited", pid: null, finishedAt: T0 + 19 });
+    // An inspect answer that lags the same way is corrected too.
+    const g = f.generation("a");
+    expect(f.upsert(a, g)).toBe(true);
+    expect(f.get("a")?.state).toBe("exited");
+    // Docker catches up: no second exit is reported.
+    expect(f.replace([{ ...a, state: "exited" }], T0 + 30)).toEqual({ stopped: [], gone: [] });
+    // After that, a running listing is believed again, and its exit reported by the next listing.
+    expect(f.replace([a], T0 + 40)).toEqual({ stopped: [], gone: [] });
+    expect(f.get("a")?.state).toBe("running");
+    expect(f.replace([{ ...a, state: "exited" }], T0 + 50).stopped.map((c) => c.id)).toEqual(["a"]);
+  });
+
+  it("believes a listing that shows a start after the die (a genuine restart)", () => {
+    const f = new Fleet();
+    const a = container({ id: "a", gpus: [gpuUuid(0)], startedAt: T0 - 100 });
+    f.replace([a], T0);
+    f.markStopped("a", T0 + 20, T0 + 19);
+    f.replace([{ ...a, startedAt: T0 + 22 }], T0 + 25);
+    expect(f.get("a")?.state).toBe("running");
+  });
 });

@@ -1,8 +1,11 @@
 // The daemon's in-memory picture of every container, between passes: replaced by each pass's
 // listing (level-triggered), patched at once by Docker events. Metrics are computed from it at
-// scrape time. Two guards keep old news from overwriting new: a per-container generation (a slow
-// inspect never overwrites a later event) and the time of each container's last event (a listing
-// that started before that event does not overwrite what the event said).
+// scrape time. Three guards keep old news from overwriting new: a per-container generation (a slow
+// inspect never overwrites a later event), the time of each container's last event (a listing
+// that started before that event does not overwrite what the event said), and the Docker time of
+// its last die/stop: Docker 20.10 sends `die` before it records the exit, so a listing or inspect
+// made just after the event can still say "running"; a live state whose start is not later than
+// the die is that stale answer, not a restart.
 import type { ContainerState, ObservedContainer } from "../model/container.js";
 
 /** States in which a container holds its GPUs. Exited, dead and removing ones have let go. */
@@ -19,6 +22,8 @@ export class Fleet {
   private readonly generations = new Map<string, number>();
   /** When an event last changed a container (daemon clock), including removed ones. */
   private readonly touched = new Map<string, number>();
+  /** Docker time of the die/stop event not yet confirmed by a listing. */
+  private readonly diedAt = new Map<string, number>();
   private listedAt: number | null = null;
 
   /**
@@ -30,10 +35,15 @@ export class Fleet {
   replace(containers: readonly ObservedContainer[], listStartedAt: number): { stopped: ObservedContainer[]; gone: ObservedContainer[] } {
     const fresh = (id: string) => (this.touched.get(id) ?? -Infinity) > listStartedAt;
     const next = new Map<string, ObservedContainer>();
-    for (const c of containers) {
+    const stillDying = new Set<string>();
+    for (const listed of containers) {
+      if (this.staleLive(listed)) stillDying.add(listed.id);
+      const c = this.unlessStale(listed);
       if (!fresh(c.id)) next.set(c.id, c);
       else if (this.byId.has(c.id)) next.set(c.id, this.byId.get(c.id)!);
     }
+    // Docker has caught up (or the container restarted, or is gone): the die needs no more guarding.
+    for (const id of this.diedAt.keys()) if (!stillDying.has(id)) this.diedAt.delete(id);
     for (const [id, c] of this.byId) if (!next.has(id) && fresh(id)) next.set(id, c);
     const stopped: ObservedContainer[] = [];
     const gone: ObservedContainer[] = [];
@@ -81,19 +91,31 @@ export class Fleet {
     const g = this.generation(id) + 1;
     this.generations.set(id, g);
     this.touched.set(id, now);
+    this.diedAt.delete(id);
     return g;
   }
 
   /** Stores an inspect result unless an event came in after it was asked for. */
   upsert(c: ObservedContainer, askedAtGeneration: number): boolean {
     if (this.generation(c.id) !== askedAtGeneration) return false;
-    this.byId.set(c.id, c);
+    this.byId.set(c.id, this.unlessStale(c));
     return true;
+  }
+
+  /** A live state that predates the container's recorded die: Docker has not caught up yet. */
+  private staleLive(c: ObservedContainer): boolean {
+    const died = this.diedAt.get(c.id);
+    return died !== undefined && isLive(c.state) && (c.startedAt ?? -Infinity) <= died;
+  }
+
+  private unlessStale(c: ObservedContainer): ObservedContainer {
+    return this.staleLive(c) ? { ...c, state: "exited", pid: null, finishedAt: this.diedAt.get(c.id)! } : c;
   }
 
   /** The container stopped (die/stop). Returns it as it was, or undefined when unknown. */
   markStopped(id: string, now: number, finishedAt: number): ObservedContainer | undefined {
     this.bump(id, now);
+    this.diedAt.set(id, finishedAt);
     const before = this.byId.get(id);
     if (before) this.byId.set(id, { ...before, state: "exited", pid: null, finishedAt });
     return before;
