@@ -1,6 +1,12 @@
 // Allocation benchmark: 100 concurrent allocation requests, each from its own OS process.
 //
-//   node --import ./test/store/fixtures/register-ts.mjs bench/allocation.ts [rounds=5] [warm-up=200]
+//   node --import ./test/store/fixtures/register-ts.mjs bench/allocation.ts [rounds=5] [warm-up=200] [lock|broker]
+//
+// lock (default): every process decides itself under the allocation lock (no daemon running).
+// broker: every process sends its request to the allocation broker (test/allocation/broker-host.ts,
+// the daemon's AllocationBroker in a process of its own), as `ds01 create` does while the daemon runs.
+// echo: the same client code against a server that answers at once, deciding nothing: the floor,
+// i.e. what it costs 100 processes on this machine just to ask another process something.
 //
 // 100 worker processes (test/allocation/alloc-worker.ts, transpiled once) are started and opened on
 // a fresh state directory; then all 100 are sent one request at the same moment. Each measures its
@@ -21,12 +27,13 @@ import { performance } from "node:perf_hooks";
 import { slotTable } from "../src/allocation/slots.js";
 import { DockerRuntime } from "../src/docker/docker-runtime.js";
 import { fullGpu, limits, migGpu } from "../test/allocation/builders.js";
-import { startWorkerPool } from "../test/allocation/worker-pool.js";
+import { startBrokerHost, startWorkerPool } from "../test/allocation/worker-pool.js";
 
 const N = Number(process.env.DS01_BENCH_N ?? 100);
 const ROUNDS = Number(process.argv[2] ?? 5);
 /** Uncontended allocations each worker makes first, so the timed ones run JIT-compiled code as a long-lived allocator would; 0 = cold. */
 const WARM = Number(process.argv[3] ?? 200);
+const VIA = process.argv[4] === "broker" || process.argv[4] === "echo" ? process.argv[4] : "lock";
 const GPUS = [
   ...Array.from({ length: 8 }, (_, i) => fullGpu(i)),
   ...Array.from({ length: 8 }, (_, i) => migGpu(8 + i, Array.from({ length: 7 }, () => "1g.10gb"))),
@@ -38,9 +45,10 @@ function quantile(sorted: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  console.log(`slots: ${slotTable(GPUS).slots.length}, users: ${USERS.length}, concurrent requests: ${N} (one process each), rounds: ${ROUNDS}`);
+  console.log(`slots: ${slotTable(GPUS).slots.length}, users: ${USERS.length}, concurrent requests: ${N} (one process each), rounds: ${ROUNDS}, decided by: ${VIA === "broker" ? "the allocation broker" : VIA === "echo" ? "nobody (echo server: the round trip alone)" : "each process under the lock"}`);
   const t0 = performance.now();
   const pool = startWorkerPool(N);
+  const broker = VIA === "lock" ? null : startBrokerHost();
   const dir = mkdtempSync(join(tmpdir(), "ds01-bench-alloc-"));
   const latencies: number[] = [];
   let doubles = 0;
@@ -57,9 +65,13 @@ async function main(): Promise<void> {
     }
     let seed = 1;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (let round = 1; round <= ROUNDS; round++) {
+    // With the broker, round 0 is untimed: it warms the broker process up as a running daemon would be.
+    for (let round = broker ? 0 : 1; round <= ROUNDS; round++) {
       const limitsByUser = Object.fromEntries(USERS.map((u) => [u, limits({ max_gpu_equivalents: 2, max_gpu_slots_per_container: 2 })]));
-      await pool.setup({ stateDir: join(dir, `round-${round}`), gpus: GPUS, containers: [], limitsByUser });
+      const stateDir = join(dir, `round-${round}`);
+      const socket = join(stateDir, "allocation.sock");
+      await broker?.setup({ stateDir, socket, gpus: GPUS, containers: [], limitsByUser, echo: VIA === "echo" });
+      await pool.setup({ stateDir, gpus: GPUS, containers: [], limitsByUser, ...(broker ? { brokerSocket: socket } : {}) });
       const requests = Array.from({ length: N }, (_, id) => {
         const mig = rnd() < 0.33;
         return {
@@ -69,6 +81,7 @@ async function main(): Promise<void> {
         };
       });
       const answers = await pool.fire(requests);
+      if (round === 0) continue;
       const seen = new Map<string, number>();
       for (const a of answers) {
         latencies.push(a.latencyMs);
@@ -82,7 +95,12 @@ async function main(): Promise<void> {
       const sorted = answers.map((a) => a.latencyMs).sort((a, b) => a - b);
       console.log(`round ${round}: granted ${answers.filter((a) => a.ok).length}, p50 ${quantile(sorted, 0.5).toFixed(1)} ms, p99 ${quantile(sorted, 0.99).toFixed(1)} ms, double allocations ${d}`);
     }
+    if (broker) {
+      const c = await broker.counts();
+      console.log(`broker (last round): ${c.requests} requests in ${c.batches} lock rounds (largest ${c.largestBatch}), ${c.busyMs.toFixed(1)} ms deciding in all`);
+    }
   } finally {
+    await broker?.close();
     await pool.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -35,6 +35,16 @@ export interface AllocatorDeps {
   appendEvent?: (e: AuditEvent) => void;
   /** How long a pending reservation lives (default PENDING_TTL_MS). */
   pendingTtlMs?: number;
+  /**
+   * The daemon's allocation broker, when one is reachable: it decides from its event-fed view of
+   * Docker, many requests per lock, so callers neither list Docker nor poll the lock themselves.
+   * `reserve` answers null when no broker listens; the caller then decides locally.
+   */
+  broker?: ReserveBroker;
+}
+
+export interface ReserveBroker {
+  reserve(request: AllocationRequest, adoptFrom: readonly string[]): Promise<Reserved | null>;
 }
 
 export interface Allocation {
@@ -59,7 +69,15 @@ export class AllocationRefusedError extends RefusedError {
 export interface Observation {
   slots: Slot[];
   containers: ObservedContainer[];
+  /** When the full listing behind `containers` started (the reservation rule compares confirmations with it). */
   listedAt: number;
+  /**
+   * Up to when `containers` is known to be complete: the listing's start for a plain listing; for
+   * the daemon's view, which Docker events keep current, the moment it was read.
+   */
+  currentAt: number;
+  /** Whose view it is: a listing made by this process, or the daemon's event-fed view (broker). */
+  source: "listing" | "daemon";
 }
 
 /** GPU inventory and Docker listing, in parallel, before the lock. An inventory error refuses (never "no GPUs in use"). */
@@ -67,7 +85,7 @@ export async function observeForAllocation(deps: Pick<AllocatorDeps, "clock" | "
   const listedAt = deps.clock.now();
   const [inv, containers] = await Promise.all([deps.inventory(), deps.listContainers()]);
   if (inv.error !== null) throw new TransientError(`cannot read the GPUs, so nothing was allocated: ${inv.error}`, "nvidia-smi");
-  return { slots: slotTable(inv.gpus).slots, containers, listedAt };
+  return { slots: slotTable(inv.gpus).slots, containers, listedAt, currentAt: listedAt, source: "listing" };
 }
 
 function toAllocation(rows: readonly Reservation[], slots: readonly Slot[], existing: boolean): Allocation {
@@ -89,87 +107,130 @@ function event(type: AuditEvent["type"], req: AllocationRequest, time: number, d
   return { time, type, user: req.user, container: req.container, containerId: null, details };
 }
 
-/**
- * Reserves slots for `request` (all or nothing) or throws AllocationRefusedError saying why.
- * Inside one lock: drop expired reservations, return the user's live reservation for the same
- * container if there is one, else decide on the observation plus the reservations in the database,
- * and insert the new ones. The slot UUID is the table's primary key, so even a bug in the decision
- * could not reserve one slot twice.
- */
 export type Reserved = { ok: true; allocation: Allocation } | { ok: false; rejection: Rejection };
 
-export function reserveSlots(
-  deps: AllocatorDeps,
-  request: AllocationRequest,
-  obs: Observation,
+/** One request of a batch: what it asks for and which other names' reservations it adopts. */
+export interface BatchItem {
+  request: AllocationRequest;
   /** Other names whose live reservation this request adopts (`gpu allocate --container NAME`, then `create --name NAME`). */
-  adoptFrom: readonly string[] = [],
-): Reserved {
+  adoptFrom: readonly string[];
+}
+
+/** A batch item's outcome: decided, or failed before anything was written for it. */
+export type BatchOutcome = Reserved | { ok: false; error: TransientError };
+
+/**
+ * Reserves slots for `request` (all or nothing) or says why not (a rejection). Inside one lock:
+ * drop expired reservations, return the user's live reservation for the same container if there
+ * is one, else decide on the observation plus the reservations in the database, and insert the
+ * new ones. The slot UUID is the table's primary key, so even a bug in the decision could not
+ * reserve one slot twice.
+ */
+export function reserveSlots(deps: AllocatorDeps, request: AllocationRequest, obs: Observation, adoptFrom: readonly string[] = []): Reserved {
+  const { outcomes, events } = reserveBatch(deps, [{ request, adoptFrom }], obs);
+  for (const e of events) deps.appendEvent?.(e);
+  const outcome = outcomes[0]!;
+  if ("error" in outcome) throw outcome.error;
+  return outcome;
+}
+
+/**
+ * Decides many requests, in order, under one lock and one commit (the broker's way: one lock
+ * round for a burst of requests instead of one each). Each later request sees the earlier ones'
+ * reservations. A request that fails (stale observation) fails alone, before writing anything.
+ * The audit events are returned, not appended: the caller records them after the lock (and the
+ * broker after answering, in one commit).
+ */
+export function reserveBatch(deps: AllocatorDeps, items: readonly BatchItem[], obs: Observation): { outcomes: BatchOutcome[]; events: AuditEvent[] } {
+  const events: AuditEvent[] = [];
+  const outcomes = deps.reservations.locked((): BatchOutcome[] => {
+    const now = deps.clock.now();
+    deps.reservations.deleteExpired(now);
+    return items.map((item): BatchOutcome => {
+      try {
+        return decide(deps, item, obs, now, events);
+      } catch (e) {
+        if (e instanceof TransientError) return { ok: false, error: e };
+        throw e;
+      }
+    });
+  });
+  return { outcomes, events };
+}
+
+/** The decision for one request, inside the lock; audit events go to `events`. */
+function decide(deps: AllocatorDeps, { request, adoptFrom }: BatchItem, obs: Observation, now: number, events: AuditEvent[]): Reserved {
+  if (now - obs.currentAt > MAX_LISTING_AGE_MS) {
+    throw new TransientError(`the container listing is ${Math.round((now - obs.currentAt) / 1000)} s old; nothing was allocated, try again`, "docker");
+  }
   const limits = deps.limitsFor(request.user);
   const ttl = deps.pendingTtlMs ?? PENDING_TTL_MS;
-  const events: AuditEvent[] = [];
-  const result = deps.reservations.locked((): Reserved => {
-    const now = deps.clock.now();
-    if (now - obs.listedAt > MAX_LISTING_AGE_MS) {
-      throw new TransientError(`the container listing is ${Math.round((now - obs.listedAt) / 1000)} s old; nothing was allocated, try again`, "docker");
-    }
-    deps.reservations.deleteExpired(now);
-    const listedIds = new Set(obs.containers.map((c) => c.id));
-    for (const name of [request.container, ...adoptFrom]) {
-      const mine = deps.reservations
-        .forContainer(name)
-        .filter((r) => r.user === request.user && r.state === "pending" && reservationCounts(r, now, obs.listedAt, listedIds));
-      if (mine.length === 0) continue;
-      if (name !== request.container) deps.reservations.rename(name, request.container);
-      return { ok: true, allocation: toAllocation(mine.map((r) => ({ ...r, container: request.container })), obs.slots, true) };
-    }
+  const listedIds = new Set(obs.containers.map((c) => c.id));
+  for (const name of [request.container, ...adoptFrom]) {
+    const mine = deps.reservations
+      .forContainer(name)
+      .filter((r) => r.user === request.user && r.state === "pending" && reservationCounts(r, now, obs.listedAt, listedIds));
+    if (mine.length === 0) continue;
+    if (name !== request.container) deps.reservations.rename(name, request.container);
+    return { ok: true, allocation: toAllocation(mine.map((r) => ({ ...r, container: request.container })), obs.slots, true) };
+  }
 
-    const plan = planAllocation({ request, limits, slots: obs.slots, containers: obs.containers, reservations: deps.reservations.all(), now, listedAt: obs.listedAt });
-    if (!plan.ok) {
-      events.push(
-        event(EVENT.gpuReject, request, now, { reason: plan.rejection.code, message: plan.rejection.message, requested: requestDetails(request), held: plan.usage.equivalents }),
-      );
-      return { ok: false, rejection: plan.rejection };
-    }
-    const requestId = randomUUID();
-    const picks = plan.slots.length > 0 ? plan.slots.map((s) => ({ uuid: s.uuid, weight: s.weight! })) : [{ uuid: CONTAINER_ONLY_PREFIX + requestId, weight: 0 }];
-    const rows: Reservation[] = picks.map((s) => ({
-      slotUuid: s.uuid,
-      user: request.user,
-      container: request.container,
-      weight: s.weight,
-      requestId,
-      state: "pending",
-      containerId: null,
-      createdAt: now,
-      confirmedAt: null,
-      expiresAt: now + ttl,
-    }));
-    deps.reservations.insert(rows);
+  const plan = planAllocation({ request, limits, slots: obs.slots, containers: obs.containers, reservations: deps.reservations.all(), now, listedAt: obs.listedAt });
+  if (!plan.ok) {
     events.push(
-      event(EVENT.gpuAllocate, request, now, {
-        uuids: plan.slots.map((s) => s.uuid),
-        slots: plan.slots.map((s) => s.id),
-        gpu_equivalent: plan.gpuEquivalent,
-        held_before: plan.usage.equivalents,
-        request_id: requestId,
+      event(EVENT.gpuReject, request, now, {
+        reason: plan.rejection.code,
+        message: plan.rejection.message,
         requested: requestDetails(request),
+        held: plan.usage.equivalents,
+        decided_from: obs.source,
       }),
     );
-    return { ok: true, allocation: toAllocation(rows, plan.slots, false) };
-  });
-  for (const e of events) deps.appendEvent?.(e);
-  return result;
+    return { ok: false, rejection: plan.rejection };
+  }
+  const requestId = randomUUID();
+  const picks = plan.slots.length > 0 ? plan.slots.map((s) => ({ uuid: s.uuid, weight: s.weight! })) : [{ uuid: CONTAINER_ONLY_PREFIX + requestId, weight: 0 }];
+  const rows: Reservation[] = picks.map((s) => ({
+    slotUuid: s.uuid,
+    user: request.user,
+    container: request.container,
+    weight: s.weight,
+    requestId,
+    state: "pending",
+    containerId: null,
+    createdAt: now,
+    confirmedAt: null,
+    expiresAt: now + ttl,
+  }));
+  deps.reservations.insert(rows);
+  events.push(
+    event(EVENT.gpuAllocate, request, now, {
+      uuids: plan.slots.map((s) => s.uuid),
+      slots: plan.slots.map((s) => s.id),
+      gpu_equivalent: plan.gpuEquivalent,
+      held_before: plan.usage.equivalents,
+      request_id: requestId,
+      requested: requestDetails(request),
+      decided_from: obs.source,
+    }),
+  );
+  return { ok: true, allocation: toAllocation(rows, plan.slots, false) };
+}
+
+/** Asks the daemon's broker when one listens, else observes and decides here. */
+export async function requestSlots(deps: AllocatorDeps, request: AllocationRequest, adoptFrom: readonly string[] = []): Promise<Reserved> {
+  const brokered = deps.broker ? await deps.broker.reserve(request, adoptFrom) : null;
+  if (brokered) return brokered;
+  return reserveSlots(deps, request, await observeForAllocation(deps), adoptFrom);
 }
 
 function requestDetails(r: AllocationRequest): Record<string, unknown> {
   return { count: r.count, profile: r.profile, prefer_full: r.preferFull };
 }
 
-/** observe + reserve; throws AllocationRefusedError on a refusal. */
+/** Reserves (through the broker or here); throws AllocationRefusedError on a refusal. */
 export async function allocate(deps: AllocatorDeps, request: AllocationRequest): Promise<Allocation> {
-  const obs = await observeForAllocation(deps);
-  const result = reserveSlots(deps, request, obs);
+  const result = await requestSlots(deps, request);
   if (!result.ok) throw new AllocationRefusedError(result.rejection);
   return result.allocation;
 }

@@ -6,7 +6,7 @@ import { TransientError, errorText } from "../errors.js";
 import type { AuditEvent } from "../model/audit-event.js";
 import type { ResolvedLimits } from "../model/policy.js";
 import type { ContainerCreator } from "../docker/create-container.js";
-import { AllocationRefusedError, confirmReservation, observeForAllocation, releaseRequest, reserveSlots, type Allocation, type AllocatorDeps } from "./allocator.js";
+import { AllocationRefusedError, confirmReservation, releaseRequest, requestSlots, type Allocation, type AllocatorDeps } from "./allocator.js";
 import { buildContainerSpec, containerName } from "./container-spec.js";
 
 export interface CreateDeps extends AllocatorDeps {
@@ -42,13 +42,7 @@ function audit(deps: CreateDeps, type: AuditEvent["type"], user: string, contain
 export async function createForUser(deps: CreateDeps, input: CreateInput): Promise<Created> {
   const fullName = containerName(input.name, input.user);
   const limits = deps.resourceLimitsFor(input.user);
-  const obs = await observeForAllocation(deps);
-  const reserved = reserveSlots(
-    deps,
-    { user: input.user, container: fullName, count: input.count, profile: input.profile, preferFull: input.preferFull },
-    obs,
-    [input.name],
-  );
+  const reserved = await requestSlots(deps, { user: input.user, container: fullName, count: input.count, profile: input.profile, preferFull: input.preferFull }, [input.name]);
   if (!reserved.ok) throw new AllocationRefusedError(reserved.rejection);
   const allocation = reserved.allocation;
   const now = deps.clock.now();

@@ -3,6 +3,8 @@
 // whole life, so a second daemon or a `ds01 check` is refused with who holds it (exit 1).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { BROKER_SOCKET_FILE } from "../allocation/broker/protocol.js";
+import { openReservationDb, type ReservationDb } from "../allocation/reservation-store.js";
 import { packageRoot } from "../config/locate-config-dir.js";
 import { Daemon } from "../daemon/daemon.js";
 import { formatListenAddress, parseListenAddress } from "../daemon/listen-address.js";
@@ -50,9 +52,11 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
 
   let store: Store | null = null;
+  let reservations: ReservationDb | null = null;
   try {
     const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
     store = openStore(stateDir, { clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
+    reservations = openReservationDb(stateDir);
     const daemon = new Daemon({
       config,
       configDir: dir,
@@ -62,6 +66,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       clock: ctx.clock,
       log,
       version: version(),
+      allocation: { socketPath: join(stateDir, BROKER_SOCKET_FILE), reservations: reservations.store },
     });
     try {
       await daemon.start();
@@ -77,6 +82,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     return 0;
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    reservations?.close();
     store?.close();
     lock.lock.release();
   }

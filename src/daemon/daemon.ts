@@ -3,6 +3,11 @@
 // Constructing it does nothing; start() brings the parts up, stop() takes them down in order.
 // The caller (src/cli/daemon.ts) holds the pass lock for the daemon's whole life and owns the store.
 import { performance } from "node:perf_hooks";
+import type { Observation } from "../allocation/allocator.js";
+import { AllocationBroker } from "../allocation/broker/server.js";
+import type { ReservationStore } from "../allocation/reservation-store.js";
+import { slotTable } from "../allocation/slots.js";
+import { resolvePolicy } from "../config/resolve-policy.js";
 import { EVENT } from "../constants/event-types.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { errorText } from "../errors.js";
@@ -36,6 +41,9 @@ export const EXIT_PASS_DELAY_MS = 2_000;
 /** How long stop() waits for the job in flight before abandoning it. */
 export const STOP_WAIT_MS = 5_000;
 
+/** How long start() waits for the event stream before the first pass (so that listing is covered by events). */
+export const STREAM_WAIT_MS = 3_000;
+
 export interface DaemonOptions {
   config: LoadedConfig;
   configDir: string;
@@ -48,6 +56,8 @@ export interface DaemonOptions {
   log: Logger;
   version: string;
   timers?: Timers;
+  /** Serve allocation requests on this Unix socket, deciding under the reservations' lock. */
+  allocation?: { socketPath: string; reservations: ReservationStore };
 }
 
 export class Daemon {
@@ -76,6 +86,9 @@ export class Daemon {
   private dockerError: string | null = null;
   private streamError: string | null = "not connected yet";
   private streamWasUp = false;
+  /** Since when the event stream has been up without a break (null: down). */
+  private streamUpSince: number | null = null;
+  private broker: AllocationBroker | null = null;
   private gpuError: string | null = null;
   private gpuMissingLogged = false;
   private lastSuccessAt: number | null = null;
@@ -109,6 +122,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { clock, store } = this.opts;
+    let streamUp: (() => void) | null = null;
     this.startedAt = clock.now();
     this.deps = this.buildDeps(this.config);
     this.metrics.setPassInterval(this.config.daemon.pass_interval_s);
@@ -157,6 +171,8 @@ export class Daemon {
       onUp: () => {
         const reconnected = this.streamWasUp && this.streamError !== null;
         this.streamWasUp = true;
+        this.streamUpSince ??= clock.now();
+        streamUp?.();
         this.streamError = null;
         this.updateDockerUp();
         this.log.info({}, "docker event stream connected");
@@ -164,6 +180,7 @@ export class Daemon {
         if (reconnected) this.scheduler?.requestPass("event stream reconnected", 0);
       },
       onDown: (error) => {
+        this.streamUpSince = null;
         if (this.streamError === null) this.log.warn({ error }, "docker event stream lost");
         this.streamError = error;
         this.metrics.probeError("docker");
@@ -176,7 +193,18 @@ export class Daemon {
     store.append({ time: clock.now(), type: EVENT.daemonStarted, user: null, container: null, containerId: null, details: { pid: process.pid, version: this.opts.version, config_dir: this.opts.configDir, listen: this.bound ? formatListenAddress(this.bound) : null, sample_interval_s: this.config.daemon.sample_interval_s, pass_interval_s: this.config.daemon.pass_interval_s } });
     this.log.info({ pid: process.pid, version: this.opts.version, config_dir: this.opts.configDir, state: store.path, sample_interval_s: this.config.daemon.sample_interval_s, pass_interval_s: this.config.daemon.pass_interval_s }, "daemon started");
     this.events.start();
+    // The first listing should start after the stream is up, so that events cover everything
+    // after it (the allocation broker relies on that); a Docker that is down does not hold us up.
+    await new Promise<void>((resolve) => {
+      const t = this.timers.set(resolve, STREAM_WAIT_MS);
+      streamUp = () => {
+        this.timers.clear(t);
+        resolve();
+      };
+    });
+    streamUp = null;
     this.scheduler.start();
+    if (this.opts.allocation) await this.startBroker(this.opts.allocation);
   }
 
   /** Resolves once `n` passes in total have completed since start (for --once). */
@@ -204,6 +232,7 @@ export class Daemon {
     this.timers.clear(timer);
     if (abandoned) this.log.warn({ job: inFlight, waited_ms: STOP_WAIT_MS }, "abandoning job in flight");
     await streamStopped;
+    await this.broker?.stop();
     await this.http?.stop();
     try {
       this.opts.store.append({ time: this.opts.clock.now(), type: EVENT.daemonStopped, user: null, container: null, containerId: null, details: { pid: process.pid, reason, abandoned_job: abandoned ? inFlight : null } });
@@ -211,6 +240,53 @@ export class Daemon {
       this.log.error({ error: errorText(e) }, "could not record the daemon stop");
     }
     this.log.info({ reason }, "daemon stopped");
+  }
+
+  private async startBroker(a: NonNullable<DaemonOptions["allocation"]>): Promise<void> {
+    const { clock, store } = this.opts;
+    const broker = new AllocationBroker(a.socketPath, {
+      allocator: () => {
+        const config = this.config;
+        const now = clock.now();
+        const limits = new Map<string, ReturnType<typeof resolvePolicy>["limits"]>();
+        return {
+          reservations: a.reservations,
+          clock,
+          limitsFor: (user) => limits.get(user) ?? limits.set(user, resolvePolicy(config, user, now).limits).get(user)!,
+          listContainers: () => Promise.reject(new Error("the broker decides from the daemon's view of Docker")),
+          inventory: () => Promise.reject(new Error("the broker decides from the daemon's GPU inventory")),
+        };
+      },
+      audit: (events) => store.commit([], events),
+      observe: () => this.allocationView(),
+      log: this.log,
+    });
+    try {
+      await broker.start();
+      this.broker = broker;
+      this.log.info({ socket: a.socketPath }, "allocation broker listening");
+    } catch (e) {
+      // Allocation still works without it (each caller decides under the lock itself).
+      this.log.warn({ socket: a.socketPath, error: errorText(e) }, "allocation broker not started");
+    }
+  }
+
+  /**
+   * The broker's view: the fleet (a full listing plus every Docker event since) and the last GPU
+   * inventory. Complete only while the event stream has been up since before that listing began;
+   * otherwise callers decide from a listing of their own.
+   */
+  private allocationView(): Observation | { unavailable: string } {
+    const listedAt = this.fleet.lastListedAt;
+    if (listedAt === null) return { unavailable: "the daemon has not listed Docker yet" };
+    if (this.streamUpSince === null || this.streamUpSince > listedAt) return { unavailable: "Docker events since the daemon's last listing may have been missed" };
+    if (this.inventory === null) return { unavailable: "the daemon has no GPU inventory" };
+    return { slots: slotTable(this.inventory.gpus).slots, containers: this.fleet.containers(), listedAt, currentAt: this.opts.clock.now(), source: "daemon" };
+  }
+
+  /** Allocation requests the broker has answered (null when it is not running). */
+  get brokerCounts(): AllocationBroker["counts"] | null {
+    return this.broker?.counts ?? null;
   }
 
   health(): HealthReport {

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { performance } from "node:perf_hooks";
 import { allocate, confirmReservation, AllocationRefusedError, type AllocatorDeps } from "../../src/allocation/allocator.js";
 import { openReservationDb, type ReservationDb } from "../../src/allocation/reservation-store.js";
+import { brokerClient } from "../../src/allocation/broker/client.js";
 import type { QuotaLimits } from "../../src/allocation/quota.js";
 import type { AllocationRequest } from "../../src/allocation/request.js";
 import type { ObservedContainer } from "../../src/model/container.js";
@@ -20,6 +21,12 @@ export interface WorkerSetup {
   containers: ObservedContainer[];
   limitsByUser: Record<string, QuotaLimits>;
   audit?: boolean;
+  /** Send requests to the allocation broker on this socket (the daemon's way) instead of deciding here. */
+  brokerSocket?: string;
+  /** With brokerSocket: only every n-th worker (by index) uses it; the others decide locally, against the same database. */
+  brokerEvery?: number;
+  /** Set by the pool: this worker's position. */
+  index?: number;
 }
 
 export interface WorkerRequest {
@@ -60,6 +67,7 @@ function handle(line: string): string {
     rdb = openReservationDb(msg.stateDir);
     store = msg.audit ? openStore(msg.stateDir) : null;
     const s = store;
+    const viaBroker = msg.brokerSocket !== undefined && (msg.index ?? 0) % (msg.brokerEvery ?? 1) === 0;
     deps = {
       reservations: rdb.store,
       clock: systemClock,
@@ -67,8 +75,9 @@ function handle(line: string): string {
       inventory: async () => ({ gpus: msg.gpus, error: null }),
       limitsFor: (u) => msg.limitsByUser[u]!,
       appendEvent: s ? (e) => s.append(e) : undefined,
+      ...(viaBroker ? { broker: brokerClient(msg.brokerSocket!) } : {}),
     };
-    return JSON.stringify({ ready: true });
+    return JSON.stringify({ ready: true, viaBroker });
   }
   throw new Error("requests are async");
 }

@@ -1,6 +1,8 @@
 // 100 allocation requests at once from 100 separate processes, against 8 slots and several users,
 // over random request mixes (seeded): no slot is ever handed out twice, no quota is ever exceeded,
-// and the database agrees with what was granted. Real SQLite locking between real processes.
+// and the database agrees with what was granted. Real SQLite locking between real processes; then
+// the same through the daemon's allocation broker (a process of its own, as in the daemon), and
+// with half the processes deciding locally while the other half go through the broker.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +13,7 @@ import { slotTable } from "../../src/allocation/slots.js";
 import type { ObservedContainer } from "../../src/model/container.js";
 import { openReservationDb } from "../../src/allocation/reservation-store.js";
 import { container, fullGpu, limits, migGpu } from "./builders.js";
-import { startWorkerPool, type WorkerPool } from "./worker-pool.js";
+import { startBrokerHost, startWorkerPool, type BrokerHost, type WorkerPool } from "./worker-pool.js";
 
 /** mulberry32: a tiny seeded PRNG, so a failing round can be replayed from its seed. */
 function prng(seed: number): () => number {
@@ -33,18 +35,21 @@ const USERS = ["ua", "ub", "uc", "ud", "ue"];
 const N = Number(process.env.DS01_CONC_N ?? 100);
 
 let pool: WorkerPool;
+let broker: BrokerHost;
 let stateDir: string;
 
 // Starting 100 Node processes costs ~30 s of CPU on the 2-core test machine; it is done once, and
 // every round reuses the same processes (each answers one request per round, all at once).
 beforeAll(async () => {
   pool = startWorkerPool(N);
+  broker = startBrokerHost();
   stateDir = mkdtempSync(join(tmpdir(), "ds01-alloc-conc-"));
   await pool.setup({ stateDir: join(stateDir, "warm-up"), gpus: [], containers: [], limitsByUser: {} });
 }, 400_000);
 
 afterAll(async () => {
   await pool?.close();
+  await broker?.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -59,14 +64,29 @@ function randomLimits(rnd: () => number): QuotaLimits {
   });
 }
 
+type Via = "lock" | "broker" | "mixed";
+
 describe("100 concurrent allocation requests from separate processes", () => {
-  it.each([1, 2, 3, 4, 5])("round with seed %i: no double allocation, no quota exceeded", async (seed) => {
+  it.each([
+    [1, "lock"],
+    [2, "lock"],
+    [3, "lock"],
+    [4, "lock"],
+    [5, "lock"],
+    [6, "broker"],
+    [7, "broker"],
+    [8, "mixed"],
+    [9, "mixed"],
+  ] as [number, Via][])("round with seed %i (%s): no double allocation, no quota exceeded", async (seed, via) => {
     const rnd = prng(seed * 7919);
     const limitsByUser = Object.fromEntries(USERS.map((u) => [u, randomLimits(rnd)]));
     // Some slots are already held by existing containers (one stopped), by users in the mix.
     const existing: ObservedContainer[] = [container("old-a", "ua", [SLOTS[0]!.uuid], "exited"), container("old-b", "ub", [SLOTS[3]!.uuid])];
     const dir = join(stateDir, `round-${seed}`);
-    await pool.setup({ stateDir: dir, gpus: GPUS, containers: existing, limitsByUser });
+    const socket = join(dir, "allocation.sock");
+    if (via !== "lock") await broker.setup({ stateDir: dir, socket, gpus: GPUS, containers: existing, limitsByUser });
+    const before = via === "lock" ? null : await broker.counts();
+    await pool.setup({ stateDir: dir, gpus: GPUS, containers: existing, limitsByUser, ...(via === "lock" ? {} : { brokerSocket: socket, brokerEvery: via === "mixed" ? 2 : 1 }) });
 
     const requests = Array.from({ length: N }, (_, id) => {
       const user = USERS[Math.floor(rnd() * USERS.length)]!;
@@ -109,6 +129,11 @@ describe("100 concurrent allocation requests from separate processes", () => {
     }
     // Something was granted, and the store agrees with the answers.
     expect(granted.length).toBeGreaterThan(0);
+    if (before) {
+      // The broker really decided the requests sent to it (all, or every second worker's).
+      const after = await broker.counts();
+      expect(after.requests - before.requests).toBe(via === "broker" ? N : Math.ceil(N / 2));
+    }
     const rdb = openReservationDb(dir);
     try {
       expect(rdb.store.all().map((r) => r.slotUuid).sort()).toEqual(granted.flatMap((a) => a.uuids).sort());

@@ -9,7 +9,7 @@ import ts from "typescript";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
-const DIRS = ["src/allocation", "src/constants", "src/model", "src/util", "src/store", "src/errors.ts", "test/allocation/alloc-worker.ts"];
+const DIRS = ["src/allocation", "src/constants", "src/model", "src/util", "src/store", "src/errors.ts", "test/allocation/alloc-worker.ts", "test/allocation/broker-host.ts"];
 
 function files(path: string): string[] {
   const st = statSync(path);

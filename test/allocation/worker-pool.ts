@@ -4,6 +4,14 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { transpileWorkerTree } from "./transpile.js";
 import type { WorkerAnswer, WorkerRequest, WorkerSetup, WorkerWarmUp } from "./alloc-worker.js";
+import type { BrokerHostSetup } from "./broker-host.js";
+
+/** The allocation broker in a child process of its own (test/allocation/broker-host.ts). */
+export interface BrokerHost {
+  setup(s: Omit<BrokerHostSetup, "type">): Promise<void>;
+  counts(): Promise<{ batches: number; requests: number; largestBatch: number; busyMs: number }>;
+  close(): Promise<void>;
+}
 
 export interface WorkerPool {
   size: number;
@@ -45,6 +53,19 @@ function startWorker(script: string): Worker {
   };
 }
 
+/** Closes its stdin (it exits when done), SIGKILL after 5 s. */
+function stopWorker(w: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (w.child.exitCode !== null) return resolve();
+    const t = setTimeout(() => w.child.kill("SIGKILL"), 5000);
+    w.child.once("exit", () => {
+      clearTimeout(t);
+      resolve();
+    });
+    w.child.stdin!.end();
+  });
+}
+
 export function startWorkerPool(size: number): WorkerPool {
   const tree = transpileWorkerTree();
   const script = join(tree.root, "test", "allocation", "alloc-worker.js");
@@ -52,8 +73,7 @@ export function startWorkerPool(size: number): WorkerPool {
   return {
     size,
     async setup(s) {
-      const line = JSON.stringify({ type: "setup", ...s }) + "\n";
-      for (const w of workers) w.child.stdin!.write(line);
+      workers.forEach((w, index) => w.child.stdin!.write(JSON.stringify({ type: "setup", ...s, index }) + "\n"));
       const answers = (await Promise.all(workers.map((w) => w.next()))).map((l) => JSON.parse(l) as { ready: boolean; error?: string });
       const failed = answers.find((a) => !a.ready);
       if (failed) throw new Error(`an allocation worker failed its setup: ${failed.error}`);
@@ -74,20 +94,30 @@ export function startWorkerPool(size: number): WorkerPool {
       return (await Promise.all(pending)).map((l) => JSON.parse(l) as WorkerAnswer);
     },
     async close() {
-      await Promise.all(
-        workers.map(
-          (w) =>
-            new Promise<void>((resolve) => {
-              if (w.child.exitCode !== null) return resolve();
-              const t = setTimeout(() => w.child.kill("SIGKILL"), 5000);
-              w.child.once("exit", () => {
-                clearTimeout(t);
-                resolve();
-              });
-              w.child.stdin!.end();
-            }),
-        ),
-      );
+      await Promise.all(workers.map(stopWorker));
+      tree.cleanup();
+    },
+  };
+}
+
+export function startBrokerHost(): BrokerHost {
+  const tree = transpileWorkerTree();
+  const w = startWorker(join(tree.root, "test", "allocation", "broker-host.js"));
+  const ask = async <T>(msg: object): Promise<T> => {
+    const answer = w.next();
+    w.child.stdin!.write(JSON.stringify(msg) + "\n");
+    return JSON.parse(await answer) as T;
+  };
+  return {
+    async setup(s) {
+      const a = await ask<{ ready: boolean; error?: string }>({ type: "setup", ...s });
+      if (!a.ready) throw new Error(`the broker host failed its setup: ${a.error}`);
+    },
+    async counts() {
+      return (await ask<{ counts: { batches: number; requests: number; largestBatch: number; busyMs: number } }>({ type: "counts" })).counts;
+    },
+    async close() {
+      await stopWorker(w);
       tree.cleanup();
     },
   };

@@ -1,6 +1,7 @@
 // The real daemon as a child process (`node bin/ds01.js daemon`) against the real Docker engine and
 // the nvidia-smi stand-in, with 1 s samples and 2 s passes: metrics, instant exit accounting, hot
 // reload, the lock, and a clean SIGTERM.
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -129,6 +130,16 @@ describe("ds01 daemon (child process, real Docker, nvidia-smi stand-in)", () => 
     expect(check.err).toMatch(new RegExp(`ds01 daemon, pid ${d.pid}`));
   });
 
+  it("answers `ds01 gpu allocate` through its allocation broker, from its own view of Docker", async () => {
+    const a = await output(spawnDs01({ ...dirs, runId: tc.runId, env: gpus.env }, ["gpu", "allocate", "--user", "bob", "--container", "b1", "--json"]));
+    expect(a.code, a.err).toBe(0);
+    // alice's exited container (first test) still holds GPU 0 in the daemon's view: bob gets GPU 1.
+    expect((JSON.parse(a.out) as { uuids: string[] }).uuids).toEqual([gpuUuid(1)]);
+    const allocated = auditEvents(dirs.stateDir, "gpu.allocate").filter((e) => e.container === "b1");
+    expect(allocated.map((e) => e.details.decided_from)).toEqual(["daemon"]);
+    expect(existsSync(join(dirs.stateDir, "allocation.sock"))).toBe(true);
+  });
+
   it("exits 0 on SIGTERM within 10 s, recording the stop", async () => {
     const t0 = Date.now();
     const r = await d.stop("SIGTERM");
@@ -141,6 +152,11 @@ describe("ds01 daemon (child process, real Docker, nvidia-smi stand-in)", () => 
     // The lock went with it: a one-shot check may run now.
     const check = await output(spawnDs01({ ...dirs, runId: tc.runId, env: gpus.env }, ["check", "--json"]));
     expect(check.code, check.err).toBe(0);
+    // And the broker's socket: allocation decides from a listing of its own (both GPUs are taken).
+    expect(existsSync(join(dirs.stateDir, "allocation.sock"))).toBe(false);
+    const carol = await output(spawnDs01({ ...dirs, runId: tc.runId, env: gpus.env }, ["gpu", "allocate", "--user", "carol", "--container", "c1"]));
+    expect(carol.code, carol.out).toBe(1);
+    expect(auditEvents(dirs.stateDir, "gpu.reject").filter((e) => e.container === "c1").map((e) => e.details.decided_from)).toEqual(["listing"]);
   });
 
   it("`daemon --once` runs one pass and exits 0", async () => {

@@ -1,0 +1,74 @@
+// Asks the daemon's allocation broker to reserve. Answers null when no broker can be reached
+// (no daemon, a socket left behind, not root) or when the broker says it cannot decide now: the
+// caller then decides locally. Once a request was sent, a lost answer is an error, not a
+// fallback: the broker may have reserved, and a second local decision could double-book.
+import { connect } from "node:net";
+import { TransientError } from "../../errors.js";
+import type { AllocationRequest } from "../request.js";
+import type { ReserveBroker, Reserved } from "../allocator.js";
+import type { BrokerAnswer } from "./protocol.js";
+
+const FALLBACK_CODES = new Set(["ENOENT", "ECONNREFUSED", "EACCES", "EPERM", "ENOTSOCK"]);
+
+export interface BrokerClientOptions {
+  /** Connect plus answer; default 10 s. */
+  timeoutMs?: number;
+  /** Told why the broker was not used (for debug logs). */
+  onFallback?: (why: string) => void;
+}
+
+export function brokerClient(path: string, opts: BrokerClientOptions = {}): ReserveBroker {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  return {
+    reserve(request: AllocationRequest, adoptFrom: readonly string[]): Promise<Reserved | null> {
+      return new Promise((resolve, reject) => {
+        let sent = false;
+        let buf = "";
+        const socket = connect(path);
+        const done = (f: () => void) => {
+          clearTimeout(timer);
+          socket.destroy();
+          f();
+        };
+        const timer = setTimeout(
+          () => done(() => reject(new TransientError(`the ds01 daemon's allocation broker (${path}) did not answer within ${timeoutMs} ms; a reservation it made expires by itself, try again`, "allocation-broker"))),
+          timeoutMs,
+        );
+        socket.setEncoding("utf8");
+        socket.on("connect", () => {
+          sent = true;
+          socket.write(JSON.stringify({ id: 1, op: "reserve", request, adoptFrom }) + "\n");
+        });
+        socket.on("data", (chunk: string) => {
+          buf += chunk;
+          const nl = buf.indexOf("\n");
+          if (nl < 0) return;
+          let a: BrokerAnswer;
+          try {
+            a = JSON.parse(buf.slice(0, nl)) as BrokerAnswer;
+          } catch {
+            return done(() => reject(new TransientError(`the allocation broker (${path}) sent an unreadable answer`, "allocation-broker")));
+          }
+          done(() => {
+            if ("unavailable" in a) {
+              opts.onFallback?.(a.unavailable);
+              resolve(null);
+            } else if (a.ok) resolve({ ok: true, allocation: a.allocation });
+            else if ("rejection" in a) resolve({ ok: false, rejection: a.rejection });
+            else reject(new TransientError(a.error, a.source));
+          });
+        });
+        socket.on("error", (e: NodeJS.ErrnoException) => {
+          if (!sent && FALLBACK_CODES.has(e.code ?? "")) {
+            opts.onFallback?.(`${path}: ${e.code}`);
+            return done(() => resolve(null));
+          }
+          done(() => reject(new TransientError(`the allocation broker (${path}) failed: ${e.message}`, "allocation-broker", { cause: e })));
+        });
+        socket.on("close", () => {
+          if (sent) done(() => reject(new TransientError(`the allocation broker (${path}) closed the connection without an answer`, "allocation-broker")));
+        });
+      });
+    },
+  };
+}

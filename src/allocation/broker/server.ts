@@ -1,0 +1,179 @@
+// The daemon's allocation broker. `ds01 create` and `ds01 gpu allocate` send their reservation
+// request here when the daemon runs: requests that arrive together are decided in order under ONE
+// allocation lock and ONE commit (reserveBatch), against the daemon's own view of Docker (kept
+// current by Docker events) and its GPU inventory. So 100 simultaneous requests cost one lock
+// round and no Docker listing, instead of 100 processes polling SQLite's lock in turn.
+//
+// The socket is created 0600: only root (the daemon's user) may connect, so the `user` field of a
+// request is trusted just as `ds01 create --user` is trusted from root. Anyone else falls back to
+// deciding locally under the same lock, with the same rules: the broker is a fast path, never the
+// only path.
+import { chmodSync, rmSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { errorText, TransientError } from "../../errors.js";
+import type { AuditEvent } from "../../model/audit-event.js";
+import type { Logger } from "../../util/log.js";
+import { reserveBatch, type AllocatorDeps, type BatchItem, type Observation } from "../allocator.js";
+import { brokerRequestSchema, type BrokerAnswer } from "./protocol.js";
+
+export interface BrokerDeps {
+  /** The allocator as of now (limits follow config reloads). */
+  allocator(): AllocatorDeps;
+  /** Records a batch's audit events (one commit), after its answers went out. */
+  audit(events: AuditEvent[]): void;
+  /** The current view of slots and containers, or why there is none (then callers decide locally). */
+  observe(): Observation | { unavailable: string };
+  log: Logger;
+}
+
+interface Pending {
+  id: number;
+  item: BatchItem;
+  reply(a: BrokerAnswer): void;
+}
+
+/** Longest request line accepted (a request is ~200 bytes). */
+const MAX_LINE = 64 * 1024;
+
+export class AllocationBroker {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private queue: Pending[] = [];
+  private draining = false;
+  /** Batches decided and requests answered since start (for logs and tests). */
+  readonly counts = { batches: 0, requests: 0, largestBatch: 0, busyMs: 0 };
+
+  constructor(
+    readonly path: string,
+    private readonly deps: BrokerDeps,
+  ) {}
+
+  async start(): Promise<void> {
+    rmSync(this.path, { force: true }); // a socket left by a killed daemon (the pass lock says none runs)
+    const server = createServer((s) => this.accept(s));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.path, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    chmodSync(this.path, 0o600);
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(this.path, { force: true });
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.setEncoding("utf8");
+    let buf = "";
+    const reply = (a: BrokerAnswer) => {
+      if (!socket.destroyed) socket.write(JSON.stringify(a) + "\n");
+    };
+    socket.on("data", (chunk: string) => {
+      buf += chunk;
+      if (buf.length > MAX_LINE && !buf.includes("\n")) {
+        reply({ id: -1, ok: false, error: `request longer than ${MAX_LINE} bytes`, source: "broker" });
+        socket.destroy();
+        return;
+      }
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) this.receive(line, reply);
+      }
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", () => this.sockets.delete(socket));
+  }
+
+  private receive(line: string, reply: (a: BrokerAnswer) => void): void {
+    let parsed;
+    try {
+      parsed = brokerRequestSchema.safeParse(JSON.parse(line));
+    } catch {
+      parsed = null;
+    }
+    if (!parsed?.success) {
+      const id = (() => { try { return Number((JSON.parse(line) as { id?: unknown }).id) || -1; } catch { return -1; } })();
+      reply({ id, ok: false, error: `not a broker request: ${parsed ? parsed.error.issues[0]?.message : "not JSON"}`, source: "broker" });
+      return;
+    }
+    const { id, request, adoptFrom } = parsed.data;
+    this.queue.push({ id, item: { request, adoptFrom }, reply });
+    if (!this.draining) {
+      this.draining = true;
+      // Let every request already in the socket buffers join this batch.
+      setImmediate(() => this.drain());
+    }
+  }
+
+  private drain(): void {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        this.decide(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private audit(events: AuditEvent[]): void {
+    try {
+      this.deps.audit(events);
+    } catch (e) {
+      this.deps.log.error({ error: errorText(e), events: events.length }, "could not record allocation events");
+    }
+  }
+
+  private decide(batch: Pending[]): void {
+    const t0 = performance.now();
+    try {
+      this.decideBatch(batch);
+    } finally {
+      this.counts.busyMs += performance.now() - t0;
+    }
+  }
+
+  private decideBatch(batch: Pending[]): void {
+    this.counts.batches++;
+    this.counts.requests += batch.length;
+    this.counts.largestBatch = Math.max(this.counts.largestBatch, batch.length);
+    let obs: ReturnType<BrokerDeps["observe"]>;
+    try {
+      obs = this.deps.observe();
+    } catch (e) {
+      obs = { unavailable: errorText(e) };
+    }
+    if ("unavailable" in obs) {
+      for (const p of batch) p.reply({ id: p.id, unavailable: obs.unavailable });
+      return;
+    }
+    try {
+      const { outcomes, events } = reserveBatch(this.deps.allocator(), batch.map((p) => p.item), obs);
+      outcomes.forEach((o, i) => {
+        const p = batch[i]!;
+        if ("error" in o) p.reply({ id: p.id, ok: false, error: o.error.message, source: o.error.source });
+        else if (o.ok) p.reply({ id: p.id, ok: true, allocation: o.allocation });
+        else p.reply({ id: p.id, ok: false, rejection: o.rejection });
+      });
+      if (events.length > 0) this.audit(events);
+    } catch (e) {
+      // Nothing of this batch was committed (one transaction): every caller gets the error.
+      const source = e instanceof TransientError ? e.source : "allocation";
+      this.deps.log.warn({ error: errorText(e), requests: batch.length }, "allocation batch failed");
+      for (const p of batch) p.reply({ id: p.id, ok: false, error: errorText(e), source });
+    }
+  }
+}
