@@ -63,6 +63,7 @@ async function setup(msg: BrokerHostSetup): Promise<void> {
   await new Promise<void>((resolve) => (echo ? echo.close(() => resolve()) : resolve()));
   echo = null;
   if (msg.echo) {
+    Object.assign(echoCounts, { batches: 0, requests: 0 });
     echo = await startEcho(msg.socket);
     return;
   }
