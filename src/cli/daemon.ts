@@ -56,7 +56,9 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   try {
     const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
     store = openStore(stateDir, { clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
-    reservations = openReservationDb(stateDir);
+    // A short lock wait: the broker runs on the daemon's event loop; if a caller deciding on its own
+    // holds the lock that long, the broker's callers are told to decide on their own too.
+    reservations = openReservationDb(stateDir, { timeoutMs: 2_000 });
     const daemon = new Daemon({
       config,
       configDir: dir,

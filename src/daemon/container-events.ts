@@ -21,6 +21,8 @@ export interface ContainerEventDeps {
   requestPass(why: string, delayMs: number): void;
   /** How soon after a GPU exit the follow-up pass runs (debounce). */
   exitPassDelayMs: number;
+  /** An inspect after an event failed: the picture may lack that container until the next listing. */
+  onInspectFailed?(id: string): void;
 }
 
 export class ContainerEventHandler {
@@ -93,7 +95,8 @@ export class ContainerEventHandler {
       if (gen !== undefined && this.d.fleet.generation(id) !== gen) return;
       then({ ...info, identity: identify(info, this.d.identity()) });
     } catch (e) {
-      this.d.log.debug({ container_id: id.slice(0, 12), error: errorText(e) }, "inspect after docker event failed");
+      this.d.log.warn({ container_id: id.slice(0, 12), error: errorText(e) }, "inspect after docker event failed");
+      this.d.onInspectFailed?.(id);
     }
   }
 

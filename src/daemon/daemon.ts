@@ -89,6 +89,8 @@ export class Daemon {
   /** Since when the event stream has been up without a break (null: down). */
   private streamUpSince: number | null = null;
   private broker: AllocationBroker | null = null;
+  /** When an inspect after an event last failed (the fleet may lack a container until a later listing). */
+  private viewIncompleteAt: number | null = null;
   private gpuError: string | null = null;
   private gpuMissingLogged = false;
   private lastSuccessAt: number | null = null;
@@ -164,6 +166,10 @@ export class Daemon {
       log: this.log,
       requestPass: (why, delay) => this.scheduler?.requestPass(why, delay),
       exitPassDelayMs: EXIT_PASS_DELAY_MS,
+      onInspectFailed: () => {
+        this.viewIncompleteAt = clock.now();
+        this.scheduler?.requestPass("inspect after a docker event failed", 0);
+      },
     });
     this.events = new EventStream({
       runtime: () => this.deps.runtime,
@@ -272,15 +278,18 @@ export class Daemon {
   }
 
   /**
-   * The broker's view: the fleet (a full listing plus every Docker event since) and the last GPU
-   * inventory. Complete only while the event stream has been up since before that listing began;
+   * The broker's view: the fleet (a full listing plus every Docker event since) and the GPU
+   * inventory of the last pass. Complete only while the event stream has been up since before that
+   * listing began and every inspect an event asked for succeeded, and while nvidia-smi answers;
    * otherwise callers decide from a listing of their own.
    */
   private allocationView(): Observation | { unavailable: string } {
     const listedAt = this.fleet.lastListedAt;
     if (listedAt === null) return { unavailable: "the daemon has not listed Docker yet" };
     if (this.streamUpSince === null || this.streamUpSince > listedAt) return { unavailable: "Docker events since the daemon's last listing may have been missed" };
+    if (this.viewIncompleteAt !== null && this.viewIncompleteAt >= listedAt) return { unavailable: "a container changed since the daemon's last listing could not be inspected" };
     if (this.inventory === null) return { unavailable: "the daemon has no GPU inventory" };
+    if (this.gpuError !== null) return { unavailable: `the daemon's GPU probe is failing: ${this.gpuError}` };
     return { slots: slotTable(this.inventory.gpus).slots, containers: this.fleet.containers(), listedAt, currentAt: this.opts.clock.now(), source: "daemon" };
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { container, gpuUuid, T0 } from "../../test/helpers/fleet.js";
-import { Fleet, isLive } from "./fleet.js";
+import { DIE_GUARD_MS, Fleet, isLive } from "./fleet.js";
 
 describe("isLive", () => {
   it.each([
@@ -101,6 +101,21 @@ describe("Fleet", () => {
     f.replace([a], T0);
     f.markStopped("a", T0 + 20, T0 + 19);
     f.replace([{ ...a, startedAt: T0 + 22 }], T0 + 25);
+    expect(f.get("a")?.state).toBe("running");
+  });
+
+  it("keeps guarding a die that came after the listing began, and stops guarding after DIE_GUARD_MS", () => {
+    const f = new Fleet();
+    const a = container({ id: "a", gpus: [gpuUuid(0)], startedAt: T0 - 100 });
+    f.replace([a], T0);
+    f.markStopped("a", T0 + 20, T0 + 19);
+    // A listing that began before the die lacks nothing but cannot confirm it: the guard stays.
+    f.replace([], T0 + 10);
+    const g = f.generation("a");
+    f.upsert(a, g); // a late inspect that still says running
+    expect(f.get("a")?.state).toBe("exited");
+    // Docker contradicting the die for longer than the guard's limit wins.
+    f.replace([a], T0 + 20 + DIE_GUARD_MS + 1);
     expect(f.get("a")?.state).toBe("running");
   });
 });

@@ -17,13 +17,16 @@ export function holdsGpu(c: ObservedContainer): boolean {
   return c.identity.hasGpu || c.identity.gpus.length > 0;
 }
 
+/** How long a die event outweighs listings that still say "running" (Docker catches up in ms). */
+export const DIE_GUARD_MS = 30_000;
+
 export class Fleet {
   private byId = new Map<string, ObservedContainer>();
   private readonly generations = new Map<string, number>();
   /** When an event last changed a container (daemon clock), including removed ones. */
   private readonly touched = new Map<string, number>();
-  /** Docker time of the die/stop event not yet confirmed by a listing. */
-  private readonly diedAt = new Map<string, number>();
+  /** Docker time of the die/stop event not yet confirmed by a listing, and when it was recorded (daemon clock). */
+  private readonly diedAt = new Map<string, { died: number; at: number }>();
   private listedAt: number | null = null;
 
   /**
@@ -34,6 +37,7 @@ export class Fleet {
    */
   replace(containers: readonly ObservedContainer[], listStartedAt: number): { stopped: ObservedContainer[]; gone: ObservedContainer[] } {
     const fresh = (id: string) => (this.touched.get(id) ?? -Infinity) > listStartedAt;
+    for (const [id, d] of this.diedAt) if (listStartedAt - d.at > DIE_GUARD_MS) this.diedAt.delete(id);
     const next = new Map<string, ObservedContainer>();
     const stillDying = new Set<string>();
     for (const listed of containers) {
@@ -42,8 +46,10 @@ export class Fleet {
       if (!fresh(c.id)) next.set(c.id, c);
       else if (this.byId.has(c.id)) next.set(c.id, this.byId.get(c.id)!);
     }
-    // Docker has caught up (or the container restarted, or is gone): the die needs no more guarding.
-    for (const id of this.diedAt.keys()) if (!stillDying.has(id)) this.diedAt.delete(id);
+    // Docker has caught up (or the container restarted, or is gone): the die needs no more guarding,
+    // unless the die came after this listing began (the listing cannot have seen it). Above: a guard
+    // that Docker contradicts for longer than DIE_GUARD_MS is dropped (Docker is the source of truth).
+    for (const id of this.diedAt.keys()) if (!fresh(id) && !stillDying.has(id)) this.diedAt.delete(id);
     for (const [id, c] of this.byId) if (!next.has(id) && fresh(id)) next.set(id, c);
     const stopped: ObservedContainer[] = [];
     const gone: ObservedContainer[] = [];
@@ -104,18 +110,18 @@ export class Fleet {
 
   /** A live state that predates the container's recorded die: Docker has not caught up yet. */
   private staleLive(c: ObservedContainer): boolean {
-    const died = this.diedAt.get(c.id);
-    return died !== undefined && isLive(c.state) && (c.startedAt ?? -Infinity) <= died;
+    const d = this.diedAt.get(c.id);
+    return d !== undefined && isLive(c.state) && (c.startedAt ?? -Infinity) <= d.died;
   }
 
   private unlessStale(c: ObservedContainer): ObservedContainer {
-    return this.staleLive(c) ? { ...c, state: "exited", pid: null, finishedAt: this.diedAt.get(c.id)! } : c;
+    return this.staleLive(c) ? { ...c, state: "exited", pid: null, finishedAt: this.diedAt.get(c.id)!.died } : c;
   }
 
   /** The container stopped (die/stop). Returns it as it was, or undefined when unknown. */
   markStopped(id: string, now: number, finishedAt: number): ObservedContainer | undefined {
     this.bump(id, now);
-    this.diedAt.set(id, finishedAt);
+    this.diedAt.set(id, { died: finishedAt, at: now });
     const before = this.byId.get(id);
     if (before) this.byId.set(id, { ...before, state: "exited", pid: null, finishedAt });
     return before;

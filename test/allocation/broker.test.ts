@@ -2,8 +2,9 @@
 // that those answers match the local path's, and every way of not using it (no daemon, a socket
 // left behind, a broker that cannot decide now) falls back to deciding locally, while a broker that
 // goes silent after a request is an error (it may have reserved).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import Database from "better-sqlite3";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -38,10 +39,27 @@ function deps(extra: Partial<AllocatorDeps> = {}): AllocatorDeps {
   };
 }
 
-async function startBroker(): Promise<AllocationBroker> {
-  const b = new AllocationBroker(join(dir, "allocation.sock"), { allocator: () => deps(), audit: (e) => audited.push(...e), observe: () => view, log: silent });
+async function startBroker(allocator: () => AllocatorDeps = () => deps()): Promise<AllocationBroker> {
+  const b = new AllocationBroker(join(dir, "allocation.sock"), { allocator, audit: (e) => audited.push(...e), observe: () => view, log: silent });
   await b.start();
   return b;
+}
+
+/** Sends raw bytes to the broker and returns the first answer line (parsed). */
+async function rawAsk(path: string, bytes: string): Promise<Record<string, unknown>> {
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    const s = connect(path);
+    s.setEncoding("utf8");
+    s.on("connect", () => s.write(bytes));
+    s.on("data", (d: string) => {
+      buf += d;
+      if (buf.includes("\n")) resolve(buf.slice(0, buf.indexOf("\n")));
+    });
+    s.on("close", () => resolve(buf));
+    s.on("error", reject);
+  });
+  return JSON.parse(line) as Record<string, unknown>;
 }
 
 beforeEach(() => {
@@ -130,20 +148,35 @@ describe("allocation broker", () => {
     expect(rdb.store.all()).toEqual([]);
   });
 
-  it("answers a malformed line with an error naming the problem, and goes on serving", async () => {
+  it("answers a malformed or oversized line with an error naming the problem, and goes on serving", async () => {
     broker = await startBroker();
-    const { connect } = await import("node:net");
-    const line = await new Promise<string>((resolve, reject) => {
-      const s = connect(broker!.path);
-      s.setEncoding("utf8");
-      s.on("connect", () => s.write('{"id":7,"op":"reserve","request":{"user":"","container":"c"}}\n'));
-      s.on("data", (d: string) => (resolve(d), s.destroy()));
-      s.on("error", reject);
-    });
-    const answer = JSON.parse(line) as { id: number; ok: boolean; error: string };
+    const answer = await rawAsk(broker.path, '{"id":7,"op":"reserve","request":{"user":"","container":"c"}}\n');
     expect(answer).toMatchObject({ id: 7, ok: false });
     expect(answer.error).toMatch(/not a broker request/);
+    expect(await rawAsk(broker.path, "null\n")).toMatchObject({ ok: false, error: expect.stringMatching(/not a broker request/) });
+    expect(await rawAsk(broker.path, "x".repeat(70_000))).toMatchObject({ ok: false, error: expect.stringMatching(/longer than 65536 bytes/) });
     expect((await allocate({ ...deps(), broker: brokerClient(broker.path) }, { user: "alice", container: "after", count: 1, profile: null, preferFull: false })).uuids).toHaveLength(1);
+  });
+
+  it("creates its socket for root only", async () => {
+    broker = await startBroker();
+    expect(statSync(broker.path).mode & 0o777).toBe(0o600);
+  });
+
+  it("tells callers to decide themselves when someone else holds the allocation lock, instead of stalling", async () => {
+    const short = openReservationDb(dir, { timeoutMs: 150 });
+    const holder = new Database(join(dir, "allocation.sqlite"));
+    try {
+      broker = await startBroker(() => deps({ reservations: short.store }));
+      holder.exec("BEGIN IMMEDIATE");
+      const answer = await rawAsk(broker.path, JSON.stringify({ id: 3, op: "reserve", request: { user: "alice", container: "c", count: 1, profile: null, preferFull: false } }) + "\n");
+      expect(answer).toMatchObject({ id: 3, unavailable: expect.stringMatching(/lock stayed busy for 150 ms/) });
+      holder.exec("ROLLBACK");
+      expect(rdb.store.all()).toEqual([]);
+    } finally {
+      holder.close();
+      short.close();
+    }
   });
 
   it("a broker that takes the request and never answers is an error, not a second decision", async () => {

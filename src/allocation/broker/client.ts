@@ -8,7 +8,8 @@ import type { AllocationRequest } from "../request.js";
 import type { ReserveBroker, Reserved } from "../allocator.js";
 import type { BrokerAnswer } from "./protocol.js";
 
-const FALLBACK_CODES = new Set(["ENOENT", "ECONNREFUSED", "EACCES", "EPERM", "ENOTSOCK"]);
+// Not connected, nothing sent: no daemon, a dead daemon's socket, not root, a full backlog.
+const FALLBACK_CODES = new Set(["ENOENT", "ECONNREFUSED", "EACCES", "EPERM", "ENOTSOCK", "EAGAIN"]);
 
 export interface BrokerClientOptions {
   /** Connect plus answer; default 10 s. */
@@ -30,10 +31,13 @@ export function brokerClient(path: string, opts: BrokerClientOptions = {}): Rese
           socket.destroy();
           f();
         };
-        const timer = setTimeout(
-          () => done(() => reject(new TransientError(`the ds01 daemon's allocation broker (${path}) did not answer within ${timeoutMs} ms; a reservation it made expires by itself, try again`, "allocation-broker"))),
-          timeoutMs,
-        );
+        const timer = setTimeout(() => {
+          if (!sent) {
+            opts.onFallback?.(`${path}: no connection within ${timeoutMs} ms`);
+            return done(() => resolve(null));
+          }
+          done(() => reject(new TransientError(`the ds01 daemon's allocation broker (${path}) did not answer within ${timeoutMs} ms; a reservation it made expires by itself, try again`, "allocation-broker")));
+        }, timeoutMs);
         socket.setEncoding("utf8");
         socket.on("connect", () => {
           sent = true;
@@ -46,6 +50,7 @@ export function brokerClient(path: string, opts: BrokerClientOptions = {}): Rese
           let a: BrokerAnswer;
           try {
             a = JSON.parse(buf.slice(0, nl)) as BrokerAnswer;
+            if (typeof a !== "object" || a === null || !("unavailable" in a || "ok" in a)) throw new Error("not an answer");
           } catch {
             return done(() => reject(new TransientError(`the allocation broker (${path}) sent an unreadable answer`, "allocation-broker")));
           }

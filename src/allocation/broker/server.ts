@@ -35,6 +35,17 @@ interface Pending {
 
 /** Longest request line accepted (a request is ~200 bytes). */
 const MAX_LINE = 64 * 1024;
+/** A connection that sends nothing for this long is closed. */
+const IDLE_TIMEOUT_MS = 30_000;
+
+/** A caller that went away must not take the broker (the daemon) down with it. */
+function safely(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // the connection is gone; its caller sees an error
+  }
+}
 
 export class AllocationBroker {
   private server: Server | null = null;
@@ -52,13 +63,19 @@ export class AllocationBroker {
   async start(): Promise<void> {
     rmSync(this.path, { force: true }); // a socket left by a killed daemon (the pass lock says none runs)
     const server = createServer((s) => this.accept(s));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.path, () => {
-        server.off("error", reject);
-        resolve();
+    // The socket file is born 0600 (umask), not chmod-ed after: no one else can connect in between.
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(this.path, () => {
+          server.off("error", reject);
+          resolve();
+        });
       });
-    });
+    } finally {
+      process.umask(umask);
+    }
     chmodSync(this.path, 0o600);
     this.server = server;
   }
@@ -66,6 +83,7 @@ export class AllocationBroker {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
+    this.queue = []; // not decided: their callers see the connection close (an error, never a fallback)
     if (!server) return;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -75,25 +93,29 @@ export class AllocationBroker {
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.setEncoding("utf8");
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
     let buf = "";
     const reply = (a: BrokerAnswer) => {
-      if (!socket.destroyed) socket.write(JSON.stringify(a) + "\n");
+      if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(a) + "\n");
     };
     socket.on("data", (chunk: string) => {
       buf += chunk;
-      if (buf.length > MAX_LINE && !buf.includes("\n")) {
-        reply({ id: -1, ok: false, error: `request longer than ${MAX_LINE} bytes`, source: "broker" });
-        socket.destroy();
-        return;
-      }
       for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
+        if (line.length > MAX_LINE) return this.tooLong(socket, reply);
         if (line.trim()) this.receive(line, reply);
       }
+      if (buf.length > MAX_LINE) this.tooLong(socket, reply);
     });
     socket.on("error", () => undefined);
     socket.on("close", () => this.sockets.delete(socket));
+  }
+
+  private tooLong(socket: Socket, reply: (a: BrokerAnswer) => void): void {
+    reply({ id: -1, ok: false, error: `request longer than ${MAX_LINE} bytes`, source: "broker" });
+    socket.end(); // after the answer is flushed
+    socket.removeAllListeners("data");
   }
 
   private receive(line: string, reply: (a: BrokerAnswer) => void): void {
@@ -119,7 +141,7 @@ export class AllocationBroker {
 
   private drain(): void {
     try {
-      while (this.queue.length > 0) {
+      while (this.queue.length > 0 && this.server !== null) {
         const batch = this.queue;
         this.queue = [];
         this.decide(batch);
@@ -157,23 +179,33 @@ export class AllocationBroker {
       obs = { unavailable: errorText(e) };
     }
     if ("unavailable" in obs) {
-      for (const p of batch) p.reply({ id: p.id, unavailable: obs.unavailable });
+      for (const p of batch) safely(() => p.reply({ id: p.id, unavailable: obs.unavailable }));
       return;
     }
+    let decided: ReturnType<typeof reserveBatch>;
     try {
-      const { outcomes, events } = reserveBatch(this.deps.allocator(), batch.map((p) => p.item), obs);
-      outcomes.forEach((o, i) => {
-        const p = batch[i]!;
+      decided = reserveBatch(this.deps.allocator(), batch.map((p) => p.item), obs);
+    } catch (e) {
+      // Nothing of this batch was committed (one transaction).
+      if (e instanceof TransientError && e.source === "allocation-lock") {
+        // Someone deciding on their own holds the lock: the callers wait for it themselves rather
+        // than stall the daemon's loop.
+        for (const p of batch) safely(() => p.reply({ id: p.id, unavailable: errorText(e) }));
+        return;
+      }
+      const source = e instanceof TransientError ? e.source : "allocation";
+      this.deps.log.warn({ error: errorText(e), requests: batch.length }, "allocation batch failed");
+      for (const p of batch) safely(() => p.reply({ id: p.id, ok: false, error: errorText(e), source }));
+      return;
+    }
+    decided.outcomes.forEach((o, i) => {
+      const p = batch[i]!;
+      safely(() => {
         if ("error" in o) p.reply({ id: p.id, ok: false, error: o.error.message, source: o.error.source });
         else if (o.ok) p.reply({ id: p.id, ok: true, allocation: o.allocation });
         else p.reply({ id: p.id, ok: false, rejection: o.rejection });
       });
-      if (events.length > 0) this.audit(events);
-    } catch (e) {
-      // Nothing of this batch was committed (one transaction): every caller gets the error.
-      const source = e instanceof TransientError ? e.source : "allocation";
-      this.deps.log.warn({ error: errorText(e), requests: batch.length }, "allocation batch failed");
-      for (const p of batch) p.reply({ id: p.id, ok: false, error: errorText(e), source });
-    }
+    });
+    if (decided.events.length > 0) this.audit(decided.events);
   }
 }
