@@ -118,9 +118,9 @@ async function measure(nodeOptions: string, gpuEnv: Record<string, string>) {
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const pid = child.pid!;
   const passes = () => lines.filter((l) => l.msg === "pass finished");
-  for (const deadline = Date.now() + 600_000; passes().length === 0 && Date.now() < deadline; ) await sleep(200);
+  for (const deadline = Date.now() + 600_000; passes().length === 0 && Date.now() < deadline && child.exitCode === null && child.signalCode === null; ) await sleep(200);
   const first = passes()[0];
-  if (!first) throw new Error(`the daemon finished no pass: ${JSON.stringify(lines.slice(-5))}`);
+  if (!first) throw new Error(`the daemon (NODE_OPTIONS=${nodeOptions}) finished no pass${child.exitCode !== null ? ` and exited ${child.exitCode}` : ""}: ${JSON.stringify(lines.slice(-5))}`);
   console.log(`[NODE_OPTIONS=${nodeOptions}] first pass: ${String(first.duration_ms)} ms over ${String(first.containers)} containers; RSS after it ${rssMb(pid).toFixed(1)} MB`);
   await sleep(5000); // let the event stream settle and any follow-up pass finish
 
