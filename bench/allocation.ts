@@ -55,6 +55,8 @@ async function main(): Promise<void> {
   let granted = 0;
   let refused = 0;
   let errors = 0;
+  /** Broker side: request read → answer written, in the broker process. */
+  const brokerSide: number[] = [];
   try {
     await pool.setup({ stateDir: join(dir, "warm-up"), gpus: [], containers: [], limitsByUser: {} });
     console.log(`started ${N} worker processes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
       });
       const answers = await pool.fire(requests);
       if (round === 0) continue;
+      if (VIA === "broker") brokerSide.push(...((await broker!.counts()).answerMs ?? []));
       const seen = new Map<string, number>();
       for (const a of answers) {
         latencies.push(a.latencyMs);
@@ -109,6 +112,10 @@ async function main(): Promise<void> {
   console.log(`requests: ${latencies.length} (${granted} granted, ${refused} refused by quota or capacity, ${errors} errors)`);
   console.log(`allocate() latency under 100-way contention: p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p99 ${quantile(latencies, 0.99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
   console.log(`double allocations: ${doubles}`);
+  if (brokerSide.length > 0) {
+    brokerSide.sort((a, b) => a - b);
+    console.log(`broker side (request read → answer written, in the broker): p50 ${quantile(brokerSide, 0.5).toFixed(2)} ms, p99 ${quantile(brokerSide, 0.99).toFixed(2)} ms over ${brokerSide.length} requests`);
+  }
   try {
     const rt = new DockerRuntime();
     const t = performance.now();

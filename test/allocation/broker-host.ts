@@ -95,7 +95,7 @@ async function setup(msg: BrokerHostSetup): Promise<void> {
 const rl = createInterface({ input: process.stdin });
 rl.on("line", (line) => {
   const msg = JSON.parse(line) as BrokerHostSetup | { type: "counts" };
-  const answer = msg.type === "counts" ? Promise.resolve({ counts: echo ? echoCounts : (broker?.counts ?? null) }) : setup(msg).then(() => ({ ready: true }));
+  const answer = msg.type === "counts" ? Promise.resolve({ counts: echo ? echoCounts : broker ? { ...broker.counts, answerMs: broker.answerMs } : null }) : setup(msg).then(() => ({ ready: true }));
   void answer.then(
     (a) => process.stdout.write(JSON.stringify(a) + "\n"),
     (e: unknown) => process.stdout.write(JSON.stringify({ ready: false, error: String(e) }) + "\n"),

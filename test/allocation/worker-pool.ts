@@ -9,7 +9,7 @@ import type { BrokerHostSetup } from "./broker-host.js";
 /** The allocation broker in a child process of its own (test/allocation/broker-host.ts). */
 export interface BrokerHost {
   setup(s: Omit<BrokerHostSetup, "type">): Promise<void>;
-  counts(): Promise<{ batches: number; requests: number; largestBatch: number; busyMs: number }>;
+  counts(): Promise<{ batches: number; requests: number; largestBatch: number; busyMs: number; answerMs?: number[] }>;
   close(): Promise<void>;
 }
 
@@ -114,7 +114,7 @@ export function startBrokerHost(): BrokerHost {
       if (!a.ready) throw new Error(`the broker host failed its setup: ${a.error}`);
     },
     async counts() {
-      return (await ask<{ counts: { batches: number; requests: number; largestBatch: number; busyMs: number } }>({ type: "counts" })).counts;
+      return (await ask<{ counts: { batches: number; requests: number; largestBatch: number; busyMs: number; answerMs?: number[] } }>({ type: "counts" })).counts;
     },
     async close() {
       await stopWorker(w);

@@ -31,6 +31,8 @@ interface Pending {
   id: number;
   item: BatchItem;
   reply(a: BrokerAnswer): void;
+  /** performance.now() when its line was read. */
+  receivedAt: number;
 }
 
 /** Longest request line accepted (a request is ~200 bytes). */
@@ -54,6 +56,8 @@ export class AllocationBroker {
   private draining = false;
   /** Batches decided and requests answered since start (for logs and tests). */
   readonly counts = { batches: 0, requests: 0, largestBatch: 0, busyMs: 0 };
+  /** Time from reading each request to writing its answer, in ms (the latest 10,000; for the bench). */
+  readonly answerMs: number[] = [];
 
   constructor(
     readonly path: string,
@@ -131,7 +135,16 @@ export class AllocationBroker {
       return;
     }
     const { id, request, adoptFrom } = parsed.data;
-    this.queue.push({ id, item: { request, adoptFrom }, reply });
+    const receivedAt = performance.now();
+    this.queue.push({
+      id,
+      item: { request, adoptFrom },
+      receivedAt,
+      reply: (a) => {
+        reply(a);
+        if (this.answerMs.push(performance.now() - receivedAt) > 10_000) this.answerMs.shift();
+      },
+    });
     if (!this.draining) {
       this.draining = true;
       // Let every request already in the socket buffers join this batch.
