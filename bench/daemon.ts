@@ -6,7 +6,7 @@
 //   npm run build && npm run bench:build && node node_modules/.cache/ds01-bench/bench/daemon.js \
 //       [--containers 1000] [--gpu-containers 20] [--window 330] [--kills 20] \
 //       [--sample-interval 30] [--pass-interval 300] [--concurrency 8] \
-//       [--variants "default;--max-semi-space-size=2"]
+//       [--variants "default;--max-semi-space-size=2"] [--daemon-env MALLOC_ARENA_MAX=1]
 //
 // What it does:
 //  1. creates N containers labelled `ds01.test.run=bench-daemon-…` (N - K plain `sleep 36000`,
@@ -47,6 +47,8 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "8" },
     // NODE_OPTIONS for each daemon run, ";"-separated; "default" = none.
     variants: { type: "string", default: "default;--max-semi-space-size=2" },
+    // Extra environment for every daemon run, "K=V,K=V" (e.g. MALLOC_ARENA_MAX=1 as the unit sets it).
+    "daemon-env": { type: "string", default: "" },
   },
 });
 const N = Number(values.containers);
@@ -54,6 +56,12 @@ const K = Math.min(Number(values["gpu-containers"]), N);
 const KILLS = Math.min(Number(values.kills), K);
 const WINDOW_S = Number(values.window);
 const CONCURRENCY = Number(values.concurrency);
+const DAEMON_ENV = Object.fromEntries(
+  values["daemon-env"]
+    .split(",")
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
 
 // The compiled bench lives in node_modules/.cache/ds01-bench/bench/: find the repo root from the cwd.
 const REPO = process.cwd();
@@ -96,7 +104,7 @@ async function measure(nodeOptions: string, gpuEnv: Record<string, string>) {
   const rl = join(configDir, "resource-limits.yaml");
   await writeFile(rl, (await readFile(rl, "utf8")).replace(/sample_interval_s: 30 /, `sample_interval_s: ${values["sample-interval"]} `).replace(/pass_interval_s: 300 /, `pass_interval_s: ${values["pass-interval"]} `));
   const child = spawn(process.execPath, [BIN, "--config", configDir, "--state-dir", stateDir, "daemon", "--listen", "127.0.0.1:0"], {
-    env: { ...process.env, ...gpuEnv, DS01_SCOPE_LABEL: `${LABEL.testRun}=${runId}`, DS01_LOG_LEVEL: "info", NODE_OPTIONS: nodeOptions === "default" ? "" : nodeOptions },
+    env: { ...process.env, ...gpuEnv, ...DAEMON_ENV, DS01_SCOPE_LABEL: `${LABEL.testRun}=${runId}`, DS01_LOG_LEVEL: "info", NODE_OPTIONS: nodeOptions === "default" ? "" : nodeOptions },
     stdio: ["ignore", "ignore", "pipe"],
   });
   const lines: Record<string, unknown>[] = [];
@@ -150,7 +158,7 @@ async function measure(nodeOptions: string, gpuEnv: Record<string, string>) {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench/daemon: N=${N} containers (${K} with a GPU), window ${WINDOW_S} s, intervals sample ${values["sample-interval"]} s / pass ${values["pass-interval"]} s; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  console.log(`bench/daemon: N=${N} containers (${K} with a GPU), window ${WINDOW_S} s, intervals sample ${values["sample-interval"]} s / pass ${values["pass-interval"]} s; daemon env ${JSON.stringify(DAEMON_ENV)}; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
   const gpus = await writeFakeGpuState({ gpus: fullGpus(Math.max(K, 1)) });
 
   // 1. containers
