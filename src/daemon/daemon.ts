@@ -293,11 +293,6 @@ export class Daemon {
     return { slots: slotTable(this.inventory.gpus).slots, containers: this.fleet.containers(), listedAt, currentAt: this.opts.clock.now(), source: "daemon" };
   }
 
-  /** Allocation requests the broker has answered (null when it is not running). */
-  get brokerCounts(): AllocationBroker["counts"] | null {
-    return this.broker?.counts ?? null;
-  }
-
   health(): HealthReport {
     return health({
       now: this.opts.clock.now(),

@@ -17,6 +17,11 @@ export function holdsGpu(c: ObservedContainer): boolean {
   return c.identity.hasGpu || c.identity.gpus.length > 0;
 }
 
+/** The container as a die/stop event leaves it. */
+function stopped(c: ObservedContainer, finishedAt: number): ObservedContainer {
+  return { ...c, state: "exited", pid: null, finishedAt };
+}
+
 /** How long a die event outweighs listings that still say "running" (Docker catches up in ms). */
 export const DIE_GUARD_MS = 30_000;
 
@@ -115,7 +120,7 @@ export class Fleet {
   }
 
   private unlessStale(c: ObservedContainer): ObservedContainer {
-    return this.staleLive(c) ? { ...c, state: "exited", pid: null, finishedAt: this.diedAt.get(c.id)!.died } : c;
+    return this.staleLive(c) ? stopped(c, this.diedAt.get(c.id)!.died) : c;
   }
 
   /** The container stopped (die/stop). Returns it as it was, or undefined when unknown. */
@@ -123,7 +128,7 @@ export class Fleet {
     this.bump(id, now);
     this.diedAt.set(id, { died: finishedAt, at: now });
     const before = this.byId.get(id);
-    if (before) this.byId.set(id, { ...before, state: "exited", pid: null, finishedAt });
+    if (before) this.byId.set(id, stopped(before, finishedAt));
     return before;
   }
 

@@ -31,8 +31,6 @@ interface Pending {
   id: number;
   item: BatchItem;
   reply(a: BrokerAnswer): void;
-  /** performance.now() when its line was read. */
-  receivedAt: number;
 }
 
 /** Longest request line accepted (a request is ~200 bytes). */
@@ -123,15 +121,17 @@ export class AllocationBroker {
   }
 
   private receive(line: string, reply: (a: BrokerAnswer) => void): void {
-    let parsed;
+    let json: unknown;
     try {
-      parsed = brokerRequestSchema.safeParse(JSON.parse(line));
+      json = JSON.parse(line);
     } catch {
-      parsed = null;
+      reply({ id: -1, ok: false, error: "not a broker request: not JSON", source: "broker" });
+      return;
     }
-    if (!parsed?.success) {
-      const id = (() => { try { return Number((JSON.parse(line) as { id?: unknown }).id) || -1; } catch { return -1; } })();
-      reply({ id, ok: false, error: `not a broker request: ${parsed ? parsed.error.issues[0]?.message : "not JSON"}`, source: "broker" });
+    const parsed = brokerRequestSchema.safeParse(json);
+    if (!parsed.success) {
+      const id = Number((json as { id?: unknown } | null)?.id) || -1;
+      reply({ id, ok: false, error: `not a broker request: ${parsed.error.issues[0]?.message}`, source: "broker" });
       return;
     }
     const { id, request, adoptFrom } = parsed.data;
@@ -139,7 +139,6 @@ export class AllocationBroker {
     this.queue.push({
       id,
       item: { request, adoptFrom },
-      receivedAt,
       reply: (a) => {
         reply(a);
         if (this.answerMs.push(performance.now() - receivedAt) > 10_000) this.answerMs.shift();
