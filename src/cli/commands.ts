@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { words: ["exempt", "list"], summary: "list exemptions", load: () => import("./exempt.js").then((m) => ({ run: m.runList })) },
   { words: ["exempt", "remove"], summary: "remove an exemption", load: () => import("./exempt.js").then((m) => ({ run: m.runRemove })) },
   { words: ["keepalive"], summary: "keep a container from idle stops for a while", load: () => import("./keepalive.js") },
+  { words: ["gate"], summary: "the Docker API gate: who may do what, from the kernel's word", load: () => import("./gate.js") },
   { words: ["install"], summary: "install the systemd unit and config skeleton", load: () => import("./install.js") },
 ];
 

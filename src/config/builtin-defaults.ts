@@ -53,4 +53,16 @@ export const BUILTIN_APP = {
   },
   events: { jsonl_path: null as string | null },
   gpu_allocation: { slots_per_gpu: 1 },
+  access_control: { admin_users: ["root"], admin_group: null as string | null },
+  gate: {
+    socket: "/var/run/docker.sock",
+    socket_group: "docker",
+    engine_socket: "/run/ds01/engine.sock",
+    allowed_bind_roots: ["/home/{user}"],
+    allowed_capabilities: [] as string[],
+    allow_host_network: false,
+    show_all_containers: false,
+    allow_image_removal: false,
+    max_create_body_kb: 1024,
+  },
 } as const;

@@ -7,7 +7,7 @@ import { legacyNamesOf, normaliseOverrides, normaliseResourceLimits } from "./al
 import { BUILTIN_APP, BUILTIN_DEFAULT_GROUP } from "./builtin-defaults.js";
 import { ConfigError } from "./config-error.js";
 import { EXEMPTIONS_YAML_VERSION, readExemptions, type Exemption } from "./exemptions.js";
-import { CONFIG_FILES, type GroupConfig, type LoadedConfig } from "./loaded-config.js";
+import { CONFIG_FILES, type GateConfig, type GroupConfig, type LoadedConfig } from "./loaded-config.js";
 import { parseMembers } from "./members.js";
 import { ProblemList, type PathSegment } from "./problems.js";
 import { readText, unreadableReason } from "./read-text.js";
@@ -147,8 +147,34 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
       infrastructure_label: raw.monitoring?.infrastructure_label ?? BUILTIN_APP.monitoring.infrastructure_label,
     },
     events: { jsonl_path: raw.events?.jsonl_path ?? BUILTIN_APP.events.jsonl_path },
+    accessControl: {
+      admin_users: raw.access_control?.admin_users ?? [...BUILTIN_APP.access_control.admin_users],
+      admin_group: raw.access_control?.admin_group ?? BUILTIN_APP.access_control.admin_group,
+    },
+    gate: gateConfig(raw.gate ?? {}),
     warnings: problems.sorted().filter((p) => p.severity === "warning"),
   };
+}
+
+function gateConfig(g: NonNullable<RawConfig["gate"]>): GateConfig {
+  const d = BUILTIN_APP.gate;
+  return {
+    socket: g.socket ?? d.socket,
+    socket_group: g.socket_group ?? d.socket_group,
+    engine_socket: g.engine_socket ?? d.engine_socket,
+    allowed_bind_roots: g.allowed_bind_roots ?? [...d.allowed_bind_roots],
+    allowed_capabilities: (g.allowed_capabilities ?? [...d.allowed_capabilities]).map(normaliseCapability),
+    allow_host_network: g.allow_host_network ?? d.allow_host_network,
+    show_all_containers: g.show_all_containers ?? d.show_all_containers,
+    allow_image_removal: g.allow_image_removal ?? d.allow_image_removal,
+    max_create_body_kb: g.max_create_body_kb ?? d.max_create_body_kb,
+  };
+}
+
+/** `net_admin`, `CAP_NET_ADMIN` and `NET_ADMIN` name one capability; Docker accepts all three. */
+export function normaliseCapability(c: string): string {
+  const up = c.trim().toUpperCase();
+  return up.startsWith("CAP_") ? up.slice(4) : up;
 }
 
 function readResourceLimits(src: YamlSource): RawConfig | null {

@@ -19,6 +19,19 @@ export interface GroupConfig {
   membersFile: string | null;
 }
 
+/** The Docker API gate's settings (`gate:`). `{user}` in a bind root stands for the caller's login name. */
+export interface GateConfig {
+  socket: string;
+  socket_group: string;
+  engine_socket: string;
+  allowed_bind_roots: string[];
+  allowed_capabilities: string[];
+  allow_host_network: boolean;
+  show_all_containers: boolean;
+  allow_image_removal: boolean;
+  max_create_body_kb: number;
+}
+
 export interface LoadedConfig {
   dir: string;
   files: { resourceLimits: string; userOverrides: string; lifecycleExemptions: string; groupsDir: string };
@@ -45,6 +58,8 @@ export interface LoadedConfig {
   };
   monitoring: { infrastructure_containers: string[]; infrastructure_label: string };
   events: { jsonl_path: string | null };
+  accessControl: { admin_users: string[]; admin_group: string | null };
+  gate: GateConfig;
   /** Unknown keys, legacy aliases and other non-fatal findings. */
   warnings: readonly ConfigProblem[];
 }

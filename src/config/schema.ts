@@ -114,7 +114,11 @@ export function buildSchemas(strict: boolean) {
     policies: policies.optional(),
     container_types: containerTypes.optional(),
     enforcement: any,
-    access_control: any,
+    access_control: section({
+      admin_users: nameList().optional(),
+      admin_group: str({ nullable: true, nonEmpty: true }).optional(),
+      wrapper: any, // the original's docker-wrapper switches; the gate replaces the wrapper
+    }).optional(),
     bare_metal_access: any,
     monitoring: section({
       infrastructure_containers: nameList().optional(),
@@ -138,6 +142,17 @@ export function buildSchemas(strict: boolean) {
       container_alert_file: absolutePath({ nullable: false }).optional(),
     }).optional(),
     events: section({ jsonl_path: absolutePath({ nullable: true }).optional() }).optional(),
+    gate: section({
+      socket: absolutePath({ nullable: false }).optional(),
+      socket_group: requiredStr().optional(),
+      engine_socket: absolutePath({ nullable: false }).optional(),
+      allowed_bind_roots: nameList().optional(),
+      allowed_capabilities: nameList().optional(),
+      allow_host_network: bool().optional(),
+      show_all_containers: bool().optional(),
+      allow_image_removal: bool().optional(),
+      max_create_body_kb: requiredNum({ integer: true, positive: true, max: 65536, what: "a size in KiB" }).optional(),
+    }).optional(),
   });
 
   return { top, overrides };

@@ -37,6 +37,12 @@ export const EVENT = {
   notifySent: "notify.sent",
   notifyFailed: "notify.failed",
 
+  gateCreate: "gate.create",
+  gateDenied: "gate.denied",
+  gateAdminOverride: "gate.admin_override",
+  gateStarted: "gate.started",
+  gateStopped: "gate.stopped",
+
   actionFailed: "action.failed",
   probeFailed: "probe.failed",
   daemonStarted: "daemon.started",

@@ -74,12 +74,12 @@ export function isGpuUuid(s: string): boolean {
   return GPU_UUID.test(s);
 }
 
-function label(info: ContainerInfo, key: string): string | undefined {
+function label(info: Pick<ContainerInfo, "labels">, key: string): string | undefined {
   const v = info.labels[key];
   return v === undefined || v.trim() === "" ? undefined : v.trim();
 }
 
-export function resolveOwner(info: ContainerInfo, opts: IdentityOptions): { owner: string; ownerSource: OwnerSource } {
+export function resolveOwner(info: Pick<ContainerInfo, "labels" | "name">, opts: IdentityOptions): { owner: string; ownerSource: OwnerSource } {
   const direct = label(info, LABEL.user);
   if (direct) return { owner: direct, ownerSource: "ds01.user" };
   const legacy = label(info, LABEL.legacyUser);

@@ -52,6 +52,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: "gate ownership records",
+    sql: `
+      -- Who created each object through the gate (uid from the kernel, not from labels).
+      CREATE TABLE gate_owners (
+        kind       TEXT    NOT NULL,            -- container | volume | network
+        id         TEXT    NOT NULL,            -- full container/network id, volume name
+        uid        INTEGER NOT NULL,
+        user       TEXT    NOT NULL,
+        admin      INTEGER NOT NULL,            -- 1 when an admin created it (its labels are trusted)
+        created_at INTEGER NOT NULL,            -- epoch ms
+        PRIMARY KEY (kind, id)
+      );
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

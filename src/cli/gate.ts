@@ -1,0 +1,84 @@
+// `ds01 gate [--socket PATH] [--engine PATH]`: the Docker API gate in the foreground (systemd runs
+// it as ds01-gate.service). Composition root of the gate: config, store, ownership records, the
+// socket, reload and signals. It does not need the ds01 daemon.
+import { dirname } from "node:path";
+import { EVENT } from "../constants/event-types.js";
+import { ConfigReloader } from "../daemon/config-reloader.js";
+import { InvalidInputError, errorText } from "../errors.js";
+import { nssAccounts } from "../gate/accounts.js";
+import { Gate } from "../gate/gate-server.js";
+import { OwnershipStore } from "../gate/ownership.js";
+import { prepareSocketPath, secureSocket } from "../gate/socket-file.js";
+import { DEFAULT_IDENTITY_OPTIONS } from "../docker/identity.js";
+import { loadContextConfig } from "../pass/wiring.js";
+import { createJsonlSink, defaultStateDir, openStore } from "../store/index.js";
+import { createLogger, type LogLevel } from "../util/log.js";
+import { unlink } from "node:fs/promises";
+import { parseCommandArgs, type CliContext } from "./context.js";
+
+const USAGE = "ds01 gate [--socket PATH] [--engine PATH]";
+const RELOAD_CHECK_MS = 5000;
+
+export async function run(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { socket: { type: "string" }, engine: { type: "string" } }, USAGE);
+  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument "${positionals[0]}"\nusage: ${USAGE}`);
+  for (const [k, v] of Object.entries(values)) {
+    if (typeof v === "string" && !v.startsWith("/")) throw new InvalidInputError(`--${k} needs an absolute path, got "${v}"\nusage: ${USAGE}`);
+  }
+  if (ctx.uid !== 0) throw new InvalidInputError("ds01 gate must run as root (it reads callers' credentials and owns dockerd's socket)");
+  const log = createLogger({ level: (ctx.env.DS01_LOG_LEVEL as LogLevel | undefined) ?? "info" });
+  const { config, dir } = await loadContextConfig(ctx);
+  const socketPath = values.socket ?? config.gate.socket;
+  const engineSocket = values.engine ?? config.gate.engine_socket;
+  if (socketPath === engineSocket) throw new InvalidInputError(`the gate's socket and the engine's socket are both ${socketPath}; move dockerd to its own socket (ds01 install --gate)`);
+
+  const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
+  const store = openStore(defaultStateDir(ctx), { clock: ctx.clock, mirror, busyTimeoutMs: 2000 });
+  const owners = new OwnershipStore(store.db);
+  const identity = (c: typeof config) => ({ ...DEFAULT_IDENTITY_OPTIONS, infrastructurePrefixes: c.monitoring.infrastructure_containers, protectedLabel: c.monitoring.infrastructure_label });
+  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity });
+  const reloader = new ConfigReloader({ dir });
+  await reloader.baseline();
+
+  let stop: (why: string) => void = () => undefined;
+  const stopped = new Promise<string>((resolve) => (stop = resolve));
+  const onSignal = (sig: NodeJS.Signals) => stop(sig);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  const reload = async () => {
+    const r = await reloader.check();
+    if (r.kind === "reloaded") {
+      gate.setConfig(r.config);
+      log.info({ dir }, "gate: config reloaded");
+    } else if (r.kind === "failed") log.error({ dir, problems: r.problems }, "gate: config reload refused, the last good config stays");
+  };
+  const onHup = () => void reload();
+  process.on("SIGHUP", onHup);
+  const timer = setInterval(() => void reload().catch((e) => log.error({ error: errorText(e) }, "gate: config check failed")), RELOAD_CHECK_MS);
+  timer.unref();
+  try {
+    try {
+      await prepareSocketPath(socketPath);
+      await gate.listen(socketPath);
+      const warning = await secureSocket(socketPath, config.gate.socket_group);
+      if (warning) log.warn({ socket: socketPath }, `gate: ${warning}`);
+    } catch (e) {
+      ctx.err(`ds01: the gate cannot listen on ${socketPath}: ${errorText(e)}\n`);
+      return 1;
+    }
+    store.append({ time: ctx.clock.now(), type: EVENT.gateStarted, user: null, container: null, containerId: null, details: { socket: socketPath, engine: engineSocket, pid: process.pid } });
+    log.info({ socket: socketPath, engine: engineSocket, engine_dir: dirname(engineSocket) }, "gate: listening");
+    const why = await stopped;
+    await gate.close();
+    await unlink(socketPath).catch(() => undefined);
+    store.append({ time: ctx.clock.now(), type: EVENT.gateStopped, user: null, container: null, containerId: null, details: { reason: why } });
+    log.info({ reason: why }, "gate: stopped");
+    return 0;
+  } finally {
+    clearInterval(timer);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    process.off("SIGHUP", onHup);
+    store.close();
+  }
+}

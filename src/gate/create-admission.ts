@@ -1,0 +1,297 @@
+// What a non-admin may create. Every check reads the body the way dockerd will (json-fields.ts) and
+// answers with a refusal that says what to do instead, or with the body to forward: the owner
+// stamped, bind sources replaced by their resolved paths (so a later symlink swap cannot redirect
+// the mount to another place than the one checked), and volumes to create for the caller first.
+import { LABEL } from "../constants/labels.js";
+import { normaliseCapability } from "../config/load-config.js";
+import type { GateConfig } from "../config/loaded-config.js";
+import { field, fieldKey, isObject, setField, stringList, structField, structKeyProblem, type Json, type JsonObject } from "./json-fields.js";
+
+export interface Caller {
+  uid: number;
+  gid: number;
+  pid: number;
+  name: string;
+  groups: readonly string[];
+  admin: boolean;
+}
+
+export interface CreatePorts {
+  /** realpath(3) of a host path; rejects (ENOENT…) like fs.realpath. */
+  realpath(path: string): Promise<string>;
+  /** The owner of a container by name or id (null: no such container). */
+  containerOwner(ref: string): Promise<{ id: string; owner: string } | null>;
+  /** The owner of a named volume: its owner name, "" when it has none, null when it does not exist. */
+  volumeOwner(name: string): Promise<string | null>;
+}
+
+export interface CreateSettings {
+  gate: GateConfig;
+  infrastructurePrefixes: readonly string[];
+  protectedLabel: string;
+}
+
+export type CreateDecision =
+  | { ok: true; body: JsonObject; volumesToCreate: string[] }
+  | { ok: false; reason: string };
+
+class Refusal extends Error {}
+function refuse(reason: string): never {
+  throw new Refusal(reason);
+}
+
+/** Labels a caller may not set: they claim an owner, an immunity or an allocation. */
+function labelProblem(key: string, value: string, caller: Caller, s: CreateSettings): string | null {
+  const k = key.toLowerCase();
+  const v = value.trim().toLowerCase();
+  if (k === LABEL.user && value.trim() !== caller.name) return `label ${key}=${value} names another owner; ds01 sets ${LABEL.user}=${caller.name} itself, leave it out`;
+  if (k === LABEL.legacyUser.toLowerCase() && value.trim() !== caller.name) return `label ${key}=${value} names another owner; leave it out`;
+  if (k === LABEL.protected || k === s.protectedLabel.toLowerCase()) return `label ${key} makes a container immune to ds01's limits; only an admin can set it (ask one for an exemption: ds01 exempt)`;
+  if (k === LABEL.monitoring) return `label ${key} marks monitoring infrastructure; only an admin can set it`;
+  if (k === LABEL.containerType && v === "infrastructure") return `label ${key}=infrastructure is for admin containers; leave it out or name another type`;
+  if (k.startsWith("ds01.gpu")) return `label ${key} records a GPU allocation; ds01 writes it when it allocates, leave it out`;
+  if (k === LABEL.userSanitized && value.trim() !== caller.name.replace(/[^a-z0-9_-]/gi, "_")) return `label ${key} names another owner; leave it out`;
+  return null;
+}
+
+function boolOn(v: Json | undefined, what: string): boolean {
+  if (v === undefined || v === null || v === false) return false;
+  if (v === true) return true;
+  return refuse(`${what} must be true or false`);
+}
+
+function str(v: Json | undefined, what: string): string {
+  if (v === undefined || v === null) return "";
+  if (typeof v !== "string") return refuse(`${what} must be a string`);
+  return v;
+}
+
+function list(v: Json | undefined, what: string, single = false): string[] {
+  const out = stringList(v, { single });
+  if (out === null) return refuse(`${what} must be a list of strings`);
+  return out;
+}
+
+/** `{user}` in a root stands for the caller. Roots are compared as resolved directories. */
+async function bindRoots(caller: Caller, s: CreateSettings, ports: CreatePorts): Promise<string[]> {
+  const out: string[] = [];
+  for (const root of s.gate.allowed_bind_roots) {
+    const r = root.replaceAll("{user}", caller.name);
+    try {
+      out.push(await ports.realpath(r));
+    } catch {
+      // a root that does not exist (no home directory yet) allows nothing
+    }
+  }
+  return out;
+}
+
+function under(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
+}
+
+/** Resolves a bind source; a missing tail is resolved from its deepest existing ancestor. */
+async function resolveBindSource(source: string, ports: CreatePorts): Promise<string> {
+  if (!source.startsWith("/")) return refuse(`bind source "${source}" must be an absolute path`);
+  const parts = source.split("/").filter(Boolean);
+  if (parts.some((p) => p === "." || p === "..")) return refuse(`bind source "${source}" may not contain . or .. segments`);
+  for (let n = parts.length; n >= 0; n--) {
+    const head = `/${parts.slice(0, n).join("/")}`;
+    try {
+      const real = await ports.realpath(head);
+      const rest = parts.slice(n).join("/");
+      return rest ? `${real === "/" ? "" : real}/${rest}` : real;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") return refuse(`bind source "${source}" cannot be checked (${code ?? "error"})`);
+    }
+  }
+  return refuse(`bind source "${source}" cannot be resolved`);
+}
+
+async function checkedBind(source: string, roots: string[], caller: Caller, ports: CreatePorts): Promise<string> {
+  const resolved = await resolveBindSource(source, ports);
+  if (!roots.some((r) => under(resolved, r))) {
+    const where = resolved === source ? `"${source}"` : `"${source}" (which resolves to ${resolved})`;
+    const allowed = roots.length ? roots.join(", ") : `none (no /home/${caller.name} on this host)`;
+    refuse(`bind mount of ${where} is outside the directories you may mount (${allowed}); copy the data there or use a named volume`);
+  }
+  return resolved;
+}
+
+async function checkVolume(name: string, caller: Caller, ports: CreatePorts, toCreate: Set<string>): Promise<void> {
+  const owner = await ports.volumeOwner(name);
+  if (owner === null) toCreate.add(name);
+  else if (owner !== "" && owner !== caller.name) refuse(`volume "${name}" belongs to ${owner}; use a volume of your own`);
+}
+
+const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** `src:dst[:opts]` → the entry with a checked source. */
+async function checkBindsEntry(entry: string, roots: string[], caller: Caller, ports: CreatePorts, toCreate: Set<string>): Promise<string> {
+  const colon = entry.indexOf(":");
+  if (colon <= 0) return entry; // an anonymous volume (`/data`): no host path involved
+  const source = entry.slice(0, colon);
+  const rest = entry.slice(colon);
+  if (source.startsWith("/")) return `${await checkedBind(source, roots, caller, ports)}${rest}`;
+  if (!VOLUME_NAME.test(source)) return refuse(`volume or bind source "${source}" is not a volume name nor an absolute path`);
+  await checkVolume(source, caller, ports, toCreate);
+  return entry;
+}
+
+const BIND_DRIVER_OPTS = ["type", "o", "device"];
+
+function driverOptsProblem(opts: Json | undefined, where: string): string | null {
+  if (opts === undefined || opts === null) return null;
+  if (!isObject(opts)) return `${where} must be a mapping`;
+  const keys = Object.keys(opts).map((k) => k.toLowerCase());
+  if (keys.some((k) => BIND_DRIVER_OPTS.includes(k))) return `${where} with type/o/device mounts a host path or device into a volume; only an admin can create such a volume`;
+  return null;
+}
+
+async function checkMounts(mounts: Json | undefined, roots: string[], caller: Caller, ports: CreatePorts, toCreate: Set<string>): Promise<void> {
+  if (mounts === undefined || mounts === null) return;
+  if (!Array.isArray(mounts)) refuse("HostConfig.Mounts must be a list");
+  for (const [i, m] of (mounts as Json[]).entries()) {
+    if (!isObject(m)) return refuse(`HostConfig.Mounts[${i}] must be a mapping`);
+    const type = str(field(m, "Type"), `HostConfig.Mounts[${i}].Type`).toLowerCase() || "volume";
+    const source = str(field(m, "Source"), `HostConfig.Mounts[${i}].Source`);
+    if (type === "bind") setField(m, "Source", await checkedBind(source, roots, caller, ports));
+    else if (type === "volume") {
+      const vo = structField(m, "VolumeOptions");
+      if (vo === "bad") return refuse(`HostConfig.Mounts[${i}].VolumeOptions must be a mapping`);
+      const dc = structField(vo, "DriverConfig");
+      if (dc === "bad") return refuse(`HostConfig.Mounts[${i}].VolumeOptions.DriverConfig must be a mapping`);
+      const problem = driverOptsProblem(field(dc, "Options"), `HostConfig.Mounts[${i}].VolumeOptions.DriverConfig.Options`);
+      if (problem) refuse(problem);
+      const driver = str(field(dc, "Name"), "VolumeOptions.DriverConfig.Name");
+      if (driver !== "" && driver !== "local") refuse(`HostConfig.Mounts[${i}] uses volume driver "${driver}"; only the local driver is allowed`);
+      if (source !== "") {
+        if (!VOLUME_NAME.test(source)) refuse(`HostConfig.Mounts[${i}].Source "${source}" is not a volume name`);
+        if (dc === null) await checkVolume(source, caller, ports, toCreate);
+        else {
+          const owner = await ports.volumeOwner(source);
+          if (owner === null) refuse(`HostConfig.Mounts[${i}] would create volume "${source}" with driver options; create it first with docker volume create`);
+          else if (owner !== "" && owner !== caller.name) refuse(`volume "${source}" belongs to ${owner}; use a volume of your own`);
+        }
+      }
+    } else if (type !== "tmpfs") refuse(`HostConfig.Mounts[${i}] has type "${type}"; only bind (under your directories), volume and tmpfs mounts are allowed`);
+  }
+}
+
+/** `container:<ref>` modes share another container's namespace: only one's own. */
+async function checkShared(mode: string, what: string, caller: Caller, ports: CreatePorts): Promise<void> {
+  const m = /^container:(.+)$/.exec(mode);
+  if (!m) return;
+  const target = await ports.containerOwner(m[1]!);
+  if (!target) refuse(`${what} names container "${m[1]}", which does not exist`);
+  else if (target.owner !== caller.name) refuse(`${what} joins container "${m[1]}", which is not yours`);
+}
+
+const SAFE_SECURITY_OPTS = /^no-new-privileges([:=]true)?$/;
+const RUNTIMES = new Set(["", "runc", "nvidia"]);
+
+async function checkHostConfig(hc: JsonObject, caller: Caller, s: CreateSettings, ports: CreatePorts, toCreate: Set<string>): Promise<void> {
+  if (boolOn(field(hc, "Privileged"), "HostConfig.Privileged")) refuse("privileged containers get root on the host; they are not allowed (ask an admin if you need a device or capability)");
+  const allowedCaps = new Set(s.gate.allowed_capabilities.map(normaliseCapability));
+  for (const c of list(field(hc, "CapAdd"), "HostConfig.CapAdd", true)) {
+    const cap = normaliseCapability(c);
+    if (!allowedCaps.has(cap)) refuse(`capability ${cap} is not allowed${allowedCaps.size ? ` (allowed: ${[...allowedCaps].join(", ")})` : ""}; leave out --cap-add`);
+  }
+  for (const [key, what] of [["PidMode", "--pid"], ["IpcMode", "--ipc"], ["UTSMode", "--uts"], ["UsernsMode", "--userns"], ["CgroupnsMode", "--cgroupns"]] as const) {
+    const mode = str(field(hc, key), `HostConfig.${key}`);
+    if (mode.trim().toLowerCase() === "host") refuse(`${what}=host shares the host's namespace; it is not allowed`);
+    if (key === "PidMode" || key === "IpcMode") await checkShared(mode, `${what}=${mode}`, caller, ports);
+  }
+  const net = str(field(hc, "NetworkMode"), "HostConfig.NetworkMode");
+  if (net.trim().toLowerCase() === "host" && !s.gate.allow_host_network) refuse("--network=host is not allowed on this server; publish ports with -p instead");
+  await checkShared(net, `--network=${net}`, caller, ports);
+  const devices = field(hc, "Devices");
+  if (Array.isArray(devices) ? devices.length > 0 : devices !== undefined && devices !== null) {
+    refuse("host devices (--device) are not allowed; GPUs are requested with --gpus");
+  }
+  if (list(field(hc, "DeviceCgroupRules"), "HostConfig.DeviceCgroupRules").length > 0) refuse("--device-cgroup-rule is not allowed");
+  for (const opt of list(field(hc, "SecurityOpt"), "HostConfig.SecurityOpt")) {
+    if (!SAFE_SECURITY_OPTS.test(opt.trim())) refuse(`--security-opt ${opt} changes the container's confinement; only no-new-privileges is allowed`);
+  }
+  for (const key of ["MaskedPaths", "ReadonlyPaths"]) {
+    if (field(hc, key) !== undefined && field(hc, key) !== null) refuse(`HostConfig.${key} unmasks host paths (--security-opt systempaths=unconfined); it is not allowed`);
+  }
+  if (str(field(hc, "CgroupParent"), "HostConfig.CgroupParent") !== "") refuse("--cgroup-parent is set by ds01 (your per-user limits); leave it out");
+  const runtime = str(field(hc, "Runtime"), "HostConfig.Runtime");
+  if (!RUNTIMES.has(runtime)) refuse(`runtime "${runtime}" is not allowed (runc or nvidia)`);
+  const volumeDriver = str(field(hc, "VolumeDriver"), "HostConfig.VolumeDriver");
+  if (volumeDriver !== "" && volumeDriver !== "local") refuse(`volume driver "${volumeDriver}" is not allowed; only local volumes`);
+  const oomAdj = field(hc, "OomScoreAdj");
+  if (typeof oomAdj === "number" && oomAdj < 0) refuse("a negative --oom-score-adj makes the kernel kill other users' processes first; it is not allowed");
+  if (boolOn(field(hc, "OomKillDisable"), "HostConfig.OomKillDisable")) refuse("--oom-kill-disable can hang the host under memory pressure; it is not allowed");
+
+  for (const entry of list(field(hc, "VolumesFrom"), "HostConfig.VolumesFrom")) {
+    const ref = entry.replace(/:(ro|rw)$/, "");
+    const target = await ports.containerOwner(ref);
+    if (!target) refuse(`--volumes-from ${ref}: no such container`);
+    else if (target.owner !== caller.name) refuse(`--volumes-from ${ref}: that container is not yours`);
+  }
+  for (const link of list(field(hc, "Links"), "HostConfig.Links")) {
+    const ref = link.split(":")[0]!.replace(/^\//, "");
+    const target = await ports.containerOwner(ref);
+    if (target && target.owner !== caller.name) refuse(`--link ${ref}: that container is not yours`);
+  }
+
+  const roots = await bindRoots(caller, s, ports);
+  const binds = list(field(hc, "Binds"), "HostConfig.Binds");
+  if (binds.length > 0) {
+    const checked: string[] = [];
+    for (const b of binds) checked.push(await checkBindsEntry(b, roots, caller, ports, toCreate));
+    setField(hc, "Binds", checked);
+  }
+  await checkMounts(field(hc, "Mounts"), roots, caller, ports, toCreate);
+}
+
+function checkLabels(body: JsonObject, caller: Caller, s: CreateSettings): JsonObject {
+  const labels = field(body, "Labels");
+  if (labels !== undefined && labels !== null && !isObject(labels)) refuse("Labels must be a mapping");
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries((labels as JsonObject | null) ?? {})) {
+    if (typeof v !== "string") refuse(`label ${k} must have a string value`);
+    const problem = labelProblem(k, v as string, caller, s);
+    if (problem) refuse(problem);
+    out[k] = v;
+  }
+  out[LABEL.user] = caller.name;
+  out[LABEL.managed] = "true";
+  return out;
+}
+
+/** The name a create asks for (`?name=`): infrastructure names are for admins. */
+export function nameProblem(name: string | undefined, s: CreateSettings): string | null {
+  if (!name) return null;
+  const bare = name.replace(/^\//, "");
+  const prefix = s.infrastructurePrefixes.find((p) => p !== "" && bare.startsWith(p));
+  return prefix ? `the name "${bare}" starts with "${prefix}", which is kept for ds01's own infrastructure; choose another name` : null;
+}
+
+export async function admitCreate(raw: Json, name: string | undefined, caller: Caller, s: CreateSettings, ports: CreatePorts): Promise<CreateDecision> {
+  try {
+    if (!isObject(raw)) return refuse("the create body must be a JSON object");
+    const keys = structKeyProblem(raw, "body");
+    if (keys) refuse(keys);
+    const np = nameProblem(name, s);
+    if (np) refuse(np);
+    const body = raw;
+    setField(body, "Labels", checkLabels(body, caller, s));
+    const hc = structField(body, "HostConfig");
+    if (hc === "bad") refuse("HostConfig must be a mapping");
+    const toCreate = new Set<string>();
+    if (hc) await checkHostConfig(hc, caller, s, ports, toCreate);
+    for (const key of ["Volumes"]) {
+      const v = field(body, key);
+      if (v !== undefined && v !== null && !isObject(v)) refuse(`${key} must be a mapping`);
+    }
+    if (fieldKey(body, "HostConfig") === undefined) setField(body, "HostConfig", {});
+    return { ok: true, body, volumesToCreate: [...toCreate] };
+  } catch (e) {
+    if (e instanceof Refusal) return { ok: false, reason: e.message };
+    throw e;
+  }
+}

@@ -1,0 +1,323 @@
+// What the gate does with one request from a non-admin: refuse it (with why and what to do
+// instead), answer it itself, or forward it — possibly to a rewritten target (a container's full
+// id, so a name reused in between cannot redirect it) with a rewritten body, a response filter, and
+// a hook that records what was created.
+import { LABEL } from "../constants/labels.js";
+import { resolveOwner, type IdentityOptions } from "../docker/identity.js";
+import { admitCreate, nameProblem, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
+import { inspectContainer, type ContainerFacts, type GateEngine } from "./engine.js";
+import { field, isObject, setField, structKeyProblem, type Json, type JsonObject } from "./json-fields.js";
+import type { OwnedKind, OwnershipStore } from "./ownership.js";
+import type { Route } from "./routes.js";
+import { queryValue, rebuildTarget, type Target } from "./target.js";
+
+export interface Created {
+  kind: OwnedKind;
+  id: string;
+  name: string;
+}
+
+export type Decision =
+  | { action: "refuse"; reason: string }
+  | { action: "respond"; status: number; message: string }
+  | {
+      action: "forward";
+      /** Replacement request target, or undefined to forward it as written. */
+      target?: string;
+      /** Replacement body (JSON), or undefined to stream the client's body. */
+      body?: Buffer;
+      /** Only the caller's rows of a listing / the caller's events. */
+      filter?: "list" | "events";
+      /** Parses a successful answer into what was created, to be recorded as the caller's. */
+      created?: (status: number, body: Buffer) => Created | null;
+      /** What a successful answer removed. */
+      removed?: { kind: OwnedKind; id: string };
+      /** For the audit record of a create. */
+      audit?: Record<string, unknown>;
+    };
+
+export interface DecideSettings extends CreateSettings {
+  identity: IdentityOptions;
+}
+
+export interface DecideContext {
+  engine: GateEngine;
+  owners: OwnershipStore;
+  settings: DecideSettings;
+  realpath(path: string): Promise<string>;
+}
+
+/** Reads the request body (JSON), at most `limit` bytes; null when there is none. */
+export type BodyReader = () => Promise<Buffer>;
+
+const refuse = (reason: string): Decision => ({ action: "refuse", reason });
+
+export function containerOwnerOf(facts: ContainerFacts, ctx: Pick<DecideContext, "owners" | "settings">): string {
+  const rec = ctx.owners.get("container", facts.id);
+  return rec ? rec.user : resolveOwner(facts, ctx.settings.identity).owner;
+}
+
+function labelOwner(kind: OwnedKind, id: string, labels: unknown, ctx: DecideContext): string {
+  const rec = ctx.owners.get(kind, id);
+  if (rec) return rec.user;
+  const l = (isObject(labels as Json) ? labels : {}) as Record<string, string>;
+  return typeof l[LABEL.user] === "string" ? l[LABEL.user]! : "";
+}
+
+function parseJsonBody(buf: Buffer, what: string): JsonObject | string {
+  if (buf.length === 0) return {};
+  try {
+    const v = JSON.parse(buf.toString("utf8")) as Json;
+    if (!isObject(v)) return `the ${what} body must be a JSON object`;
+    return v;
+  } catch (e) {
+    return `the ${what} body is not valid JSON (${(e as Error).message})`;
+  }
+}
+
+const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+function idFrom(body: Buffer, key: string): string | null {
+  try {
+    const v = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+    return typeof v[key] === "string" ? (v[key] as string) : null;
+  } catch {
+    return null;
+  }
+}
+
+function ports(ctx: DecideContext): CreatePorts {
+  return {
+    realpath: ctx.realpath,
+    containerOwner: async (ref) => {
+      const f = await inspectContainer(ctx.engine, ref);
+      return f ? { id: f.id, owner: containerOwnerOf(f, ctx) } : null;
+    },
+    volumeOwner: async (name) => {
+      const v = await ctx.engine.getJson(`/volumes/${encodeURIComponent(name)}`);
+      return v ? labelOwner("volume", name, v.Labels, ctx) : null;
+    },
+  };
+}
+
+/** The caller's own container by reference: its facts, or a decision that ends the request. */
+async function ownContainer(ref: string, caller: Caller, ctx: DecideContext): Promise<ContainerFacts | Decision> {
+  const facts = await inspectContainer(ctx.engine, ref);
+  if (!facts) return { action: "respond", status: 404, message: `No such container: ${ref}` };
+  const owner = containerOwnerOf(facts, ctx);
+  if (owner !== caller.name) return refuse(`container ${facts.name || ref} is not your container (its owner is ${owner}); you can only act on your own containers`);
+  return facts;
+}
+
+function withId(target: Target, ref: string, id: string): string {
+  return rebuildTarget(target, target.path.replace(`/${ref}`, `/${id}`));
+}
+
+async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, readBody: BodyReader): Promise<Decision> {
+  const parsed = parseJsonBody(await readBody(), "create");
+  if (typeof parsed === "string") return refuse(parsed);
+  const name = queryValue(target, "name");
+  const d = await admitCreate(parsed, name, caller, ctx.settings, ports(ctx));
+  if (!d.ok) return refuse(d.reason);
+  for (const v of d.volumesToCreate) {
+    const r = await ctx.engine.call("POST", "/volumes/create", { Name: v, Labels: { [LABEL.user]: caller.name } });
+    if (r.status !== 201 && r.status !== 200) return refuse(`volume "${v}" could not be created for you (engine said ${r.status})`);
+    ctx.owners.put({ kind: "volume", id: v, uid: caller.uid, user: caller.name, admin: false, createdAt: Date.now() });
+  }
+  return {
+    action: "forward",
+    body: json(d.body),
+    created: (status, body) => {
+      const id = status === 201 ? idFrom(body, "Id") : null;
+      return id ? { kind: "container", id, name: name ?? "" } : null;
+    },
+    audit: { image: field(d.body, "Image") ?? null, name: name ?? null, volumes_created: d.volumesToCreate },
+  };
+}
+
+const UPDATE_FORBIDDEN = ["CgroupParent", "Devices", "DeviceRequests", "DeviceCgroupRules"];
+
+async function decideContainer(route: Extract<Route, { kind: "container" }>, target: Target, caller: Caller, ctx: DecideContext, readBody: BodyReader): Promise<Decision> {
+  const facts = await ownContainer(route.ref, caller, ctx);
+  if ("action" in facts) return facts;
+  const forward: Extract<Decision, { action: "forward" }> = { action: "forward", target: withId(target, route.ref, facts.id) };
+  if (route.op === "rename") {
+    const p = nameProblem(queryValue(target, "name"), ctx.settings);
+    if (p) return refuse(p);
+  }
+  if (route.op === "update") {
+    const body = parseJsonBody(await readBody(), "update");
+    if (typeof body === "string") return refuse(body);
+    const keys = structKeyProblem(body, "body");
+    if (keys) return refuse(keys);
+    const bad = UPDATE_FORBIDDEN.find((k) => field(body, k) !== undefined && field(body, k) !== null);
+    if (bad) return refuse(`docker update may not change ${bad}`);
+    forward.body = json(body);
+  }
+  if (route.op === "remove") forward.removed = { kind: "container", id: facts.id };
+  return forward;
+}
+
+async function decideExecCreate(ref: string, target: Target, caller: Caller, ctx: DecideContext, readBody: BodyReader): Promise<Decision> {
+  const facts = await ownContainer(ref, caller, ctx);
+  if ("action" in facts) return facts;
+  const body = parseJsonBody(await readBody(), "exec");
+  if (typeof body === "string") return refuse(body);
+  const keys = structKeyProblem(body, "body");
+  if (keys) return refuse(keys);
+  const priv = field(body, "Privileged");
+  if (priv !== undefined && priv !== null && priv !== false) return refuse("docker exec --privileged gives root on the host; it is not allowed");
+  return { action: "forward", target: withId(target, ref, facts.id), body: json(body) };
+}
+
+async function decideExec(execId: string, caller: Caller, ctx: DecideContext): Promise<Decision> {
+  const ex = await ctx.engine.getJson(`/exec/${encodeURIComponent(execId)}/json`);
+  if (!ex) return { action: "respond", status: 404, message: `No such exec instance: ${execId}` };
+  const facts = await ownContainer(String(ex.ContainerID ?? ""), caller, ctx);
+  if ("action" in facts) return facts;
+  return { action: "forward" };
+}
+
+async function decideBuild(target: Target, caller: Caller, ctx: DecideContext): Promise<Decision> {
+  const net = (queryValue(target, "networkmode") ?? "").trim().toLowerCase();
+  if (net === "host" && !ctx.settings.gate.allow_host_network) return refuse("docker build --network=host is not allowed on this server");
+  if (net.startsWith("container:")) {
+    const facts = await ownContainer(net.slice("container:".length), caller, ctx);
+    if ("action" in facts) return facts;
+  }
+  if ((queryValue(target, "cgroupparent") ?? "") !== "") return refuse("docker build --cgroup-parent is not allowed");
+  return { action: "forward" };
+}
+
+async function decideVolumeCreate(caller: Caller, readBody: BodyReader): Promise<Decision> {
+  const body = parseJsonBody(await readBody(), "volume create");
+  if (typeof body === "string") return refuse(body);
+  const keys = structKeyProblem(body, "body");
+  if (keys) return refuse(keys);
+  const driver = field(body, "Driver");
+  if (driver !== undefined && driver !== null && driver !== "" && driver !== "local") return refuse(`volume driver "${String(driver)}" is not allowed; only local volumes`);
+  const opts = field(body, "DriverOpts");
+  if (isObject(opts ?? null) && Object.keys(opts as JsonObject).length > 0) {
+    return refuse("volume driver options (type/o/device) mount a host path or device into the volume; only an admin can create such a volume");
+  }
+  const labels = field(body, "Labels");
+  const own: JsonObject = { ...(isObject(labels ?? null) ? (labels as JsonObject) : {}) };
+  if (typeof own[LABEL.user] === "string" && own[LABEL.user] !== caller.name) return refuse(`label ${LABEL.user} names another owner; leave it out`);
+  own[LABEL.user] = caller.name;
+  setField(body, "Labels", own);
+  return {
+    action: "forward",
+    body: json(body),
+    created: (status, b) => {
+      const id = status === 201 || status === 200 ? idFrom(b, "Name") : null;
+      return id ? { kind: "volume", id, name: id } : null;
+    },
+  };
+}
+
+async function decideVolumeRemove(name: string, caller: Caller, ctx: DecideContext): Promise<Decision> {
+  const v = await ctx.engine.getJson(`/volumes/${encodeURIComponent(name)}`);
+  if (!v) return { action: "respond", status: 404, message: `get ${name}: no such volume` };
+  const owner = labelOwner("volume", name, v.Labels, ctx);
+  if (owner !== caller.name) return refuse(`volume ${name} is not yours (${owner ? `its owner is ${owner}` : "it has no owner on record"}); ask its owner or an admin`);
+  return { action: "forward", removed: { kind: "volume", id: name } };
+}
+
+async function decideNetworkCreate(caller: Caller, readBody: BodyReader): Promise<Decision> {
+  const body = parseJsonBody(await readBody(), "network create");
+  if (typeof body === "string") return refuse(body);
+  const keys = structKeyProblem(body, "body");
+  if (keys) return refuse(keys);
+  const driver = field(body, "Driver");
+  if (driver !== undefined && driver !== null && driver !== "" && driver !== "bridge") return refuse(`network driver "${String(driver)}" is not allowed; only bridge networks`);
+  const opts = field(body, "Options");
+  if (isObject(opts ?? null) && Object.keys(opts as JsonObject).length > 0) return refuse("network driver options are for admins (they can attach to host interfaces)");
+  for (const k of ["ConfigFrom", "ConfigOnly", "Ingress", "Scope"]) {
+    const v = field(body, k);
+    if (v !== undefined && v !== null && v !== false && v !== "" && v !== "local") return refuse(`network option ${k} is for admins`);
+  }
+  const labels = field(body, "Labels");
+  const own: JsonObject = { ...(isObject(labels ?? null) ? (labels as JsonObject) : {}) };
+  if (typeof own[LABEL.user] === "string" && own[LABEL.user] !== caller.name) return refuse(`label ${LABEL.user} names another owner; leave it out`);
+  own[LABEL.user] = caller.name;
+  setField(body, "Labels", own);
+  return {
+    action: "forward",
+    body: json(body),
+    created: (status, b) => {
+      const id = status === 201 ? idFrom(b, "Id") : null;
+      return id ? { kind: "network", id, name: String(field(body, "Name") ?? "") } : null;
+    },
+  };
+}
+
+const SHARED_NETWORKS = new Set(["bridge"]);
+
+async function decideNetwork(route: Extract<Route, { kind: "network" }>, target: Target, caller: Caller, ctx: DecideContext, readBody: BodyReader): Promise<Decision> {
+  const n = await ctx.engine.getJson(`/networks/${encodeURIComponent(route.ref)}`);
+  if (!n) return { action: "respond", status: 404, message: `network ${route.ref} not found` };
+  const id = String(n.Id);
+  const name = String(n.Name ?? "");
+  const owner = labelOwner("network", id, n.Labels, ctx);
+  const shared = SHARED_NETWORKS.has(name) && route.op !== "remove";
+  if (!shared && owner !== caller.name) return refuse(`network ${name || route.ref} is not yours (${owner ? `its owner is ${owner}` : "it has no owner on record"})`);
+  const forward: Extract<Decision, { action: "forward" }> = { action: "forward", target: rebuildTarget(target, target.path.replace(`/${route.ref}`, `/${id}`)) };
+  if (route.op === "remove") forward.removed = { kind: "network", id };
+  else {
+    const body = parseJsonBody(await readBody(), `network ${route.op}`);
+    if (typeof body === "string") return refuse(body);
+    const keys = structKeyProblem(body, "body");
+    if (keys) return refuse(keys);
+    const c = field(body, "Container");
+    if (typeof c !== "string" || c === "") return refuse(`network ${route.op} needs a Container`);
+    const facts = await ownContainer(c, caller, ctx);
+    if ("action" in facts) return facts;
+    setField(body, "Container", facts.id);
+    forward.body = json(body);
+  }
+  return forward;
+}
+
+export async function decide(route: Route, target: Target, caller: Caller, ctx: DecideContext, readBody: BodyReader): Promise<Decision> {
+  switch (route.kind) {
+    case "open":
+      return { action: "forward" };
+    case "admin":
+      return refuse(`${route.what} is for admins only; ask an admin if you need it`);
+    case "create":
+      return decideCreate(target, caller, ctx, readBody);
+    case "list":
+      return ctx.settings.gate.show_all_containers ? { action: "forward" } : { action: "forward", filter: "list" };
+    case "events":
+      return ctx.settings.gate.show_all_containers ? { action: "forward" } : { action: "forward", filter: "events" };
+    case "container":
+      return decideContainer(route, target, caller, ctx, readBody);
+    case "exec-create":
+      return decideExecCreate(route.ref, target, caller, ctx, readBody);
+    case "exec":
+      return decideExec(route.execId, caller, ctx);
+    case "commit": {
+      const ref = queryValue(target, "container");
+      if (!ref) return refuse("docker commit needs ?container=");
+      const facts = await ownContainer(ref, caller, ctx);
+      return "action" in facts ? facts : { action: "forward" };
+    }
+    case "build":
+      return decideBuild(target, caller, ctx);
+    case "image-pull": {
+      const src = queryValue(target, "fromSrc");
+      if (src !== undefined && src !== "-") return refuse("docker import from a URL makes the engine download it as root; download the file yourself and import it from standard input");
+      return { action: "forward" };
+    }
+    case "image-remove":
+      return ctx.settings.gate.allow_image_removal ? { action: "forward" } : refuse("removing images is for admins on this server (images are shared); ask an admin");
+    case "volume-create":
+      return decideVolumeCreate(caller, readBody);
+    case "volume":
+      return decideVolumeRemove(route.name, caller, ctx);
+    case "network-create":
+      return decideNetworkCreate(caller, readBody);
+    case "network":
+      return decideNetwork(route, target, caller, ctx, readBody);
+  }
+}

@@ -1,0 +1,45 @@
+// The caller's share of shared answers: container listings and the event stream.
+import { Transform } from "node:stream";
+
+/** `GET /containers/json`'s array, only the rows `keep` accepts (an unparseable body stays as is). */
+export function filterListBody(body: Buffer, keep: (id: string, labels: Record<string, string>, name: string) => boolean): Buffer {
+  let rows: unknown;
+  try {
+    rows = JSON.parse(body.toString("utf8"));
+  } catch {
+    return Buffer.from("[]\n"); // never pass through a listing the gate could not read
+  }
+  if (!Array.isArray(rows)) return Buffer.from("[]\n");
+  const kept = rows.filter((r: { Id?: unknown; Labels?: unknown; Names?: unknown }) => {
+    const names = Array.isArray(r.Names) ? (r.Names as unknown[]) : [];
+    const name = typeof names[0] === "string" ? names[0].replace(/^\//, "") : "";
+    return typeof r.Id === "string" && keep(r.Id, (r.Labels as Record<string, string> | null) ?? {}, name);
+  });
+  return Buffer.from(JSON.stringify(kept) + "\n");
+}
+
+/**
+ * `GET /events` is a stream of JSON objects, one a line. Each complete line is passed on only when
+ * `keep` accepts it; a line that is not JSON is dropped.
+ */
+export function eventsFilter(keep: (event: Record<string, unknown>) => boolean): Transform {
+  let partial = "";
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const text = partial + chunk.toString("utf8");
+      const lines = text.split("\n");
+      partial = lines.pop() ?? "";
+      if (partial.length > 1024 * 1024) partial = ""; // a runaway line is dropped, not buffered forever
+      const out: string[] = [];
+      for (const line of lines) {
+        if (line.trim() === "") continue;
+        try {
+          if (keep(JSON.parse(line) as Record<string, unknown>)) out.push(line + "\n");
+        } catch {
+          // not an event
+        }
+      }
+      done(null, out.length ? out.join("") : undefined);
+    },
+  });
+}

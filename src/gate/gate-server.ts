@@ -1,0 +1,287 @@
+// The gate: a Unix socket in front of dockerd that knows who is calling. Each connection's
+// pid/uid/gid come from the kernel; each request is parsed strictly, classified, and either
+// refused (403 with a `ds01:` message and an audit record) or forwarded. Admins pass unchanged.
+import { realpath } from "node:fs/promises";
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { EVENT } from "../constants/event-types.js";
+import type { LoadedConfig } from "../config/loaded-config.js";
+import type { IdentityOptions } from "../docker/identity.js";
+import { errorText } from "../errors.js";
+import type { AuditEvent } from "../model/audit-event.js";
+import type { Logger } from "../util/log.js";
+import type { AccountLookup } from "./accounts.js";
+import type { Caller } from "./create-admission.js";
+import { containerOwnerOf, decide, type Decision, type DecideContext, type DecideSettings } from "./decide.js";
+import { GateEngine } from "./engine.js";
+import type { OwnershipStore } from "./ownership.js";
+import { peerCredentials, type PeerCredentials } from "./peer-credentials.js";
+import { forwardHttp, forwardUpgrade, sendJson, type ProxyOptions } from "./proxy.js";
+import { classify, type Route } from "./routes.js";
+import { parseTarget, type Target } from "./target.js";
+
+export interface GateDeps {
+  engineSocket: string;
+  accounts: AccountLookup;
+  owners: OwnershipStore;
+  audit: (e: AuditEvent) => void;
+  log: Logger;
+  /** Identity rules (infrastructure prefixes, protected label) from the current config. */
+  identity: (config: LoadedConfig) => IdentityOptions;
+  credentials?: (socket: Socket) => PeerCredentials;
+}
+
+type Forward = Extract<Decision, { action: "forward" }>;
+
+class BodyTooLarge extends Error {}
+
+/** The request body, refused past `limit` bytes (a declared Content-Length over it is refused unread). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (declared > limit) return Promise.reject(new BodyTooLarge(`the request body (${declared} bytes) is over the gate's limit of ${limit} bytes`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        reject(new BodyTooLarge(`the request body is over the gate's limit of ${limit} bytes`));
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** Routes whose requests may hijack the connection; an upgrade anywhere else would hide a body. */
+function mayUpgrade(route: Route, method: string, target: Target): boolean {
+  if (route.kind === "container") return route.op === "attach" || route.op === "attach/ws";
+  if (route.kind === "exec") return route.op === "start";
+  return method === "POST" && (target.path === "/session" || target.path === "/grpc");
+}
+
+export class Gate {
+  private server: Server | null = null;
+  private readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
+  private readonly creds = new WeakMap<Socket, PeerCredentials>();
+  private readonly engine: GateEngine;
+  private config: LoadedConfig;
+  private settings: DecideSettings;
+  private readonly open = new Set<Socket>();
+
+  constructor(
+    config: LoadedConfig,
+    private readonly deps: GateDeps,
+  ) {
+    this.engine = new GateEngine(deps.engineSocket, this.agent);
+    this.config = config;
+    this.settings = this.settingsFor(config);
+  }
+
+  private settingsFor(config: LoadedConfig): DecideSettings {
+    const identity = this.deps.identity(config);
+    return { gate: config.gate, identity, infrastructurePrefixes: identity.infrastructurePrefixes, protectedLabel: identity.protectedLabel };
+  }
+
+  /** A new config applies to requests that start after this call. */
+  setConfig(config: LoadedConfig): void {
+    this.config = config;
+    this.settings = this.settingsFor(config);
+  }
+
+  get connections(): number {
+    return this.open.size;
+  }
+
+  listen(socketPath: string): Promise<void> {
+    const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000, maxHeaderSize: 256 * 1024 });
+    this.server = server;
+    server.on("connection", (socket: Socket) => {
+      try {
+        this.creds.set(socket, (this.deps.credentials ?? peerCredentials)(socket));
+      } catch (e) {
+        this.deps.log.warn({ error: errorText(e) }, "gate: connection without peer credentials closed");
+        socket.destroy();
+        return;
+      }
+      this.open.add(socket);
+      socket.on("close", () => this.open.delete(socket));
+    });
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, { res }).catch((e) => this.internalError(e, { res }));
+    });
+    server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.handle(req, { socket, head }).catch((e) => this.internalError(e, { socket }));
+    });
+    server.on("clientError", (err: Error, socket: Socket) => {
+      // Node's parser refused the request (conflicting lengths, bad chunking, oversized headers…).
+      const body = JSON.stringify({ message: `ds01: the request is not valid HTTP (${(err as NodeJS.ErrnoException).code ?? err.message}); it was not forwarded` });
+      if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      else socket.destroy();
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketPath, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting, ends idle keep-alive connections, and destroys the rest after `graceMs`. */
+  async close(graceMs = 2000): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => {
+      for (const s of this.open) s.destroy();
+    }, graceMs);
+    await closed;
+    clearTimeout(timer);
+    this.agent.destroy();
+  }
+
+  private internalError(e: unknown, to: { res?: ServerResponse; socket?: Socket }): void {
+    this.deps.log.error({ error: errorText(e) }, "gate: request failed");
+    const message = `ds01: the gate could not check this request (${errorText(e)}); nothing was forwarded`;
+    if (to.res) sendJson(to.res, 500, message);
+    else to.socket?.destroy();
+  }
+
+  private async caller(creds: PeerCredentials): Promise<Caller | null> {
+    const account = creds.uid === 0 ? { uid: 0, name: "root", groups: ["root"] } : await this.deps.accounts.byUid(creds.uid);
+    if (!account) return null;
+    const ac = this.config.accessControl;
+    const admin = creds.uid === 0 || ac.admin_users.includes(account.name) || (ac.admin_group !== null && account.groups.includes(ac.admin_group));
+    return { uid: creds.uid, gid: creds.gid, pid: creds.pid, name: account.name, groups: account.groups, admin };
+  }
+
+  private refuse(req: IncomingMessage, to: { res?: ServerResponse; socket?: Socket }, caller: Caller | null, creds: PeerCredentials, reason: string, status = 403): void {
+    const message = `ds01: ${reason}`;
+    this.audit(EVENT.gateDenied, caller?.name ?? `uid ${creds.uid}`, null, null, { method: req.method, path: req.url, reason, uid: creds.uid, pid: creds.pid });
+    if (to.res) {
+      if (!req.complete) to.res.setHeader("Connection", "close"); // the unread body must not be parsed as a request
+      sendJson(to.res, status, message);
+    } else if (to.socket) {
+      const body = JSON.stringify({ message });
+      to.socket.end(`HTTP/1.1 ${status} Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+  }
+
+  private audit(type: AuditEvent["type"], user: string | null, container: string | null, containerId: string | null, details: Record<string, unknown>): void {
+    try {
+      this.deps.audit({ time: Date.now(), type, user, container, containerId, details });
+    } catch (e) {
+      this.deps.log.error({ error: errorText(e), type }, "gate: audit record could not be written");
+    }
+  }
+
+  private async handle(req: IncomingMessage, to: { res?: ServerResponse; socket?: Socket; head?: Buffer }): Promise<void> {
+    const creds = this.creds.get(req.socket);
+    if (!creds) {
+      req.socket.destroy();
+      return;
+    }
+    const caller = await this.caller(creds);
+    if (!caller) return this.refuse(req, to, null, creds, `uid ${creds.uid} has no account on this host; ask an admin`);
+    const parsed = parseTarget(req.url ?? "");
+    if (!parsed.ok) return this.refuse(req, to, caller, creds, `${parsed.reason}; the request was not forwarded`, 400);
+    const target = parsed.target;
+    const method = req.method ?? "";
+    const route = classify(method, target.path);
+    if (to.socket && !caller.admin && !mayUpgrade(route, method, target)) {
+      return this.refuse(req, to, caller, creds, `a connection upgrade is only possible for attach, exec and build sessions, not for ${method} ${target.path}`);
+    }
+
+    let decision: Decision;
+    let override: string | null = null;
+    const settings = this.settings;
+    const limit = settings.gate.max_create_body_kb * 1024;
+    const body = () => readBody(req, limit);
+    if (caller.admin) {
+      decision = this.adminDecision(route, target);
+      if (route.kind === "admin") override = route.what;
+    } else {
+      const ctx: DecideContext = { engine: this.engine, owners: this.deps.owners, settings, realpath };
+      try {
+        decision = await decide(route, target, caller, ctx, body);
+      } catch (e) {
+        if (e instanceof BodyTooLarge) return this.refuse(req, to, caller, creds, `${e.message}; the request was not forwarded`);
+        if ((e as NodeJS.ErrnoException).code === "ECONNREFUSED" || (e as NodeJS.ErrnoException).code === "ENOENT") {
+          if (to.res) sendJson(to.res, 502, `ds01: the Docker engine does not answer on ${this.deps.engineSocket}; try again in a moment`);
+          else to.socket?.destroy();
+          return;
+        }
+        throw e;
+      }
+    }
+    if (decision.action === "refuse") return this.refuse(req, to, caller, creds, decision.reason);
+    if (decision.action === "respond") {
+      if (to.res) sendJson(to.res, decision.status, decision.message);
+      else to.socket?.destroy();
+      return;
+    }
+    const proxy = this.proxyOptions(caller, decision, override);
+    if (to.socket) forwardUpgrade(req, to.socket, to.head ?? Buffer.alloc(0), decision, proxy);
+    else forwardHttp(req, to.res!, decision, proxy);
+  }
+
+  /** Admins pass unchanged; their creates are still recorded (as admin-made) and audited. */
+  private adminDecision(route: Route, target: Target): Forward {
+    const d: Forward = { action: "forward" };
+    if (route.kind === "create") {
+      const name = target.query.get("name")?.[0] ?? "";
+      d.created = (status, body) => {
+        if (status !== 201) return null;
+        try {
+          const id = (JSON.parse(body.toString("utf8")) as { Id?: string }).Id;
+          return id ? { kind: "container", id, name } : null;
+        } catch {
+          return null;
+        }
+      };
+      d.audit = { name: name || null, admin: true };
+    }
+    return d;
+  }
+
+  /** `note`: an admin used an admin-only endpoint (audited once it succeeded). */
+  private proxyOptions(caller: Caller, d: Forward, note: string | null): ProxyOptions {
+    const ctx = { owners: this.deps.owners, settings: this.settings };
+    return {
+      engineSocket: this.deps.engineSocket,
+      agent: this.agent,
+      keepContainer: (id, labels, name) => containerOwnerOf({ id, labels, name }, ctx) === caller.name,
+      keepEvent: (ev) => this.keepEvent(ev, caller),
+      onEngineError: (e) => this.deps.log.warn({ error: errorText(e) }, "gate: engine unreachable"),
+      onAnswer: (status, body) => {
+        if (note && status < 400) this.audit(EVENT.gateAdminOverride, caller.name, null, null, { what: note, status });
+        if (d.created && body) {
+          const c = d.created(status, body);
+          if (c) {
+            this.deps.owners.put({ kind: c.kind, id: c.id, uid: caller.uid, user: caller.name, admin: caller.admin, createdAt: Date.now() });
+            if (c.kind === "container") this.audit(EVENT.gateCreate, caller.name, c.name || null, c.id, { ...(d.audit ?? {}), uid: caller.uid, pid: caller.pid, admin: caller.admin });
+          }
+        }
+        if (d.removed && status >= 200 && status < 300) this.deps.owners.forget(d.removed.kind, d.removed.id);
+      },
+    };
+  }
+
+  private keepEvent(ev: Record<string, unknown>, caller: Caller): boolean {
+    const type = String(ev.Type ?? "");
+    const actor = (ev.Actor ?? {}) as { ID?: string; Attributes?: Record<string, string> };
+    const id = String(actor.ID ?? ev.id ?? "");
+    if (type === "container") {
+      const attrs = actor.Attributes ?? {};
+      return containerOwnerOf({ id, labels: attrs, name: attrs.name ?? "" }, { owners: this.deps.owners, settings: this.settings }) === caller.name;
+    }
+    if (type === "image") return true;
+    if (type === "volume" || type === "network") return this.deps.owners.get(type, id)?.user === caller.name;
+    return false;
+  }
+}

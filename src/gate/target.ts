@@ -1,0 +1,71 @@
+// The request target (path and query) as the gate reads it, parsed strictly: anything dockerd's
+// router might read differently from the gate (encoded or dot segments, doubled slashes, repeated
+// parameters, `;` separators) is refused instead of guessed at.
+
+export interface Target {
+  /** `/v1.41` or "" (the API version prefix, kept as the client wrote it). */
+  versionPrefix: string;
+  /** The path without the version prefix, e.g. `/containers/abc/stop`. */
+  path: string;
+  /** Decoded query parameters; a name maps to all its values, in order. */
+  query: ReadonlyMap<string, readonly string[]>;
+  /** The raw query string after `?`, or "" (forwarded as written). */
+  rawQuery: string;
+}
+
+export type TargetResult = { ok: true; target: Target } | { ok: false; reason: string };
+
+const VERSION = /^\/v\d{1,2}\.\d{1,3}(?=\/)/;
+// Docker paths use ids, names and image references: letters, digits and `_.-:@/+`.
+const PATH_CHARS = /^[A-Za-z0-9_.\-:@/+]*$/;
+/** Parameters the Engine API defines as repeatable (`docker build -t a -t b`). */
+const REPEATABLE = new Set(["t", "platform", "cachefrom"]);
+
+function decode(s: string): string | null {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch {
+    return null;
+  }
+}
+
+export function parseTarget(url: string): TargetResult {
+  if (!url.startsWith("/")) return { ok: false, reason: "the request target must be an absolute path" };
+  const q = url.indexOf("?");
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const rawQuery = q < 0 ? "" : url.slice(q + 1);
+  if (rawPath.includes("%")) return { ok: false, reason: "percent-encoded characters in the request path are refused" };
+  if (!PATH_CHARS.test(rawPath)) return { ok: false, reason: "unexpected characters in the request path" };
+  if (rawPath.includes("//")) return { ok: false, reason: "empty path segments (//) are refused" };
+  if (rawPath.split("/").some((seg) => seg === "." || seg === "..")) return { ok: false, reason: "dot segments (. or ..) in the request path are refused" };
+  const version = VERSION.exec(rawPath)?.[0] ?? "";
+  const path = rawPath.slice(version.length) || "/";
+
+  const query = new Map<string, string[]>();
+  if (rawQuery !== "") {
+    if (rawQuery.includes(";")) return { ok: false, reason: "`;` in the query string is refused (write & between parameters)" };
+    if (rawQuery.includes("#")) return { ok: false, reason: "a fragment (#) in the request target is refused" };
+    for (const part of rawQuery.split("&")) {
+      if (part === "") continue;
+      const eq = part.indexOf("=");
+      const name = decode(eq < 0 ? part : part.slice(0, eq));
+      const value = decode(eq < 0 ? "" : part.slice(eq + 1));
+      if (name === null || value === null) return { ok: false, reason: "malformed percent-encoding in the query string" };
+      const values = query.get(name);
+      if (values && !REPEATABLE.has(name)) return { ok: false, reason: `query parameter "${name}" is given more than once` };
+      if (values) values.push(value);
+      else query.set(name, [value]);
+    }
+  }
+  return { ok: true, target: { versionPrefix: version, path, query, rawQuery } };
+}
+
+/** The first value of a parameter, or undefined. */
+export function queryValue(t: Target, name: string): string | undefined {
+  return t.query.get(name)?.[0];
+}
+
+/** The target as forwarded, with `path` (without version) replaced. */
+export function rebuildTarget(t: Target, path: string): string {
+  return `${t.versionPrefix}${path}${t.rawQuery ? `?${t.rawQuery}` : ""}`;
+}
