@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { BUILTIN_APP } from "../config/builtin-defaults.js";
+import { admitCreate, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
+import type { Json } from "./json-fields.js";
+
+const alice: Caller = { uid: 1001, gid: 1001, pid: 1, name: "alice", groups: ["alice"], admin: false };
+const settings: CreateSettings = {
+  gate: { ...BUILTIN_APP.gate, allowed_bind_roots: ["/home/{user}", "/data/shared"], allowed_capabilities: ["NET_ADMIN"] },
+  infrastructurePrefixes: ["ds01-grafana"],
+  protectedLabel: "ds01.protected",
+};
+// A small fake filesystem: /home/alice/link → /etc, /home/alice/ok → itself.
+const LINKS: Record<string, string> = { "/home/alice/link": "/etc", "/home/alice": "/home/alice", "/home/alice/ok": "/home/alice/ok", "/data/shared": "/data/shared", "/": "/", "/home": "/home", "/etc": "/etc" };
+const ports: CreatePorts = {
+  realpath: async (p) => {
+    for (const [k, v] of Object.entries(LINKS).sort((a, b) => b[0].length - a[0].length)) {
+      if (p === k) return v;
+      if (p.startsWith(k + "/") && k !== "/") {
+        const rest = p.slice(k.length);
+        if (LINKS[p] === undefined) throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
+        return v + rest;
+      }
+    }
+    throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
+  },
+  containerOwner: async (ref) => (ref === "bobs" ? { id: "b".repeat(64), owner: "bob" } : ref === "mine" ? { id: "a".repeat(64), owner: "alice" } : null),
+  volumeOwner: async (name) => (name === "bobvol" ? "bob" : name === "myvol" ? "alice" : name === "legacy" ? "" : null),
+};
+
+const admit = (body: Json, name?: string) => admitCreate(body, name, alice, settings, ports);
+
+describe("admitCreate", () => {
+  it("stamps the owner and keeps the caller's own labels", async () => {
+    const d = await admit({ Image: "x", Labels: { project: "p", "ds01.user": "alice" } });
+    expect(d.ok && d.body.Labels).toEqual({ project: "p", "ds01.user": "alice", "ds01.managed": "true" });
+  });
+
+  it("forwards the resolved bind source, and allows configured roots", async () => {
+    const d = await admit({ Image: "x", HostConfig: { Binds: ["/home/alice/ok:/w:ro", "/data/shared:/d"] } });
+    expect(d.ok && (d.body.HostConfig as { Binds: string[] }).Binds).toEqual(["/home/alice/ok:/w:ro", "/data/shared:/d"]);
+  });
+
+  it("resolves a missing tail from its deepest existing ancestor", async () => {
+    const d = await admit({ Image: "x", HostConfig: { Mounts: [{ Type: "bind", Source: "/home/alice/new/dir", Target: "/w" }] } });
+    expect(d.ok).toBe(true);
+    const viaLink = await admit({ Image: "x", HostConfig: { Binds: ["/home/alice/link/new:/w"] } });
+    expect(!viaLink.ok && viaLink.reason).toMatch(/resolves to \/etc\/new/);
+  });
+
+  it("creates named volumes that don't exist yet for the caller, refuses others' volumes", async () => {
+    const d = await admit({ Image: "x", HostConfig: { Binds: ["fresh:/a", "myvol:/b", "legacy:/c"] } });
+    expect(d.ok && d.volumesToCreate).toEqual(["fresh"]);
+    const bob = await admit({ Image: "x", HostConfig: { Mounts: [{ Type: "volume", Source: "bobvol", Target: "/x" }] } });
+    expect(!bob.ok && bob.reason).toMatch(/belongs to bob/);
+  });
+
+  it("allows a configured capability in any spelling, refuses the rest", async () => {
+    expect((await admit({ Image: "x", HostConfig: { CapAdd: ["cap_net_admin"] } })).ok).toBe(true);
+    const d = await admit({ Image: "x", HostConfig: { CapAdd: ["NET_ADMIN", "SYS_PTRACE"] } });
+    expect(!d.ok && d.reason).toMatch(/SYS_PTRACE/);
+  });
+
+  it("joins namespaces of one's own containers only", async () => {
+    expect((await admit({ Image: "x", HostConfig: { NetworkMode: "container:mine", PidMode: "container:mine" } })).ok).toBe(true);
+    const d = await admit({ Image: "x", HostConfig: { IpcMode: "container:bobs" } });
+    expect(!d.ok && d.reason).toMatch(/not yours/);
+  });
+
+  it("refuses malformed shapes instead of skipping them", async () => {
+    for (const body of [{ Image: "x", HostConfig: { CapAdd: [1] } }, { Image: "x", HostConfig: "privileged" }, { Image: "x", HostConfig: { Privileged: "true" } }, { Image: "x", Labels: ["ds01.protected=true"] }, []]) {
+      expect((await admit(body as Json)).ok).toBe(false);
+    }
+  });
+
+  // Property-style: whichever spelling (case) a client uses for a forbidden field, it is refused.
+  it("every case-variant of a forbidden field is refused", async () => {
+    const variants = (s: string) => {
+      const out = new Set<string>([s, s.toLowerCase(), s.toUpperCase()]);
+      for (let i = 0; i < 20; i++) out.add([...s].map((c, j) => (((i >> j % 5) & 1) ? c.toUpperCase() : c.toLowerCase())).join(""));
+      return [...out];
+    };
+    for (const hc of variants("HostConfig")) {
+      for (const f of variants("Privileged")) {
+        const d = await admit({ Image: "x", [hc]: { [f]: true } });
+        expect(d.ok, `${hc}.${f}`).toBe(false);
+      }
+    }
+  });
+});
