@@ -157,3 +157,24 @@ describe("infrastructure", () => {
     expect(identify(info({ labels: { "ds01.monitoring": "true" } }), custom).infrastructure).toBe(true);
   });
 });
+
+describe("the gate's ownership record", () => {
+  const spoofed = info({ id: "c1", name: "ds01-grafana-x", labels: { "ds01.user": "bob", "ds01.protected": "true", "ds01.monitoring": "true", "ds01.container_type": "infrastructure" } });
+  it("a non-admin's record wins over every label and name claim", () => {
+    const id = identify(spoofed, { ...DEFAULT_IDENTITY_OPTIONS, gateRecord: (c) => (c === "c1" ? { user: "alice", admin: false } : null) });
+    expect(id.owner).toBe("alice");
+    expect(id.ownerSource).toBe("gate");
+    expect(id.infrastructure).toBe(false);
+    expect(id.type).not.toBe("infrastructure");
+  });
+  it("an admin's record keeps its labels' meaning", () => {
+    const id = identify(spoofed, { ...DEFAULT_IDENTITY_OPTIONS, gateRecord: () => ({ user: "root", admin: true }) });
+    expect(id.infrastructure).toBe(true);
+    expect(id.owner).toBe("bob");
+  });
+  it("a container without a record follows the label chain", () => {
+    const id = identify(spoofed, { ...DEFAULT_IDENTITY_OPTIONS, gateRecord: () => null });
+    expect(id.owner).toBe("bob");
+    expect(id.infrastructure).toBe(true);
+  });
+});

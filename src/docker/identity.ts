@@ -3,6 +3,11 @@
 // The original DS01 had six owner chains and six type detectors that disagreed (behaviour §2.2–2.3);
 // these are the rules that replace all of them (also in docs/identity.md):
 //
+// GATE RECORD: a container a non-admin created through `ds01 gate` belongs to the uid the kernel
+//   named when it was created (table gate_owners); its labels and name cannot make it immune.
+//   Containers without a record (older than the gate, or made by root on the engine's own socket,
+//   which only root can reach) follow the rules below.
+//
 // OWNER (first that yields a name wins; `ownerSource` records which):
 //   1. label `ds01.user`                                 (non-empty)
 //   2. label `aime.mlc.USER`                             (legacy mlc containers)
@@ -55,6 +60,8 @@ export interface IdentityOptions {
   userExists?: (name: string) => boolean;
   /** Login name of a uid (for `<name>._.<uid>`), or null. Without it, a numeric suffix is not an owner. */
   uidToName?: (uid: number) => string | null;
+  /** The gate's record of who created a container (the kernel's word, not a label), or null. */
+  gateRecord?: (containerId: string) => { user: string; admin: boolean } | null;
 }
 
 export const DEFAULT_IDENTITY_OPTIONS: IdentityOptions = {
@@ -159,8 +166,25 @@ export function containerGpus(info: ContainerInfo): { gpus: string[]; hasGpu: bo
   return { gpus: out, hasGpu: out.length > 0 || info.requestsGpu || envGpu };
 }
 
+/** Labels that claim immunity or infrastructure: a non-admin's own word, so not taken from them. */
+function withoutImmunityClaims(labels: Readonly<Record<string, string>>, opts: IdentityOptions): Record<string, string> {
+  const out = { ...labels };
+  delete out[LABEL.monitoring];
+  delete out[opts.protectedLabel];
+  delete out[LABEL.protected];
+  if (out[LABEL.containerType]?.trim().toLowerCase() === "infrastructure") delete out[LABEL.containerType];
+  return out;
+}
+
 /** Owner, type, GPUs and infrastructure status of one container (pure). */
 export function identify(info: ContainerInfo, opts: IdentityOptions = DEFAULT_IDENTITY_OPTIONS): ContainerIdentity {
+  const rec = opts.gateRecord?.(info.id) ?? null;
+  if (rec && !rec.admin) {
+    // Created through the gate by a non-admin: the owner is who connected, and nothing the creator
+    // wrote (labels, a name) makes the container immune.
+    const plain = identify({ ...info, labels: withoutImmunityClaims(info.labels, opts) }, { ...opts, gateRecord: undefined, infrastructurePrefixes: [] });
+    return { ...plain, owner: rec.user, ownerSource: "gate", infrastructure: false, infrastructureReason: null };
+  }
   const { owner, ownerSource } = resolveOwner(info, opts);
   const reason = infrastructureReason(info, opts);
   const { gpus, hasGpu } = containerGpus(info);

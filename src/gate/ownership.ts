@@ -69,3 +69,14 @@ export class OwnershipStore implements OwnershipReader {
     return this.mem.size;
   }
 }
+
+/** A lookup of container records for identity (the daemon and passes read what the gate wrote). */
+export function containerRecordLookup(db: Database.Database): (containerId: string) => { user: string; admin: boolean } | null {
+  const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gate_owners'").get();
+  if (!has) return () => null; // a read-only store from before the gate
+  const stmt = db.prepare("SELECT user, admin FROM gate_owners WHERE kind = 'container' AND id = ?");
+  return (id) => {
+    const row = stmt.get(id) as { user: string; admin: number } | undefined;
+    return row ? { user: row.user, admin: row.admin === 1 } : null;
+  };
+}

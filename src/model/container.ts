@@ -33,7 +33,7 @@ export interface ContainerInfo {
   nvidiaVisibleDevices: string | null;
 }
 
-export type OwnerSource = "ds01.user" | "aime.mlc.USER" | "devcontainer.local_folder" | "name" | "unknown";
+export type OwnerSource = "gate" | "ds01.user" | "aime.mlc.USER" | "devcontainer.local_folder" | "name" | "unknown";
 
 /** Who a container belongs to and what it is: the one identity used by every code path. */
 export interface ContainerIdentity {

@@ -1,5 +1,6 @@
 // The composition root for passes: config, store, Docker, nvidia-smi, /proc, notifier → PassDeps.
 // Constructors here do nothing but remember; nothing starts until a pass runs.
+import { containerRecordLookup } from "../gate/ownership.js";
 import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,7 +51,11 @@ export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log
     probe,
     host,
     sampler: createActivitySampler(runtime),
-    identity: { infrastructurePrefixes: config.monitoring.infrastructure_containers, protectedLabel: config.monitoring.infrastructure_label },
+    identity: {
+      infrastructurePrefixes: config.monitoring.infrastructure_containers,
+      protectedLabel: config.monitoring.infrastructure_label,
+      gateRecord: containerRecordLookup(store.db),
+    },
     dcgmExporterUrl: config.gpu.dcgm_exporter_url,
     keepaliveFile,
     gpuSamples: {
