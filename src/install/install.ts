@@ -12,6 +12,17 @@ export const INSTALL_PATHS = {
   binary: "usr/local/bin/ds01",
 } as const;
 
+/** What `--gate` adds: the gate's unit and the drop-ins that move dockerd's socket out of reach. */
+export const GATE_FILES = [
+  { from: "deploy/systemd/ds01-gate.service", target: "etc/systemd/system/ds01-gate.service" },
+  { from: "deploy/systemd/gate/docker.socket.conf", target: "etc/systemd/system/docker.socket.d/ds01-gate.conf" },
+  { from: "deploy/systemd/gate/ds01.service.conf", target: "etc/systemd/system/ds01.service.d/ds01-gate.conf" },
+] as const;
+
+export const GATE_ROLLBACK =
+  "to roll the gate back: rm /etc/systemd/system/docker.socket.d/ds01-gate.conf /etc/systemd/system/ds01.service.d/ds01-gate.conf; " +
+  "systemctl daemon-reload; systemctl disable --now ds01-gate; systemctl restart docker.socket docker ds01";
+
 export interface InstallPlan {
   prefix: string;
   /** Directories made when missing (mode applies only to new ones). */
@@ -47,7 +58,7 @@ async function filesUnder(dir: string, rel = ""): Promise<string[]> {
 }
 
 /** Reads the package and the target tree; decides every step. Writes nothing. */
-export async function planInstall(opts: { packageRoot: string; prefix: string }): Promise<InstallPlan> {
+export async function planInstall(opts: { packageRoot: string; prefix: string; gate?: boolean }): Promise<InstallPlan> {
   const prefix = resolve(opts.prefix);
   const at = (p: string) => join(prefix, p);
   const sources: InstallSource[] = [];
@@ -69,6 +80,14 @@ export async function planInstall(opts: { packageRoot: string; prefix: string })
     sources.push({ from: join(skeleton, rel), target, content: await readFile(join(skeleton, rel)), mode: 0o644, owner: "admin" });
   }
 
+  if (opts.gate) {
+    for (const f of GATE_FILES) {
+      const dir = dirname(at(f.target));
+      if (!dirs.some((d) => d.path === dir)) dirs.push({ path: dir, mode: 0o755 });
+      sources.push({ from: join(opts.packageRoot, f.from), target: at(f.target), content: await readFile(join(opts.packageRoot, f.from)), mode: 0o644, owner: "package" });
+    }
+  }
+
   const steps: InstallStep[] = [];
   for (const s of sources) steps.push(planStep(s, await targetState(s.target)));
 
@@ -78,6 +97,10 @@ export async function planInstall(opts: { packageRoot: string; prefix: string })
       `the unit runs /${INSTALL_PATHS.binary}, which does not exist` +
         (prefix === "/" ? `; link it: ln -s ${join(opts.packageRoot, "bin/ds01.js")} /${INSTALL_PATHS.binary}` : " under this prefix"),
     );
+  }
+  if (opts.gate && (await exists("/etc/docker/daemon.json")) && prefix === "/") {
+    const text = await readFile("/etc/docker/daemon.json", "utf8").catch(() => "");
+    if (/"hosts"\s*:/.test(text)) notes.push('/etc/docker/daemon.json sets "hosts": remove it, or dockerd keeps listening where users can reach it (and refuses to start with -H fd://)');
   }
   return { prefix, dirs, steps, notes };
 }

@@ -114,3 +114,34 @@ describe("ds01 install", () => {
     expect((await ds01(["install", "extra"])).code).toBe(2);
   });
 });
+
+describe("ds01 install --gate", () => {
+  let prefix: string;
+  beforeEach(() => {
+    prefix = mkdtempSync(join(tmpdir(), "ds01-install-gate-"));
+  });
+  afterEach(() => rmSync(prefix, { recursive: true, force: true }));
+
+  it("adds the gate unit and the drop-ins that move dockerd's socket, and says how to roll back", async () => {
+    const r = await ds01(["install", "--gate", "--prefix", prefix]);
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(join(prefix, "etc/systemd/system/ds01-gate.service"), "utf8")).toBe(readFileSync(repoPath("deploy/systemd/ds01-gate.service"), "utf8"));
+    expect(readFileSync(join(prefix, "etc/systemd/system/docker.socket.d/ds01-gate.conf"), "utf8")).toMatch(/ListenStream=\/run\/ds01\/engine.sock/);
+    expect(readFileSync(join(prefix, "etc/systemd/system/ds01.service.d/ds01-gate.conf"), "utf8")).toMatch(/DOCKER_HOST=unix:\/\/\/run\/ds01\/engine.sock/);
+    expect(r.out).toMatch(/to roll the gate back: rm .*docker.socket.d\/ds01-gate.conf/);
+  });
+
+  it("--dry-run lists the gate's files and writes nothing", async () => {
+    const r = await ds01(["install", "--gate", "--dry-run", "--prefix", prefix]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/would create +\S*ds01-gate.service/);
+    expect(r.out).toMatch(/would create +\S*docker.socket.d\/ds01-gate.conf/);
+    expect(filesUnder(prefix)).toEqual([]);
+  });
+
+  it("without --gate installs none of them", async () => {
+    const r = await ds01(["install", "--prefix", prefix]);
+    expect(r.code, r.err).toBe(0);
+    expect(filesUnder(prefix).some((f) => relative(prefix, f).includes("gate"))).toBe(false);
+  });
+});

@@ -7,6 +7,25 @@ import { repoPath, runTool, skipReason, which } from "./tools.js";
 
 const DAEMON = repoPath("deploy/systemd/ds01.service");
 const DCGM = repoPath("deploy/systemd/ds01-dcgm-exporter.service");
+const GATE = repoPath("deploy/systemd/ds01-gate.service");
+
+describe("ds01-gate.service (the Docker API gate)", () => {
+  const u = loadUnit(GATE);
+  it("runs `ds01 gate` on /run/docker.sock in front of the moved engine socket, restarting at once", () => {
+    expect(value(u, "Service", "ExecStart")).toBe("/usr/local/bin/ds01 --config /etc/ds01 --state-dir /var/lib/ds01 gate --socket /run/docker.sock --engine /run/ds01/engine.sock");
+    expect(value(u, "Service", "Restart")).toBe("always");
+    expect(seconds(value(u, "Service", "RestartSec")!)).toBeLessThanOrEqual(1);
+    expect(value(u, "Unit", "Requires")).toBeUndefined();
+    expect(value(u, "Service", "ReadWritePaths")).toBe("/run");
+    expect(value(u, "Service", "CapabilityBoundingSet")!.split(/\s+/)).toEqual(expect.arrayContaining(["CAP_CHOWN", "CAP_DAC_OVERRIDE"]));
+  });
+  it("the docker.socket drop-in moves dockerd's socket to a root-only place", () => {
+    const d = parseUnit(readFileSync(repoPath("deploy/systemd/gate/docker.socket.conf"), "utf8"));
+    expect(value(d, "Socket", "SocketMode")).toBe("0600");
+    expect(value(d, "Socket", "DirectoryMode")).toBe("0700");
+    expect(readFileSync(repoPath("deploy/systemd/gate/docker.socket.conf"), "utf8")).toMatch(/^ListenStream=$\n^ListenStream=\/run\/ds01\/engine.sock$/m);
+  });
+});
 
 describe("ds01.service (the daemon unit)", () => {
   const u = loadUnit(DAEMON);
@@ -125,7 +144,7 @@ describe(`systemd-analyze verify${skipReason("systemd-analyze")}`, () => {
     return { ...r, aboutUs };
   }
 
-  it.skipIf(!has).each([DAEMON, DCGM])("accepts %s with no warning", async (src) => {
+  it.skipIf(!has).each([DAEMON, DCGM, GATE])("accepts %s with no warning", async (src) => {
     const r = await verify(stageUnit(src));
     expect(r.aboutUs, r.all).toEqual([]);
     expect(r.code, r.all).toBe(0);
