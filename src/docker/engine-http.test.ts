@@ -30,3 +30,11 @@ describe("engineQuery", () => {
     expect(engineQuery({})).toBe("");
   });
 });
+
+describe("defaultEngineSocket", () => {
+  it("uses dockerd's own socket when the gate moved it and this process may use it", async () => {
+    const { defaultEngineSocket, GATED_ENGINE_SOCKET } = await import("./engine-http.js");
+    expect(defaultEngineSocket((p) => p === GATED_ENGINE_SOCKET)).toBe("/run/ds01/engine.sock");
+    expect(defaultEngineSocket(() => false)).toBe("/var/run/docker.sock");
+  });
+});

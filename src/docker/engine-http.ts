@@ -2,6 +2,7 @@
 // one streaming GET, so it does not load a full Docker SDK for them (dockerode and its ssh2 cost the
 // daemon ~26 MB of resident memory). Only `docker exec`'s hijacked stream still uses dockerode,
 // loaded lazily in docker-runtime.ts.
+import { accessSync, constants as fsConstants } from "node:fs";
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 
 export interface EngineTarget {
@@ -12,11 +13,31 @@ export interface EngineTarget {
   label: string;
 }
 
+/** Where dockerd listens once `ds01 install --gate` moved it (root only; the gate has the usual socket). */
+export const GATED_ENGINE_SOCKET = "/run/ds01/engine.sock";
+
+/**
+ * The default socket: dockerd's own when the gate moved it and this process may use it (root), so
+ * ds01 itself never goes through the gate; otherwise the usual /var/run/docker.sock.
+ */
+export function defaultEngineSocket(canUse: (path: string) => boolean = usable): string {
+  return canUse(GATED_ENGINE_SOCKET) ? GATED_ENGINE_SOCKET : "/var/run/docker.sock";
+}
+
+function usable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.R_OK | fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** DOCKER_HOST (or an explicit value) → where to connect. Default: the local unix socket. */
 export function engineTarget(dockerHost: string | undefined): EngineTarget {
   const value = dockerHost ?? process.env.DOCKER_HOST ?? "";
   if (value === "" || value.startsWith("unix://")) {
-    const socketPath = value ? value.slice("unix://".length) : "/var/run/docker.sock";
+    const socketPath = value ? value.slice("unix://".length) : defaultEngineSocket();
     return { socketPath, host: null, port: null, label: `unix://${socketPath}` };
   }
   const u = new URL(value.replace(/^tcp:/, "http:"));
