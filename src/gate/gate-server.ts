@@ -55,6 +55,31 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * Reads and drops what is left of a refused request's body (at most 8 MiB, 2 s), so the answer
+ * reaches a client that is still sending instead of a reset connection. False when it gave up.
+ */
+function drainBody(req: IncomingMessage): Promise<boolean> {
+  if (req.complete || req.readableEnded) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let size = 0;
+    const done = (v: boolean) => {
+      clearTimeout(timer);
+      req.off("data", onData);
+      resolve(v);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > 8 * 1024 * 1024) done(false);
+    };
+    const timer = setTimeout(() => done(false), 2000);
+    req.on("data", onData);
+    req.once("end", () => done(true));
+    req.once("error", () => done(false));
+    req.resume();
+  });
+}
+
 /** Routes whose requests may hijack the connection; an upgrade anywhere else would hide a body. */
 function mayUpgrade(route: Route, method: string, target: Target): boolean {
   if (route.kind === "container") return route.op === "attach" || route.op === "attach/ws";
@@ -164,8 +189,12 @@ export class Gate {
     const message = `ds01: ${reason}`;
     this.audit(EVENT.gateDenied, caller?.name ?? `uid ${creds.uid}`, null, null, { method: req.method, path: req.url, reason, uid: creds.uid, pid: creds.pid });
     if (to.res) {
-      if (!req.complete) to.res.setHeader("Connection", "close"); // the unread body must not be parsed as a request
-      sendJson(to.res, status, message);
+      const res = to.res;
+      void drainBody(req).then((drained) => {
+        // A body that could not be read to its end must not be parsed as the next request.
+        if (!drained) res.setHeader("Connection", "close");
+        sendJson(res, status, message);
+      });
     } else if (to.socket) {
       const body = JSON.stringify({ message });
       to.socket.end(`HTTP/1.1 ${status} Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);

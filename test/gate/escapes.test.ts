@@ -16,6 +16,8 @@ const L = `--label ds01.test.run=${runId}`;
 let gate: GateProcess;
 let bobC = "";
 let aliceC = "";
+let bobExec = "";
+let aliceNet = "";
 const bobVolume = `ds01gt-bobvol-${runId}`;
 
 async function docker(user: string, args: string, stdin?: string) {
@@ -48,11 +50,18 @@ beforeAll(async () => {
   expect(b.code, b.stderr).toBe(0);
   bobC = b.stdout.trim();
   const a = await docker(ALICE, `run -d ${L} --name ds01gt-alice-${runId} ${TEST_IMAGE} sleep 600`);
+  // (the raw helper needs the gate started; bob's exec instance is made below)
   expect(a.code, a.stderr).toBe(0);
   aliceC = a.stdout.trim();
   const v = await docker(BOB, `volume create --label ds01.test.run=${runId} ${bobVolume}`);
   expect(v.code, v.stderr).toBe(0);
   await asUser(ALICE, "rm -f ~/etc-link && ln -s /etc ~/etc-link", {});
+  const ex = await raw(BOB, post(`/v1.41/containers/${bobC}/exec`, JSON.stringify({ Cmd: ["true"] })));
+  expect(ex.status, ex.raw).toBe(201);
+  bobExec = (JSON.parse(ex.body) as { Id: string }).Id;
+  const n = await docker(ALICE, `network create --label ds01.test.run=${runId} ds01gt-net-${runId}`);
+  expect(n.code, n.stderr).toBe(0);
+  aliceNet = n.stdout.trim();
 }, 180_000);
 
 afterAll(async () => {
@@ -160,12 +169,18 @@ describe("request smuggling and parser tricks are refused, not guessed", () => {
     ["volume driver options in a mount", () => create(JSON.stringify({ Image: TEST_IMAGE, Labels: { "ds01.test.run": runId }, HostConfig: { Mounts: [{ Type: "volume", Source: `evil-${runId}`, Target: "/x", VolumeOptions: { DriverConfig: { Name: "local", Options: { type: "none", o: "bind", device: "/" } } } }] } })), 403, /type\/o\/device/],
     ["a create body over the size limit", () => create(JSON.stringify({ Image: TEST_IMAGE, Env: ["X=" + "a".repeat(1100 * 1024)] })), 403, /over the gate's limit/],
     ["an upgrade on create (a body the gate could not read)", () => create(JSON.stringify({ Image: TEST_IMAGE }), "Connection: Upgrade\r\nUpgrade: tcp\r\n"), 403, /connection upgrade/],
+    ["build with the host network", () => `POST /v1.41/build?networkmode=host HTTP/1.1\r\nHost: d\r\nContent-Type: application/x-tar\r\nContent-Length: 0\r\n\r\n`, 403, /--network=host/],
+    ["build with a cgroup parent", () => `POST /v1.41/build?cgroupparent=/ HTTP/1.1\r\nHost: d\r\nContent-Type: application/x-tar\r\nContent-Length: 0\r\n\r\n`, 403, /cgroup-parent/],
+    ["BuildKit's raw control API", () => `POST /grpc HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 0\r\n\r\n`, 403, /admins only/],
+    ["import from a URL (the engine would fetch it as root)", () => `POST /v1.41/images/create?fromSrc=http://127.0.0.1:1/x.tar&repo=evil HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\n\r\n`, 403, /import from a URL/],
+    ["starting an exec instance of another's container", () => `POST /v1.41/exec/BOBEXEC/start HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{"Detach":true,"Tty":false}`, 403, /not your container/],
+    ["connecting another's container to one's network", () => post(`/v1.41/networks/${aliceNet}/connect`, JSON.stringify({ Container: bobC })), 403, /not your container/],
     ["a forged identity header", () => `POST /v1.41/containers/BOBC/stop HTTP/1.1\r\nHost: d\r\nX-Ds01-User: ${BOB}\r\nAuthorization: Basic ${Buffer.from(`${BOB}:x`).toString("base64")}\r\nContent-Length: 0\r\n\r\n`, 403, /not your container/],
   ];
   for (const [what, request, status, why] of RAW) {
     it(what, async () => {
       const before = await runContainers();
-      const r = await raw(ALICE, request().replaceAll("BOBC", bobC));
+      const r = await raw(ALICE, request().replaceAll("BOBC", bobC).replaceAll("BOBEXEC", bobExec).replaceAll("ALICENET", aliceNet));
       expect(r.status, r.raw).toBe(status);
       expect((JSON.parse(r.body) as { message: string }).message).toMatch(/^ds01: /);
       expect(r.body).toMatch(why);
@@ -190,6 +205,17 @@ describe("ownership", () => {
     const { events } = JSON.parse(ev.stdout.toString()) as { events: { type: string; user: string; container_id: string | null; details: Record<string, unknown> }[] };
     expect(events.some((e) => e.type === "gate.create" && e.user === ALICE && e.container_id === aliceC)).toBe(true);
     expect(events.some((e) => e.type === "gate.denied" && e.user === ALICE && /not your container/.test(String(e.details.reason)))).toBe(true);
+  });
+
+  it("networks belong to their creator: another user can neither remove nor join them", async () => {
+    const rm = await docker(BOB, `network rm ${aliceNet}`);
+    expect(rm.code).not.toBe(0);
+    expect(rm.stderr).toMatch(/ds01: network .* is not yours \(its owner is ds01gt-alice\)/);
+    const join = await docker(BOB, `network connect ${aliceNet} ${bobC}`);
+    expect(join.stderr).toMatch(/is not yours/);
+    const net = (await engineJson(["network", "inspect", aliceNet])) as { Labels: Record<string, string>; Containers: Record<string, unknown> }[];
+    expect(net[0]!.Labels["ds01.user"]).toBe(ALICE);
+    expect(Object.keys(net[0]!.Containers)).toEqual([]);
   });
 
   it("a user acts on their own container (stop, start, exec, logs)", async () => {
