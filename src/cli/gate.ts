@@ -7,7 +7,9 @@ import { ConfigReloader } from "../daemon/config-reloader.js";
 import { InvalidInputError, errorText } from "../errors.js";
 import { nssAccounts } from "../gate/accounts.js";
 import { Gate } from "../gate/gate-server.js";
-import { OwnershipStore } from "../gate/ownership.js";
+import { OwnershipStore, containerRecordLookup } from "../gate/ownership.js";
+import { gateGpus } from "../gate/gate-allocator.js";
+import { openReservationDb } from "../allocation/reservation-store.js";
 import { prepareSocketPath, secureSocket } from "../gate/socket-file.js";
 import { DEFAULT_IDENTITY_OPTIONS } from "../docker/identity.js";
 import { loadContextConfig } from "../pass/wiring.js";
@@ -33,10 +35,15 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   if (socketPath === engineSocket) throw new InvalidInputError(`the gate's socket and the engine's socket are both ${socketPath}; move dockerd to its own socket (ds01 install --gate)`);
 
   const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
-  const store = openStore(defaultStateDir(ctx), { clock: ctx.clock, mirror, busyTimeoutMs: 2000 });
+  const stateDir = defaultStateDir(ctx);
+  const store = openStore(stateDir, { clock: ctx.clock, mirror, busyTimeoutMs: 2000 });
   const owners = new OwnershipStore(store.db);
-  const identity = (c: typeof config) => ({ ...DEFAULT_IDENTITY_OPTIONS, infrastructurePrefixes: c.monitoring.infrastructure_containers, protectedLabel: c.monitoring.infrastructure_label });
-  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity });
+  const reservations = openReservationDb(stateDir, { timeoutMs: 2_000 });
+  const gateRecord = containerRecordLookup(store.db);
+  const identity = (c: typeof config) => ({ ...DEFAULT_IDENTITY_OPTIONS, infrastructurePrefixes: c.monitoring.infrastructure_containers, protectedLabel: c.monitoring.infrastructure_label, gateRecord });
+  const gpus = (c: typeof config) =>
+    gateGpus({ config: c, engineSocket, stateDir, reservations: reservations.store, identity: identity(c), clock: ctx.clock, env: ctx.env, appendEvent: (e) => store.append(e) });
+  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity, gpus });
   const reloader = new ConfigReloader({ dir });
   await reloader.baseline();
 
@@ -79,6 +86,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     process.off("SIGHUP", onHup);
+    reservations.close();
     store.close();
   }
 }

@@ -9,6 +9,8 @@ import { inspectContainer, type ContainerFacts, type GateEngine } from "./engine
 import { field, isObject, setField, structKeyProblem, type Json, type JsonObject } from "./json-fields.js";
 import type { OwnedKind, OwnershipStore } from "./ownership.js";
 import type { Route } from "./routes.js";
+import type { Slot } from "../allocation/slots.js";
+import { gpuAskOf, withSlots, withoutGpus } from "./gpu-admission.js";
 import { queryValue, rebuildTarget, type Target } from "./target.js";
 
 export interface Created {
@@ -34,13 +36,25 @@ export type Decision =
       removed?: { kind: OwnedKind; id: string };
       /** For the audit record of a create. */
       audit?: Record<string, unknown>;
+      /** Called once with dockerd's answer (status 502, body null when it could not be reached). */
+      after?: (status: number, body: Buffer | null) => void;
     };
 
 export interface DecideSettings extends CreateSettings {
   identity: IdentityOptions;
 }
 
+/** The allocator, as the gate uses it (absent: GPU requests are refused). */
+export interface GateGpus {
+  /** The caller's per-container slot cap (what `--gpus all` means), null = none. */
+  capFor(user: string): number | null;
+  reserve(user: string, container: string, count: number): Promise<{ ok: true; requestId: string; slots: Slot[] } | { ok: false; reason: string }>;
+  confirm(requestId: string, containerId: string): boolean;
+  release(requestId: string): void;
+}
+
 export interface DecideContext {
+  gpus?: GateGpus;
   engine: GateEngine;
   owners: OwnershipStore;
   settings: DecideSettings;
@@ -119,6 +133,8 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
   const name = queryValue(target, "name");
   const d = await admitCreate(parsed, name, caller, ctx.settings, ports(ctx));
   if (!d.ok) return refuse(d.reason);
+  const gpu = await admitGpus(d.body, name, caller, ctx);
+  if (!gpu.ok) return refuse(gpu.reason);
   for (const v of d.volumesToCreate) {
     const r = await ctx.engine.call("POST", "/volumes/create", { Name: v, Labels: { [LABEL.user]: caller.name } });
     if (r.status !== 201 && r.status !== 200) return refuse(`volume "${v}" could not be created for you (engine said ${r.status})`);
@@ -131,8 +147,29 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
       const id = status === 201 ? idFrom(body, "Id") : null;
       return id ? { kind: "container", id, name: name ?? "" } : null;
     },
-    audit: { image: field(d.body, "Image") ?? null, name: name ?? null, volumes_created: d.volumesToCreate },
+    audit: { image: field(d.body, "Image") ?? null, name: name ?? null, volumes_created: d.volumesToCreate, gpus: gpu.uuids },
+    after: (status, body) => {
+      if (!gpu.requestId) return;
+      const id = status === 201 && body ? idFrom(body, "Id") : null;
+      if (!id || !ctx.gpus!.confirm(gpu.requestId, id)) ctx.gpus!.release(gpu.requestId);
+    },
   };
+}
+
+/** Allocates what the create asks for and rewrites it; or says why not. */
+async function admitGpus(body: JsonObject, name: string | undefined, caller: Caller, ctx: DecideContext): Promise<{ ok: true; requestId: string | null; uuids: string[] } | { ok: false; reason: string }> {
+  const ask = gpuAskOf(body, ctx.gpus?.capFor(caller.name) ?? null);
+  if (ask.kind === "refuse") return { ok: false, reason: ask.reason };
+  if (ask.kind === "none") {
+    withoutGpus(body);
+    return { ok: true, requestId: null, uuids: [] };
+  }
+  if (!ctx.gpus) return { ok: false, reason: "GPU allocation is not available on this gate" };
+  const container = name?.replace(/^\//, "") || `gate-${caller.name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const r = await ctx.gpus.reserve(caller.name, container, ask.count);
+  if (!r.ok) return { ok: false, reason: ask.all ? `${r.reason} (--gpus all means your per-container cap, ${ask.count})` : r.reason };
+  withSlots(body, r.slots, Date.now());
+  return { ok: true, requestId: r.requestId, uuids: r.slots.map((s) => s.uuid) };
 }
 
 const UPDATE_FORBIDDEN = ["CgroupParent", "Devices", "DeviceRequests", "DeviceCgroupRules"];

@@ -12,7 +12,7 @@ import type { AuditEvent } from "../model/audit-event.js";
 import type { Logger } from "../util/log.js";
 import type { AccountLookup } from "./accounts.js";
 import type { Caller } from "./create-admission.js";
-import { containerOwnerOf, decide, type Decision, type DecideContext, type DecideSettings } from "./decide.js";
+import { containerOwnerOf, decide, type Decision, type DecideContext, type DecideSettings, type GateGpus } from "./decide.js";
 import { GateEngine } from "./engine.js";
 import type { OwnershipStore } from "./ownership.js";
 import { peerCredentials, type PeerCredentials } from "./peer-credentials.js";
@@ -29,6 +29,8 @@ export interface GateDeps {
   /** Identity rules (infrastructure prefixes, protected label) from the current config. */
   identity: (config: LoadedConfig) => IdentityOptions;
   credentials?: (socket: Socket) => PeerCredentials;
+  /** The allocator for GPU creates (built per config). */
+  gpus?: (config: LoadedConfig) => GateGpus;
 }
 
 type Forward = Extract<Decision, { action: "forward" }>;
@@ -94,6 +96,7 @@ export class Gate {
   private readonly engine: GateEngine;
   private config: LoadedConfig;
   private settings: DecideSettings;
+  private gpus: GateGpus | undefined;
   private readonly open = new Set<Socket>();
 
   constructor(
@@ -103,6 +106,7 @@ export class Gate {
     this.engine = new GateEngine(deps.engineSocket, this.agent);
     this.config = config;
     this.settings = this.settingsFor(config);
+    this.gpus = deps.gpus?.(config);
   }
 
   private settingsFor(config: LoadedConfig): DecideSettings {
@@ -114,6 +118,7 @@ export class Gate {
   setConfig(config: LoadedConfig): void {
     this.config = config;
     this.settings = this.settingsFor(config);
+    this.gpus = this.deps.gpus?.(config);
   }
 
   get connections(): number {
@@ -235,7 +240,7 @@ export class Gate {
       decision = this.adminDecision(route, target);
       if (route.kind === "admin") override = route.what;
     } else {
-      const ctx: DecideContext = { engine: this.engine, owners: this.deps.owners, settings, realpath };
+      const ctx: DecideContext = { engine: this.engine, owners: this.deps.owners, settings, realpath, gpus: this.gpus };
       try {
         decision = await decide(route, target, caller, ctx, body);
       } catch (e) {
@@ -286,8 +291,12 @@ export class Gate {
       agent: this.agent,
       keepContainer: (id, labels, name) => containerOwnerOf({ id, labels, name }, ctx) === caller.name,
       keepEvent: (ev) => this.keepEvent(ev, caller),
-      onEngineError: (e) => this.deps.log.warn({ error: errorText(e) }, "gate: engine unreachable"),
+      onEngineError: (e) => {
+        this.deps.log.warn({ error: errorText(e) }, "gate: engine unreachable");
+        d.after?.(502, null);
+      },
       onAnswer: (status, body) => {
+        d.after?.(status, body);
         if (note && status < 400) this.audit(EVENT.gateAdminOverride, caller.name, null, null, { what: note, status });
         if (d.created && body) {
           const c = d.created(status, body);

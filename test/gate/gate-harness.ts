@@ -61,18 +61,19 @@ export interface GateProcess {
 }
 
 /** Extra resource-limits.yaml text, appended to the bundled default config. */
-export async function startGate(opts: { extraConfig?: string; engine?: string } = {}): Promise<GateProcess> {
+export async function startGate(opts: { extraConfig?: string; engine?: string; userOverrides?: string; env?: Record<string, string> } = {}): Promise<GateProcess> {
   const dir = mkdtempSync(join(tmpdir(), "ds01-gate-"));
   chmodSync(dir, 0o755); // the test users must reach the socket inside
   const configDir = join(dir, "config");
   cpSync(join(import.meta.dirname, "../../config/default"), configDir, { recursive: true });
   const gateConfig = `\ngate:\n  socket_group: ${GATE_GROUP}\naccess_control:\n  admin_users: [root]\n  admin_group: ${ADMIN_GROUP}\n${opts.extraConfig ?? ""}\n`;
   writeFileSync(join(configDir, "resource-limits.yaml"), `${readDefault(configDir)}${gateConfig}`);
+  if (opts.userOverrides) writeFileSync(join(configDir, "user-overrides.yaml"), opts.userOverrides);
   const stateDir = join(dir, "state");
   const socket = join(dir, "gate.sock");
   const child = spawn(process.execPath, [BIN, "--config", configDir, "--state-dir", stateDir, "gate", "--socket", socket, "--engine", opts.engine ?? ENGINE], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, DS01_LOG_LEVEL: "info" },
+    env: { ...process.env, DS01_LOG_LEVEL: "info", DS01_ALLOCATION_BROKER: "off", ...opts.env },
   });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));

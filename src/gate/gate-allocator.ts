@@ -1,0 +1,50 @@
+// The allocator wired for the gate: the same reservations, quotas and broker as `ds01 create`,
+// seeing every container on dockerd's own socket (never a scoped view) with gate-record identity.
+import { join } from "node:path";
+import { requestSlots, releaseRequest, confirmReservation, type AllocatorDeps } from "../allocation/allocator.js";
+import { brokerClient } from "../allocation/broker/client.js";
+import { BROKER_SOCKET_FILE } from "../allocation/broker/protocol.js";
+import type { ReservationStore } from "../allocation/reservation-store.js";
+import type { LoadedConfig } from "../config/loaded-config.js";
+import { resolvePolicy } from "../config/resolve-policy.js";
+import { DockerRuntime } from "../docker/docker-runtime.js";
+import { identify, type IdentityOptions } from "../docker/identity.js";
+import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
+import type { AuditEvent } from "../model/audit-event.js";
+import type { Clock } from "../util/clock.js";
+import type { GateGpus } from "./decide.js";
+
+export interface GateAllocatorInputs {
+  config: LoadedConfig;
+  engineSocket: string;
+  stateDir: string;
+  reservations: ReservationStore;
+  identity: IdentityOptions;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  appendEvent: (e: AuditEvent) => void;
+}
+
+export function gateGpus(i: GateAllocatorInputs): GateGpus {
+  const runtime = new DockerRuntime({ dockerHost: `unix://${i.engineSocket}` });
+  const probe = new NvidiaSmiProbe({ path: i.config.gpu.nvidia_smi, env: i.env, timeoutMs: i.config.gpu.probe_timeout_s * 1000 });
+  const policy = (user: string) => resolvePolicy(i.config, user, i.clock.now());
+  const deps: AllocatorDeps = {
+    reservations: i.reservations,
+    clock: i.clock,
+    listContainers: async () => (await runtime.list()).map((info) => ({ ...info, identity: identify(info, i.identity) })),
+    inventory: () => probe.inventory(),
+    limitsFor: (user) => policy(user).limits,
+    appendEvent: i.appendEvent,
+    ...(i.env.DS01_ALLOCATION_BROKER === "off" ? {} : { broker: brokerClient(join(i.stateDir, BROKER_SOCKET_FILE)) }),
+  };
+  return {
+    capFor: (user) => policy(user).limits.max_gpu_slots_per_container,
+    async reserve(user, container, count) {
+      const r = await requestSlots(deps, { user, container, count, profile: null, preferFull: true });
+      return r.ok ? { ok: true, requestId: r.allocation.requestId, slots: r.allocation.slots } : { ok: false, reason: r.rejection.message };
+    },
+    confirm: (requestId, containerId) => confirmReservation(deps, requestId, containerId),
+    release: (requestId) => void releaseRequest(deps, requestId),
+  };
+}

@@ -1,0 +1,100 @@
+// `docker run --gpus` through the gate, as non-admin users, against the nvidia-smi stand-in:
+// each GPU create is allocated by ds01's allocator, rewritten to explicit UUIDs and labelled; the
+// quota and the per-container cap hold; picking GPUs by hand is refused.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newRunId } from "../helpers/containers.js";
+import { TEST_IMAGE } from "../helpers/docker-env.js";
+import { gpuUuid, writeFakeGpuState, type FakeGpus } from "../helpers/fake-gpus.js";
+import { asUser, engineJson, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "./gate-harness.js";
+
+const ALICE = "ds01gt-alice";
+const BOB = "ds01gt-bob";
+const runId = newRunId("gate-gpu");
+const L = `--label ds01.test.run=${runId}`;
+let gate: GateProcess;
+let fake: FakeGpus;
+const GPUS = [gpuUuid(0, "a1a1a1a1"), gpuUuid(1, "a1a1a1a1"), gpuUuid(2, "a1a1a1a1")];
+
+const docker = (user: string, args: string) => asUser(user, `docker ${args}`, gate.env());
+
+interface Inspected {
+  Config: { Labels: Record<string, string>; Env: string[] };
+  HostConfig: { DeviceRequests: { Driver: string; Count: number; DeviceIDs: string[] }[] | null };
+}
+const inspect = async (id: string) => ((await engineJson(["inspect", id])) as Inspected[])[0]!;
+
+beforeAll(async () => {
+  await ensureTestUsers();
+  fake = await writeFakeGpuState({ gpus: GPUS.map((uuid, index) => ({ index, uuid, util: 0 })) });
+  gate = await startGate({
+    env: fake.env,
+    userOverrides: `${ALICE}:\n  max_gpu_equivalents: 2\n  max_gpu_slots_per_container: 2\n${BOB}:\n  max_gpu_equivalents: 1\n  max_gpu_slots_per_container: 1\n`,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await removeRunContainers(runId);
+  await gate?.stop();
+}, 60_000);
+
+describe("GPU creates through the gate", () => {
+  let first = "";
+  it("--gpus 1 is allocated, rewritten to its UUID and labelled", async () => {
+    const r = await docker(ALICE, `create ${L} --gpus 1 ${TEST_IMAGE} true`);
+    expect(r.code, r.stderr).toBe(0);
+    first = r.stdout.trim();
+    const c = await inspect(first);
+    const uuid = c.Config.Labels["ds01.gpu.uuid"]!;
+    expect(GPUS).toContain(uuid);
+    expect(c.HostConfig.DeviceRequests).toEqual([expect.objectContaining({ Driver: "nvidia", Count: 0, DeviceIDs: [uuid] })]);
+    expect(c.Config.Env).toContain(`NVIDIA_VISIBLE_DEVICES=${uuid}`);
+    expect(c.Config.Labels["ds01.user"]).toBe(ALICE);
+  });
+
+  it("another user's --gpus 1 gets another GPU", async () => {
+    const r = await docker(BOB, `create ${L} --gpus 1 ${TEST_IMAGE} true`);
+    expect(r.code, r.stderr).toBe(0);
+    const mine = (await inspect(first)).Config.Labels["ds01.gpu.uuid"];
+    const his = (await inspect(r.stdout.trim())).Config.Labels["ds01.gpu.uuid"];
+    expect(his).toBeDefined();
+    expect(his).not.toBe(mine);
+  });
+
+  it("a request over the quota is refused with the quota named", async () => {
+    const r = await docker(BOB, `create ${L} --gpus 1 ${TEST_IMAGE} true`);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/ds01: .*(GPU-equivalent|quota|max_gpu)/i);
+  });
+
+  it("--gpus all means the caller's per-container cap", async () => {
+    const r = await docker(ALICE, `create ${L} --gpus all ${TEST_IMAGE} true`);
+    // alice holds 1 of 2 GPU-equivalents: a cap of 2 does not fit, and the refusal says what all meant.
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--gpus all means your per-container cap, 2/);
+  });
+
+  it("picking GPUs by hand, or through the environment, is refused", async () => {
+    for (const args of [`--gpus device=${GPUS[2]}`, `--gpus '"device=0,1"'`, `-e NVIDIA_VISIBLE_DEVICES=all`, `--runtime nvidia -e NVIDIA_VISIBLE_DEVICES=${GPUS[2]}`]) {
+      const r = await docker(ALICE, `create ${L} ${args} ${TEST_IMAGE} true`);
+      expect(r.code, args).not.toBe(0);
+      expect(r.stderr, args).toMatch(/ds01: .*by hand/);
+    }
+  });
+
+  it("a create without GPUs cannot see any through the image's environment", async () => {
+    const r = await docker(ALICE, `create ${L} ${TEST_IMAGE} true`);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await inspect(r.stdout.trim())).Config.Env).toContain("NVIDIA_VISIBLE_DEVICES=void");
+  });
+
+  it("ds01 counts the gate's allocations: gpu status shows them held", async () => {
+    const { execFileWithTimeout } = await import("../../src/util/exec.js");
+    const r = await execFileWithTimeout(process.execPath, [`${import.meta.dirname}/../../bin/ds01.js`, "--config", gate.configDir, "--state-dir", gate.stateDir, "gpu", "status", "--json"], {
+      timeoutMs: 60_000,
+      env: { ...process.env, ...fake.env, DS01_ALLOCATION_BROKER: "off" },
+    });
+    const text = r.stdout.toString();
+    expect(text).toContain(ALICE);
+    expect(text).toContain(BOB);
+  });
+});
