@@ -1,26 +1,16 @@
 // The Engine API body for `ds01 create` (pure): the user's limits, the GPU DeviceRequest, the labels.
 import { LABEL, OWNER_NAME_SEPARATOR } from "../constants/labels.js";
 import { InvalidInputError } from "../errors.js";
+import type { JsonObject } from "../docker/json-fields.js";
 import type { ResolvedLimits } from "../model/policy.js";
 import type { Slot } from "./slots.js";
+import { applyLimits, parseDockerSize } from "./container-limits.js";
 
-/** Docker's size strings (RAMInBytes): "32g", "512m", "1.5G", "96GiB", "1024"; binary units. */
-export function parseDockerSize(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp])?(?:i?b)?$/i.exec(text.trim());
-  if (!m) return null;
-  const unit = (m[2] ?? "").toLowerCase();
-  const power = unit === "" ? 0 : "kmgtp".indexOf(unit) + 1;
-  return Math.floor(Number(m[1]) * 1024 ** power);
-}
-
-function sizeOrThrow(key: string, v: string | null): number | null {
-  if (v === null) return null;
-  const n = parseDockerSize(v);
-  if (n === null) throw new InvalidInputError(`limit ${key}: "${v}" is not a Docker size like 32g`);
-  return n;
-}
+export { parseDockerSize };
 
 export interface ContainerSpecInput {
+  /** CPUs of this host: a larger max_cpus is capped to it (Docker refuses more). Default: no cap. */
+  hostCpus?: number;
   user: string;
   /** The name as given; the container is called `<name>._.<user>`. */
   name: string;
@@ -79,18 +69,9 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
     labels[LABEL.gpuAllocated] = input.slots.map((s) => s.id).join(",");
     labels[LABEL.gpuAllocatedAt] = new Date(input.allocatedAt).toISOString();
   }
-  const memory = sizeOrThrow("memory", limits.memory);
-  const swap = sizeOrThrow("memory_swap", limits.memory_swap);
   const hc: ContainerSpec["body"]["HostConfig"] = {};
-  if (limits.max_cpus !== null && limits.max_cpus > 0) hc.NanoCpus = Math.round(limits.max_cpus * 1e9);
-  if (memory !== null && memory > 0) {
-    hc.Memory = memory;
-    // Docker refuses a swap limit below the memory limit, or one without a memory limit.
-    if (swap !== null) hc.MemorySwap = Math.max(swap, memory);
-  }
-  const shm = sizeOrThrow("shm_size", limits.shm_size);
-  if (shm !== null && shm > 0) hc.ShmSize = shm;
-  if (limits.pids_limit !== null && limits.pids_limit > 0) hc.PidsLimit = limits.pids_limit;
+  const applied = applyLimits(hc as JsonObject, limits, input.hostCpus ?? Number.POSITIVE_INFINITY);
+  if (!applied.ok) throw new InvalidInputError(applied.reason);
   if (uuids.length > 0) hc.DeviceRequests = [{ Driver: "nvidia", Count: 0, DeviceIDs: uuids, Capabilities: [["gpu"]] }];
   const body: ContainerSpec["body"] = { Image: input.image, Labels: labels, HostConfig: hc };
   if (input.cmd.length > 0) body.Cmd = [...input.cmd];

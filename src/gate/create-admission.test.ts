@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BUILTIN_APP } from "../config/builtin-defaults.js";
 import { admitCreate, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
-import type { Json } from "./json-fields.js";
+import type { Json } from "../docker/json-fields.js";
 
 const alice: Caller = { uid: 1001, gid: 1001, pid: 1, name: "alice", groups: ["alice"], admin: false };
 const settings: CreateSettings = {

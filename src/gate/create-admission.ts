@@ -5,7 +5,7 @@
 import { LABEL } from "../constants/labels.js";
 import { normaliseCapability } from "../config/load-config.js";
 import type { GateConfig } from "../config/loaded-config.js";
-import { field, fieldKey, isObject, setField, stringList, structField, structKeyProblem, type Json, type JsonObject } from "./json-fields.js";
+import { field, fieldKey, isObject, setField, stringList, structField, structKeyProblem, type Json, type JsonObject } from "../docker/json-fields.js";
 
 export interface Caller {
   uid: number;

@@ -6,10 +6,12 @@ import { LABEL } from "../constants/labels.js";
 import { resolveOwner, type IdentityOptions } from "../docker/identity.js";
 import { admitCreate, nameProblem, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
 import { inspectContainer, type ContainerFacts, type GateEngine } from "./engine.js";
-import { field, isObject, setField, structKeyProblem, type Json, type JsonObject } from "./json-fields.js";
+import { field, isObject, setField, structKeyProblem, type Json, type JsonObject } from "../docker/json-fields.js";
 import type { OwnedKind, OwnershipStore } from "./ownership.js";
 import type { Route } from "./routes.js";
 import type { Slot } from "../allocation/slots.js";
+import { applyLimits } from "../allocation/container-limits.js";
+import type { ResolvedLimits } from "../model/policy.js";
 import { gpuAskOf, withSlots, withoutGpus } from "./gpu-admission.js";
 import { queryValue, rebuildTarget, type Target } from "./target.js";
 
@@ -55,6 +57,9 @@ export interface GateGpus {
 
 export interface DecideContext {
   gpus?: GateGpus;
+  /** The caller's resolved limits (cpus, memory, swap, shm, pids, containers), applied at create. */
+  limitsFor?: (user: string) => ResolvedLimits;
+  hostCpus?: number;
   engine: GateEngine;
   owners: OwnershipStore;
   settings: DecideSettings;
@@ -133,6 +138,8 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
   const name = queryValue(target, "name");
   const d = await admitCreate(parsed, name, caller, ctx.settings, ports(ctx));
   if (!d.ok) return refuse(d.reason);
+  const limited = await admitLimits(d.body, caller, ctx);
+  if (limited) return refuse(limited);
   const gpu = await admitGpus(d.body, name, caller, ctx);
   if (!gpu.ok) return refuse(gpu.reason);
   for (const v of d.volumesToCreate) {
@@ -154,6 +161,24 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
       if (!id || !ctx.gpus!.confirm(gpu.requestId, id)) ctx.gpus!.release(gpu.requestId);
     },
   };
+}
+
+/** The caller's limits on the create (filled in or refused), and their container count; null = fine. */
+async function admitLimits(body: JsonObject, caller: Caller, ctx: DecideContext): Promise<string | null> {
+  if (!ctx.limitsFor) return null;
+  const limits = ctx.limitsFor(caller.name);
+  const applied = applyLimits(field(body, "HostConfig") as JsonObject, limits, ctx.hostCpus ?? Number.POSITIVE_INFINITY);
+  if (!applied.ok) return applied.reason;
+  if (limits.max_containers_per_user !== null) {
+    const r = await ctx.engine.call("GET", "/containers/json?all=1");
+    const rows = r.status === 200 ? (JSON.parse(r.body.toString("utf8")) as { Id: string; Names?: string[]; Labels?: Record<string, string> | null }[]) : null;
+    if (!rows) return "your containers could not be counted (the engine did not list them); try again";
+    const mine = rows.filter((c) => containerOwnerOf({ id: c.Id, name: (c.Names?.[0] ?? "").replace(/^\//, ""), labels: c.Labels ?? {} }, ctx) === caller.name);
+    if (mine.length >= limits.max_containers_per_user) {
+      return `you have ${mine.length} containers and may have ${limits.max_containers_per_user} (max_containers_per_user); remove one you no longer need (docker ps -a, docker rm)`;
+    }
+  }
+  return null;
 }
 
 /** Allocates what the create asks for and rewrites it; or says why not. */

@@ -2,6 +2,8 @@
 // pid/uid/gid come from the kernel; each request is parsed strictly, classified, and either
 // refused (403 with a `ds01:` message and an audit record) or forwarded. Admins pass unchanged.
 import { realpath } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { resolvePolicy } from "../config/resolve-policy.js";
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { EVENT } from "../constants/event-types.js";
@@ -240,7 +242,16 @@ export class Gate {
       decision = this.adminDecision(route, target);
       if (route.kind === "admin") override = route.what;
     } else {
-      const ctx: DecideContext = { engine: this.engine, owners: this.deps.owners, settings, realpath, gpus: this.gpus };
+      const config = this.config;
+      const ctx: DecideContext = {
+        engine: this.engine,
+        owners: this.deps.owners,
+        settings,
+        realpath,
+        gpus: this.gpus,
+        limitsFor: (user) => resolvePolicy(config, user, Date.now()).limits,
+        hostCpus: availableParallelism(),
+      };
       try {
         decision = await decide(route, target, caller, ctx, body);
       } catch (e) {

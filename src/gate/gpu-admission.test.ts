@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { gpuAskOf, withSlots, withoutGpus } from "./gpu-admission.js";
-import type { JsonObject } from "./json-fields.js";
+import type { JsonObject } from "../docker/json-fields.js";
 
 const gpu = (r: object): JsonObject => ({ Image: "x", HostConfig: { DeviceRequests: [r] } }) as JsonObject;
 

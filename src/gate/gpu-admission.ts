@@ -6,7 +6,7 @@
 // runtime is the default.
 import { LABEL } from "../constants/labels.js";
 import type { Slot } from "../allocation/slots.js";
-import { field, isObject, setField, stringList, type Json, type JsonObject } from "./json-fields.js";
+import { field, isObject, setField, stringList, type Json, type JsonObject } from "../docker/json-fields.js";
 
 export type GpuAsk = { kind: "none" } | { kind: "count"; count: number; all: boolean } | { kind: "refuse"; reason: string };
 

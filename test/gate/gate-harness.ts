@@ -9,7 +9,7 @@ import { execFileWithTimeout } from "../../src/util/exec.js";
 import { LABEL } from "../../src/constants/labels.js";
 
 export const GATE_GROUP = "ds01gatetest";
-export const USERS = ["ds01gt-alice", "ds01gt-bob", "ds01gt-admin"] as const;
+export const USERS = ["ds01gt-alice", "ds01gt-bob", "ds01gt-carol", "ds01gt-admin"] as const;
 export const ADMIN_GROUP = "ds01gtadmins";
 const ENGINE = "/var/run/docker.sock";
 const BIN = join(import.meta.dirname, "../../bin/ds01.js");
@@ -68,7 +68,9 @@ export async function startGate(opts: { extraConfig?: string; engine?: string; u
   cpSync(join(import.meta.dirname, "../../config/default"), configDir, { recursive: true });
   const gateConfig = `\ngate:\n  socket_group: ${GATE_GROUP}\naccess_control:\n  admin_users: [root]\n  admin_group: ${ADMIN_GROUP}\n${opts.extraConfig ?? ""}\n`;
   writeFileSync(join(configDir, "resource-limits.yaml"), `${readDefault(configDir)}${gateConfig}`);
-  if (opts.userOverrides) writeFileSync(join(configDir, "user-overrides.yaml"), opts.userOverrides);
+  // Test files run side by side as the same users: no container count limit unless a test sets one.
+  const unlimited = USERS.map((u) => `${u}:\n  max_containers_per_user: null\n`).join("");
+  writeFileSync(join(configDir, "user-overrides.yaml"), opts.userOverrides ?? unlimited);
   const stateDir = join(dir, "state");
   const socket = join(dir, "gate.sock");
   const child = spawn(process.execPath, [BIN, "--config", configDir, "--state-dir", stateDir, "gate", "--socket", socket, "--engine", opts.engine ?? ENGINE], {

@@ -9,6 +9,7 @@ import { asUser, engineJson, ensureTestUsers, removeRunContainers, startGate, ty
 
 const ALICE = "ds01gt-alice";
 const BOB = "ds01gt-bob";
+const CAROL = "ds01gt-carol";
 const runId = newRunId("gate-gpu");
 const L = `--label ds01.test.run=${runId}`;
 let gate: GateProcess;
@@ -19,7 +20,7 @@ const docker = (user: string, args: string) => asUser(user, `docker ${args}`, ga
 
 interface Inspected {
   Config: { Labels: Record<string, string>; Env: string[] };
-  HostConfig: { DeviceRequests: { Driver: string; Count: number; DeviceIDs: string[] }[] | null };
+  HostConfig: { DeviceRequests: { Driver: string; Count: number; DeviceIDs: string[] }[] | null; NanoCpus: number; Memory: number; MemorySwap: number; ShmSize: number; PidsLimit: number };
 }
 const inspect = async (id: string) => ((await engineJson(["inspect", id])) as Inspected[])[0]!;
 
@@ -28,7 +29,10 @@ beforeAll(async () => {
   fake = await writeFakeGpuState({ gpus: GPUS.map((uuid, index) => ({ index, uuid, util: 0 })) });
   gate = await startGate({
     env: fake.env,
-    userOverrides: `${ALICE}:\n  max_gpu_equivalents: 2\n  max_gpu_slots_per_container: 2\n${BOB}:\n  max_gpu_equivalents: 1\n  max_gpu_slots_per_container: 1\n`,
+    userOverrides:
+      `${ALICE}:\n  max_gpu_equivalents: 2\n  max_gpu_slots_per_container: 2\n  max_containers_per_user: null\n` +
+      `${BOB}:\n  max_gpu_equivalents: 1\n  max_gpu_slots_per_container: 1\n  max_containers_per_user: null\n` +
+      `${CAROL}:\n  max_cpus: 1\n  memory: 256m\n  memory_swap: 512m\n  shm_size: 64m\n  pids_limit: 100\n  max_containers_per_user: 2\n`,
   });
 }, 120_000);
 
@@ -96,5 +100,38 @@ describe("GPU creates through the gate", () => {
     const text = r.stdout.toString();
     expect(text).toContain(ALICE);
     expect(text).toContain(BOB);
+  });
+});
+
+describe("the owner's limits at admission", () => {
+  it("fills in cpus, memory, swap, shm and pids when the create sets none", async () => {
+    const r = await docker(CAROL, `create ${L} ${TEST_IMAGE} true`);
+    expect(r.code, r.stderr).toBe(0);
+    const hc = (await inspect(r.stdout.trim())).HostConfig;
+    expect(hc.NanoCpus).toBe(1e9);
+    expect(hc.Memory).toBe(256 * 1024 ** 2);
+    expect(hc.MemorySwap).toBe(512 * 1024 ** 2);
+    expect(hc.ShmSize).toBe(64 * 1024 ** 2);
+    expect(hc.PidsLimit).toBe(100);
+  });
+
+  it("keeps a request within the limits, and refuses one above with the limit named", async () => {
+    const ok = await docker(CAROL, `create ${L} --memory 128m --cpus 0.5 ${TEST_IMAGE} true`);
+    expect(ok.code, ok.stderr).toBe(0);
+    const hc = (await inspect(ok.stdout.trim())).HostConfig;
+    expect(hc.Memory).toBe(128 * 1024 ** 2);
+    expect(hc.NanoCpus).toBe(5e8);
+    for (const [args, why] of [["--memory 1g", /above your limit of 256m \(memory\)/], ["--cpus 2", /limit of 1 \(max_cpus\)/], ["--shm-size 1g", /shm_size/], ["--pids-limit 1000", /pids_limit/], ["--memory 128m --memory-swap -1", /memory_swap/]] as const) {
+      const r = await docker(CAROL, `create ${L} ${args} ${TEST_IMAGE} true`);
+      expect(r.code, args).not.toBe(0);
+      expect(r.stderr, args).toMatch(why);
+    }
+  });
+
+  it("max_containers_per_user counts the caller's containers", async () => {
+    // carol has 2 from the tests above; her limit is 2.
+    const r = await docker(CAROL, `create ${L} ${TEST_IMAGE} true`);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/you have 2 containers and may have 2 \(max_containers_per_user\)/);
   });
 });
