@@ -50,7 +50,7 @@ export interface DecideSettings extends CreateSettings {
 export interface GateGpus {
   /** The caller's per-container slot cap (what `--gpus all` means), null = none. */
   capFor(user: string): number | null;
-  reserve(user: string, container: string, count: number): Promise<{ ok: true; requestId: string; slots: Slot[] } | { ok: false; reason: string }>;
+  reserve(user: string, container: string, count: number): Promise<{ ok: true; requestId: string; slots: Slot[] } | { ok: false; reason: string; unavailable?: boolean }>;
   confirm(requestId: string, containerId: string): boolean;
   release(requestId: string): void;
 }
@@ -141,7 +141,7 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
   const limited = await admitLimits(d.body, caller, ctx);
   if (limited) return refuse(limited);
   const gpu = await admitGpus(d.body, name, caller, ctx);
-  if (!gpu.ok) return refuse(gpu.reason);
+  if (!gpu.ok) return gpu.unavailable ? { action: "respond", status: 503, message: `ds01: ${gpu.reason}` } : refuse(gpu.reason);
   for (const v of d.volumesToCreate) {
     const r = await ctx.engine.call("POST", "/volumes/create", { Name: v, Labels: { [LABEL.user]: caller.name } });
     if (r.status !== 201 && r.status !== 200) return refuse(`volume "${v}" could not be created for you (engine said ${r.status})`);
@@ -182,7 +182,12 @@ async function admitLimits(body: JsonObject, caller: Caller, ctx: DecideContext)
 }
 
 /** Allocates what the create asks for and rewrites it; or says why not. */
-async function admitGpus(body: JsonObject, name: string | undefined, caller: Caller, ctx: DecideContext): Promise<{ ok: true; requestId: string | null; uuids: string[] } | { ok: false; reason: string }> {
+async function admitGpus(
+  body: JsonObject,
+  name: string | undefined,
+  caller: Caller,
+  ctx: DecideContext,
+): Promise<{ ok: true; requestId: string | null; uuids: string[] } | { ok: false; reason: string; unavailable?: boolean }> {
   const ask = gpuAskOf(body, ctx.gpus?.capFor(caller.name) ?? null);
   if (ask.kind === "refuse") return { ok: false, reason: ask.reason };
   if (ask.kind === "none") {
@@ -192,7 +197,7 @@ async function admitGpus(body: JsonObject, name: string | undefined, caller: Cal
   if (!ctx.gpus) return { ok: false, reason: "GPU allocation is not available on this gate" };
   const container = name?.replace(/^\//, "") || `gate-${caller.name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const r = await ctx.gpus.reserve(caller.name, container, ask.count);
-  if (!r.ok) return { ok: false, reason: ask.all ? `${r.reason} (--gpus all means your per-container cap, ${ask.count})` : r.reason };
+  if (!r.ok) return { ok: false, unavailable: r.unavailable, reason: ask.all ? `${r.reason} (--gpus all means your per-container cap, ${ask.count})` : r.reason };
   withSlots(body, r.slots, Date.now());
   return { ok: true, requestId: r.requestId, uuids: r.slots.map((s) => s.uuid) };
 }

@@ -12,6 +12,7 @@ import { identify, type IdentityOptions } from "../docker/identity.js";
 import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import type { AuditEvent } from "../model/audit-event.js";
 import type { Clock } from "../util/clock.js";
+import { TransientError } from "../errors.js";
 import type { GateGpus } from "./decide.js";
 
 export interface GateAllocatorInputs {
@@ -29,11 +30,22 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
   const runtime = new DockerRuntime({ dockerHost: `unix://${i.engineSocket}` });
   const probe = new NvidiaSmiProbe({ path: i.config.gpu.nvidia_smi, env: i.env, timeoutMs: i.config.gpu.probe_timeout_s * 1000 });
   const policy = (user: string) => resolvePolicy(i.config, user, i.clock.now());
+  // Concurrent creates share one nvidia-smi reading (fresh for 2 s): the GPUs and their MIG layout,
+  // not who holds them (that comes from the listing and the reservations, read per request).
+  let inventory: { at: number; value: ReturnType<typeof probe.inventory> } | null = null;
+  const sharedInventory = () => {
+    if (!inventory || i.clock.now() - inventory.at > 2000) {
+      const value = probe.inventory();
+      inventory = { at: i.clock.now(), value };
+      value.catch(() => (inventory = null));
+    }
+    return inventory.value;
+  };
   const deps: AllocatorDeps = {
     reservations: i.reservations,
     clock: i.clock,
     listContainers: async () => (await runtime.list()).map((info) => ({ ...info, identity: identify(info, i.identity) })),
-    inventory: () => probe.inventory(),
+    inventory: sharedInventory,
     limitsFor: (user) => policy(user).limits,
     appendEvent: i.appendEvent,
     ...(i.env.DS01_ALLOCATION_BROKER === "off" ? {} : { broker: brokerClient(join(i.stateDir, BROKER_SOCKET_FILE)) }),
@@ -41,8 +53,13 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
   return {
     capFor: (user) => policy(user).limits.max_gpu_slots_per_container,
     async reserve(user, container, count) {
-      const r = await requestSlots(deps, { user, container, count, profile: null, preferFull: true });
-      return r.ok ? { ok: true, requestId: r.allocation.requestId, slots: r.allocation.slots } : { ok: false, reason: r.rejection.message };
+      try {
+        const r = await requestSlots(deps, { user, container, count, profile: null, preferFull: true });
+        return r.ok ? { ok: true, requestId: r.allocation.requestId, slots: r.allocation.slots } : { ok: false, reason: r.rejection.message };
+      } catch (e) {
+        if (e instanceof TransientError) return { ok: false, unavailable: true, reason: `GPUs cannot be allocated right now (${e.message}); nothing was created, try again in a moment` };
+        throw e;
+      }
     },
     confirm: (requestId, containerId) => confirmReservation(deps, requestId, containerId),
     release: (requestId) => void releaseRequest(deps, requestId),
