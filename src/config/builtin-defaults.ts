@@ -64,5 +64,6 @@ export const BUILTIN_APP = {
     show_all_containers: false,
     allow_image_removal: false,
     max_create_body_kb: 1024,
+    gpus_all: "cap" as "cap" | "refuse",
   },
 } as const;

@@ -168,6 +168,7 @@ function gateConfig(g: NonNullable<RawConfig["gate"]>): GateConfig {
     show_all_containers: g.show_all_containers ?? d.show_all_containers,
     allow_image_removal: g.allow_image_removal ?? d.allow_image_removal,
     max_create_body_kb: g.max_create_body_kb ?? d.max_create_body_kb,
+    gpus_all: g.gpus_all ?? d.gpus_all,
   };
 }
 

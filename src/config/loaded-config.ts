@@ -30,6 +30,8 @@ export interface GateConfig {
   show_all_containers: boolean;
   allow_image_removal: boolean;
   max_create_body_kb: number;
+  /** What `--gpus all` means for a non-admin: their per-container cap, or a refusal. */
+  gpus_all: "cap" | "refuse";
 }
 
 export interface LoadedConfig {

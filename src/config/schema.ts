@@ -152,6 +152,7 @@ export function buildSchemas(strict: boolean) {
       show_all_containers: bool().optional(),
       allow_image_removal: bool().optional(),
       max_create_body_kb: requiredNum({ integer: true, positive: true, max: 65536, what: "a size in KiB" }).optional(),
+      gpus_all: oneOf(["cap", "refuse"] as const).optional(),
     }).optional(),
   });
 

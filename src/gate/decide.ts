@@ -188,7 +188,7 @@ async function admitGpus(
   caller: Caller,
   ctx: DecideContext,
 ): Promise<{ ok: true; requestId: string | null; uuids: string[] } | { ok: false; reason: string; unavailable?: boolean }> {
-  const ask = gpuAskOf(body, ctx.gpus?.capFor(caller.name) ?? null);
+  const ask = gpuAskOf(body, ctx.gpus?.capFor(caller.name) ?? null, ctx.settings.gate.gpus_all);
   if (ask.kind === "refuse") return { ok: false, reason: ask.reason };
   if (ask.kind === "none") {
     withoutGpus(body);

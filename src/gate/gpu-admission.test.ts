@@ -9,6 +9,7 @@ describe("gpuAskOf", () => {
     expect(gpuAskOf(gpu({ Driver: "", Count: 2, Capabilities: [["gpu"]] }), 4)).toEqual({ kind: "count", count: 2, all: false });
     expect(gpuAskOf(gpu({ Driver: "nvidia", Count: -1 }), 2)).toEqual({ kind: "count", count: 2, all: true });
     expect(gpuAskOf(gpu({ Driver: "nvidia", Count: -1 }), null).kind).toBe("refuse");
+    expect(gpuAskOf(gpu({ Driver: "nvidia", Count: -1 }), 2, "refuse")).toMatchObject({ kind: "refuse", reason: expect.stringMatching(/not allowed/) });
     expect(gpuAskOf({ Image: "x" }, 1)).toEqual({ kind: "none" });
   });
 

@@ -21,7 +21,7 @@ function isGpuRequest(r: JsonObject): boolean {
 }
 
 /** What GPUs a create asks for (pure). `cap`: the caller's max_gpu_slots_per_container. */
-export function gpuAskOf(body: JsonObject, cap: number | null): GpuAsk {
+export function gpuAskOf(body: JsonObject, cap: number | null, all: "cap" | "refuse" = "cap"): GpuAsk {
   const env = stringList(field(body, "Env"));
   if (env === null) return { kind: "refuse", reason: "Env must be a list of KEY=value strings" };
   const own = env.find((e) => e.split("=")[0] === ENV_KEY);
@@ -49,6 +49,7 @@ export function gpuAskOf(body: JsonObject, cap: number | null): GpuAsk {
   const count = field(r, "Count");
   if (typeof count !== "number" || !Number.isInteger(count)) return { kind: "refuse", reason: "DeviceRequests Count must be a whole number" };
   if (count === -1) {
+    if (all === "refuse") return { kind: "refuse", reason: "--gpus all is not allowed on this server; ask for a number of GPUs (--gpus N)" };
     if (cap === null) return { kind: "refuse", reason: "--gpus all means every GPU of the server; ask for a number (--gpus N) instead" };
     return { kind: "count", count: cap, all: true };
   }
