@@ -4,12 +4,11 @@ import { reportJson, reportText } from "../pass/report-format.js";
 import { openPassEnv } from "../pass/wiring.js";
 import { isoTime } from "../util/clock.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 check [--dry-run] [--json]";
+import { SPECS } from "./spec.js";
 
 /** One full pass (release/health → idle → runtime → cleanup), then exit. For cron users and admins. */
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { "dry-run": { type: "boolean" }, json: { type: "boolean" } }, USAGE);
+  const { values } = parseCommandArgs(argv, SPECS.check.options);
   const dryRun = values["dry-run"] ?? false;
   const env = await openPassEnv(ctx);
   try {

@@ -3,8 +3,7 @@
 import { ConfigError, formatProblem, loadConfig, locateConfigDir, type LoadedConfig } from "../config/index.js";
 import { EXIT } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 config check [--json]";
+import { SPECS } from "./spec.js";
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -14,11 +13,7 @@ export function configCounts(c: LoadedConfig): { groups: number; users: number; 
 }
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" } }, USAGE);
-  if (positionals.length > 0) {
-    ctx.err(`ds01: unexpected argument "${positionals[0]}"\nusage: ${USAGE}\n`);
-    return EXIT.invalidInput;
-  }
+  const { values } = parseCommandArgs(argv, SPECS["config check"].options);
   const { dir, source } = locateConfigDir(ctx);
   try {
     const config = await loadConfig(dir);

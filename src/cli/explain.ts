@@ -8,8 +8,7 @@ import { openPassEnv } from "../pass/wiring.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 explain <container> [--json]";
+import { SPECS } from "./spec.js";
 
 function signalJson(s: SignalReading | undefined) {
   return s ? { status: s.status, value: s.value, threshold: s.threshold, note: s.note } : { status: "unknown", value: null, threshold: null, note: "not evaluated" };
@@ -57,9 +56,9 @@ function text(e: Explanation, window: number): string {
 
 /** Why a container is kept or stopped: policy, each signal against its threshold, streak, next step. */
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" } }, USAGE);
+  const { values, positionals } = parseCommandArgs(argv, SPECS.explain.options);
   const target = positionals[0];
-  if (!target || positionals.length > 1) throw new InvalidInputError(`name one container\nusage: ${USAGE}`);
+  if (!target || positionals.length > 1) throw new InvalidInputError("name one container");
   const env = await openPassEnv(ctx, { readonlyStore: true });
   try {
     const now = ctx.clock.now();

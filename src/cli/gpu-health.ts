@@ -6,12 +6,11 @@ import type { HealthTarget } from "../policy/gpu-health.js";
 import { acquirePassLock } from "../store/index.js";
 import { isoTime } from "../util/clock.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 gpu health [--dry-run] [--json]";
+import { SPECS } from "./spec.js";
 
 /** On-demand health check of every GPU: end orphan processes, reset only whole unshared idle GPUs. */
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { "dry-run": { type: "boolean" }, json: { type: "boolean" } }, USAGE);
+  const { values } = parseCommandArgs(argv, SPECS["gpu health"].options);
   const dryRun = values["dry-run"] ?? false;
   const env = await openPassEnv(ctx, { readonlyStore: dryRun });
   try {

@@ -5,14 +5,11 @@ import { formatEq } from "../allocation/numbers.js";
 import { openAllocator } from "../allocation/open-allocator.js";
 import { slotTable } from "../allocation/slots.js";
 import { allocationStatus } from "../allocation/status.js";
-import { InvalidInputError } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 gpu status [--json]";
+import { SPECS } from "./spec.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" } }, USAGE);
-  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument ${positionals[0]}\nusage: ${USAGE}`);
+  const { values } = parseCommandArgs(argv, SPECS["gpu status"].options);
   const opened = await openAllocator(ctx);
   try {
     const { deps } = opened;

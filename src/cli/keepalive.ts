@@ -7,8 +7,7 @@ import { newRecord } from "../model/record.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration, HOUR_MS, parseDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 keepalive <container> [--for DUR] [--json]";
+import { SPECS } from "./spec.js";
 
 /** "YYYY-MM-DD hh:mm:ss" in UTC: the one date form both busybox and GNU touch -d accept. */
 function touchDate(ms: number): string {
@@ -21,9 +20,9 @@ function touchDate(ms: number): string {
  * also recorded and audited in ds01's store.
  */
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { for: { type: "string" }, json: { type: "boolean" } }, USAGE);
+  const { values, positionals } = parseCommandArgs(argv, SPECS.keepalive.options);
   const target = positionals[0];
-  if (!target || positionals.length > 1) throw new InvalidInputError(`name one container\nusage: ${USAGE}`);
+  if (!target || positionals.length > 1) throw new InvalidInputError("name one container");
   const root = ctx.uid === 0;
   const env = await openPassEnv(ctx, { readonlyStore: !root });
   try {
