@@ -22,6 +22,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   try {
     const c = await createForUser(opened.deps, { user, name, image: values.image, cmd, ...ask, start: values.start === true, extraLabels });
     const a = c.allocation;
+    for (const n of c.notes) ctx.err(`ds01: note: ${n}\n`);
     if (values.json) {
       printJson(ctx, {
         id: c.id,
@@ -31,6 +32,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
         uuids: a.uuids,
         slots: a.slots.map((s) => s.id),
         gpu_equivalent: a.gpuEquivalent,
+        notes: c.notes,
       });
     } else {
       const gpus = a.uuids.length ? ` with ${a.slots.map((s) => s.id).join(", ")} (${formatEq(a.gpuEquivalent)} GPU-equivalents)` : " without GPUs";

@@ -20,20 +20,22 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       return 1;
     }
     try {
+      const now = ctx.clock.now();
+      // Nothing checked: "error" with a failing exit code, a "note" on a host without nvidia-smi.
+      const none = (message: string, code: number) => {
+        if (values.json) printJson(ctx, { now: isoTime(now), dry_run: dryRun, gpus_checked: 0, actions: [], [code ? "error" : "note"]: message });
+        ctx.err(`ds01: ${message}\n`);
+        return code;
+      };
       const inv = await env.deps.probe.inventory();
-      if (inv.error) {
-        ctx.err(`ds01: GPU probe failed, nothing checked: ${inv.error}\n`);
-        return inv.errorKind === "not_found" ? 0 : 1;
-      }
+      if (inv.error) return none(`GPU probe failed, nothing checked: ${inv.error}`, inv.errorKind === "not_found" ? 0 : 1);
       const targets = inv.gpus.map((g): HealthTarget => ({ uuid: g.uuid, why: "on_demand" }));
       let actions;
       try {
         actions = await healthActions(env.deps, targets);
       } catch (e) {
-        ctx.err(`ds01: cannot check GPUs without Docker: ${errorText(e)}\n`);
-        return 1;
+        return none(`cannot check GPUs without Docker: ${errorText(e)}`, 1);
       }
-      const now = ctx.clock.now();
       const exec = executorDeps(env.deps);
       const results = dryRun
         ? actions.map((action) => ({ action, executed: false, error: null }))

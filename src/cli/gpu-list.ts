@@ -71,12 +71,15 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
   const { inventory, dcgmError } = await observeGpus({ probe, hostProcesses: new ProcHostProcesses(), dcgmExporterUrl: config.gpu.dcgm_exporter_url });
 
-  if (values.json) printJson(ctx, gpuListJson(inventory));
+  const failed = inventory.error !== null && inventory.errorKind !== "not_found";
+  // "error" only with a failing exit code; a host without nvidia-smi gets a "note".
+  const said = inventory.error === null ? {} : { [failed ? "error" : "note"]: `no GPU information: ${inventory.error}` };
+  if (values.json) printJson(ctx, { ...gpuListJson(inventory), ...said });
   else if (inventory.gpus.length > 0) ctx.out(table(inventory.gpus));
 
   if (inventory.error !== null) {
     ctx.err(`ds01: no GPU information: ${inventory.error}\n`);
-    return inventory.errorKind === "not_found" ? EXIT.ok : EXIT.failure;
+    return failed ? EXIT.failure : EXIT.ok;
   }
   if (inventory.gpus.length === 0) ctx.err("ds01: no GPUs found on this host\n");
   if (dcgmError !== null) ctx.err(`ds01: MIG activity unknown: ${dcgmError}\n`);
