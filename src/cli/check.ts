@@ -21,9 +21,11 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     }
     try {
       const report = await runPass(env.deps, { dryRun });
-      if (values.json) printJson(ctx, reportJson(report));
+      const failedActions = report.results.filter((r) => !r.executed && r.error !== null).length;
+      const error = report.dockerError !== null ? `Docker unavailable: ${report.dockerError}` : failedActions > 0 ? `${failedActions} action(s) failed` : null;
+      if (values.json) printJson(ctx, error === null ? reportJson(report) : { error, ...reportJson(report) });
       else ctx.out(reportText(report));
-      const failed = report.dockerError !== null || report.results.some((r) => !r.executed && r.error !== null);
+      const failed = error !== null;
       return failed ? 1 : 0;
     } finally {
       if (lock?.acquired) lock.lock.release();

@@ -10,7 +10,7 @@ import { errorText } from "../errors.js";
 import { depsFor, loadContextConfig } from "../pass/wiring.js";
 import { acquirePassLock, createJsonlSink, defaultStateDir, openStore, type Store } from "../store/index.js";
 import { isoTime } from "../util/clock.js";
-import { createLogger, type LogLevel } from "../util/log.js";
+import { createLogger, logFormatFor, type LogLevel } from "../util/log.js";
 import { parseCommandArgs, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
 import { packageVersion } from "./version.js";
@@ -19,7 +19,7 @@ const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, SPECS.daemon.options);
-  const log = createLogger({ level: (ctx.env.DS01_LOG_LEVEL as LogLevel | undefined) ?? "info" });
+  const log = createLogger({ level: (ctx.env.DS01_LOG_LEVEL as LogLevel | undefined) ?? "info", format: logFormatFor(ctx.env) });
   const { config, dir } = await loadContextConfig(ctx); // an invalid config at start: exit 2 with FILE:LINE:COL
   const listen = parseListenAddress(values.listen ?? config.daemon.listen);
   const stateDir = defaultStateDir(ctx);

@@ -8,6 +8,7 @@ import { openStore, STORE_FILE } from "../store/sqlite-store.js";
 import { defaultStateDir } from "../store/state-dir.js";
 import { isoTime } from "../util/clock.js";
 import { parseDuration } from "../util/duration.js";
+import { detailForHumans } from "./detail-time.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
 
@@ -84,7 +85,8 @@ const DETAILS_MAX = 100;
 
 /** `key=value` pairs, strings bare when they have no spaces, the rest as compact JSON. */
 export function detailsSummary(details: Readonly<Record<string, unknown>>): string {
-  const parts = Object.entries(details).map(([k, v]) => {
+  const parts = Object.entries(details).map(([k, raw]) => {
+    const v = detailForHumans(k, raw);
     const s = typeof v === "string" && v !== "" && !/[\s"=]/.test(v) ? v : JSON.stringify(v) ?? String(v);
     return `${k}=${s}`;
   });

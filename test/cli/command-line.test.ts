@@ -149,3 +149,24 @@ describe("README", () => {
     for (const name of Object.keys(spec.options)) expect(row, `${words} --${name}`).toContain(`--${name}`);
   });
 });
+
+describe("--json when the command itself fails: still one document", () => {
+  // Arguments each command needs to get past the command line.
+  const needs: Record<string, string[]> = {
+    explain: ["c1"],
+    "config resolve": ["alice"],
+    "gpu allocate": ["--user", "alice", "--container", "c1"],
+    "gpu release": ["--container", "c1"],
+    create: ["--user", "alice", "--image", "busybox"],
+    keepalive: ["c1"],
+    install: ["--dry-run", "--prefix", "/nonexistent/ds01-prefix"],
+    events: [],
+  };
+  const env = { DOCKER_HOST: "unix:///nonexistent/docker.sock", DS01_NVIDIA_SMI: "/nonexistent/nvidia-smi", HOME: "/nonexistent/home" };
+  it.each(jsonCommands.map((c) => [c.words.join(" "), c] as const))("ds01 %s --json with a missing config dir, state dir and engine", async (words, spec) => {
+    const r = await runCli(["--config", "/nonexistent/ds01-config", "--state-dir", "/nonexistent/ds01-state", ...spec.words, ...(needs[words] ?? []), "--json"], { env, uid: 0, userName: "root" });
+    const doc = JSON.parse(r.out) as { error?: string; exit_code?: number };
+    if (r.code === 0) expect(doc.error).toBeUndefined();
+    else expect(doc.error, r.err).toEqual(expect.any(String));
+  });
+});
