@@ -1,6 +1,7 @@
 // ds01 config resolve USER [--json] [--at ISO_TIME]: the limits, policies, per-type timeouts and active
 // exemptions that apply to USER (exemptions evaluated at --at, default now).
 import { loadConfig, locateConfigDir, parseIsoTime, resolvePolicy } from "../config/index.js";
+import { checkUserName } from "../allocation/request-args.js";
 import { EXIT, InvalidInputError } from "../errors.js";
 import type { ResolvedPolicy } from "../model/policy.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
@@ -31,7 +32,7 @@ export function formatPolicyText(p: ResolvedPolicy, at: number): string {
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, SPECS["config resolve"].options);
   if (positionals.length !== 1 || positionals[0]!.trim() === "") throw new InvalidInputError("config resolve needs exactly one USER");
-  const user = positionals[0]!;
+  const user = checkUserName(positionals[0]!, "USER");
   let at = ctx.clock.now();
   if (values.at !== undefined) {
     const t = parseIsoTime(values.at);

@@ -5,6 +5,7 @@ import { CONFIG_FILES, ConfigError, formatProblem, isActiveAt, loadConfig, locat
 import { writeFileAtomic } from "../config/atomic-write.js";
 import { addExemption, parseExemptionsDocument, removeExemption } from "../config/exemptions-edit.js";
 import { readText } from "../config/read-text.js";
+import { checkUserName } from "../allocation/request-args.js";
 import { EXIT, InvalidInputError, RefusedError } from "../errors.js";
 import type { Enforcement } from "../model/policy.js";
 import { parseDuration } from "../util/duration.js";
@@ -13,7 +14,7 @@ import { SPECS } from "./spec.js";
 
 function oneUser(positionals: string[]): string {
   if (positionals.length !== 1 || positionals[0]!.trim() === "") throw new InvalidInputError("expected exactly one USER");
-  return positionals[0]!.trim();
+  return checkUserName(positionals[0]!.trim(), "USER");
 }
 
 function enforcements(text: string): Enforcement[] {

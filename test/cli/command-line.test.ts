@@ -170,3 +170,24 @@ describe("--json when the command itself fails: still one document", () => {
     else expect(doc.error, r.err).toEqual(expect.any(String));
   });
 });
+
+describe("small truths", () => {
+  it("config resolve and exempt refuse a name that is no user name", async () => {
+    const r = await runCli(["config", "resolve", "bad user!"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('ds01: USER "bad user!": not a valid user name\n');
+    expect((await runCli(["exempt", "remove", "-x"])).code).toBe(2);
+  });
+
+  it.each([
+    ["/proc/ds01-nope", "this file system does not allow it"],
+    ["/sys/ds01-nope", "not permitted here|permission denied"],
+    ["/etc/passwd/ds01", "a part of the path is not a directory"],
+  ])("--state-dir %s: exit 2 with a plain reason, no errno text, no hang", async (dir, why) => {
+    const r = await runCli(["--state-dir", dir, "gpu", "release", "--container", "x", "--user", "u"], { uid: 0, userName: "root" });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`ds01: state directory ${dir}: cannot create`);
+    expect(r.err).toMatch(new RegExp(why));
+    expect(r.err).not.toMatch(/EPERM|ENOENT|ENOTDIR/);
+  });
+});
