@@ -2,7 +2,7 @@ import { acquirePassLock } from "../store/index.js";
 import { runPass } from "../pass/run-pass.js";
 import { reportJson, reportText } from "../pass/report-format.js";
 import { openPassEnv } from "../pass/wiring.js";
-import { isoTime } from "../util/clock.js";
+import { lockHeldText } from "./lock-held.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
 
@@ -15,8 +15,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     // Dry runs change nothing, so they need no lock; real passes never overlap with the daemon's.
     const lock = dryRun ? null : acquirePassLock(env.stateDir, "ds01 check");
     if (lock && !lock.acquired) {
-      const h = lock.heldBy;
-      ctx.err(`ds01: another pass is running (${h.holder}${h.pid ? `, pid ${h.pid}` : ""}${h.since ? `, since ${isoTime(h.since)}` : ""}); try again later\n`);
+      ctx.err(`ds01: ${lockHeldText(lock.heldBy, "this check")}\n`);
       return 1;
     }
     try {

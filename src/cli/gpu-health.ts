@@ -5,6 +5,7 @@ import { openPassEnv } from "../pass/wiring.js";
 import type { HealthTarget } from "../policy/gpu-health.js";
 import { acquirePassLock } from "../store/index.js";
 import { isoTime } from "../util/clock.js";
+import { lockHeldText } from "./lock-held.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
 
@@ -16,7 +17,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   try {
     const lock = dryRun ? null : acquirePassLock(env.stateDir, "ds01 gpu health");
     if (lock && !lock.acquired) {
-      ctx.err(`ds01: another pass is running (${lock.heldBy.holder}${lock.heldBy.pid ? `, pid ${lock.heldBy.pid}` : ""}); try again later\n`);
+      ctx.err(`ds01: ${lockHeldText(lock.heldBy, "the GPU health check")}\n`);
       return 1;
     }
     try {

@@ -45,13 +45,13 @@ export const SPECS = {
       listen: { type: "string", value: "HOST:PORT", help: "address for /metrics and /healthz (default: daemon.listen in the config)" },
       once: { type: "boolean", help: "run one pass, then stop" },
     },
-    details: "Holds the pass lock while it runs; `ds01 check` then asks it for a pass.",
+    details: "Holds the pass lock while it runs: a real `ds01 check` is refused meanwhile (it runs the same passes); `check --dry-run` works.",
   },
   check: {
     words: ["check"],
     summary: "one full pass (release, idle, runtime, cleanup, health)",
     options: { "dry-run": dryRun, json },
-    details: "While the daemon runs, the pass is asked of the daemon and its result printed.",
+    details: "While the daemon runs it holds the pass lock and runs these passes itself: only --dry-run runs beside it.",
   },
   explain: {
     words: ["explain"],
