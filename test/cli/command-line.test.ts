@@ -1,11 +1,14 @@
 // The command line itself: help for every command, --version, bad input in ds01's words (exit 2),
 // one JSON document on failure when --json is asked for, and shell completion from the same tree.
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SPECS, GROUPS, GLOBAL_OPTIONS, type CommandSpec } from "../../src/cli/spec.js";
+import { configDir, removeConfigDirs } from "../config/config-dir.js";
 import { runCli } from "../helpers/cli.js";
+
+afterAll(removeConfigDirs);
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -189,5 +192,18 @@ describe("small truths", () => {
     expect(r.err).toContain(`ds01: state directory ${dir}: cannot create`);
     expect(r.err).toMatch(new RegExp(why));
     expect(r.err).not.toMatch(/EPERM|ENOENT|ENOTDIR/);
+  });
+});
+
+describe("gpu.expected in the config", () => {
+  it("takes true, false or auto; anything else is an error naming the key", async () => {
+    for (const v of ["true", "false", "auto"]) {
+      const ok = await runCli(["--config", configDir({ "resource-limits.yaml": `default_group: s\ngroups:\n  s: {}\ngpu:\n  expected: ${v}\n` }), "config", "check"]);
+      expect(ok.code, ok.err).toBe(0);
+    }
+    const dir = configDir({ "resource-limits.yaml": "default_group: s\ngroups:\n  s: {}\ngpu:\n  expected: maybe\n" });
+    const bad = await runCli(["--config", dir, "config", "check"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain(`${dir}/resource-limits.yaml:5:13: error: gpu.expected: expected true, false or auto, got "maybe"`);
   });
 });

@@ -1,13 +1,15 @@
 // What people read: log lines on a terminal, times in event details, config check's error/warning lines.
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { detailsSummary } from "../../src/cli/events.js";
 import { humanLine, logFormatFor } from "../../src/util/log.js";
-import { configDir } from "../config/config-dir.js";
+import { configDir, removeConfigDirs } from "../config/config-dir.js";
 import { runCli } from "../helpers/cli.js";
+
+afterAll(removeConfigDirs);
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "bin", "ds01.js");
