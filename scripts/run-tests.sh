@@ -7,7 +7,15 @@ results=.test-results.json
 rm -f "$results"
 bash scripts/test-env.sh || { echo "0 passed, 1 failed"; exit 1; }
 bash scripts/test-tools.sh || { echo "0 passed, 1 failed"; exit 1; }
-npm ci --no-fund --no-audit || { echo "0 passed, 1 failed"; exit 1; }
+# Install once: npm writes node_modules/.package-lock.json at the end of every install, so a tree
+# installed after the last change to package.json and package-lock.json is kept (a second `npm ci`
+# rebuilds the native modules: minutes on a fresh machine).
+hidden=node_modules/.package-lock.json
+if [ "$hidden" -nt package-lock.json ] && [ "$hidden" -nt package.json ] && [ -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ]; then
+  echo "node_modules is installed from the current package-lock.json; not installing again" >&2
+else
+  npm ci --no-fund --no-audit || { echo "0 passed, 1 failed"; exit 1; }
+fi
 npm test -- --reporter=default --reporter=json --outputFile.json="$results"
 rc=$?
 node -e '

@@ -80,12 +80,15 @@ export interface Observation {
   source: "listing" | "daemon";
 }
 
-/** GPU inventory and Docker listing, in parallel, before the lock. An inventory error refuses (never "no GPUs in use"). */
-export async function observeForAllocation(deps: Pick<AllocatorDeps, "clock" | "listContainers" | "inventory">): Promise<Observation> {
+/**
+ * GPU inventory and Docker listing, in parallel, before the lock. An inventory error refuses a
+ * request for GPUs (never "no GPUs in use"); a request for none needs no GPUs and gets no slots.
+ */
+export async function observeForAllocation(deps: Pick<AllocatorDeps, "clock" | "listContainers" | "inventory">, needsGpus = true): Promise<Observation> {
   const listedAt = deps.clock.now();
   const [inv, containers] = await Promise.all([deps.inventory(), deps.listContainers()]);
-  if (inv.error !== null) throw new TransientError(`cannot read the GPUs, so nothing was allocated: ${inv.error}`, "nvidia-smi");
-  return { slots: slotTable(inv.gpus).slots, containers, listedAt, currentAt: listedAt, source: "listing" };
+  if (inv.error !== null && needsGpus) throw new TransientError(`cannot read the GPUs, so nothing was allocated: ${inv.error}`, "nvidia-smi");
+  return { slots: inv.error === null ? slotTable(inv.gpus).slots : [], containers, listedAt, currentAt: listedAt, source: "listing" };
 }
 
 function toAllocation(rows: readonly Reservation[], slots: readonly Slot[], existing: boolean): Allocation {
@@ -221,7 +224,7 @@ function decide(deps: AllocatorDeps, { request, adoptFrom }: BatchItem, obs: Obs
 export async function requestSlots(deps: AllocatorDeps, request: AllocationRequest, adoptFrom: readonly string[] = []): Promise<Reserved> {
   const brokered = deps.broker ? await deps.broker.reserve(request, adoptFrom) : null;
   if (brokered) return brokered;
-  return reserveSlots(deps, request, await observeForAllocation(deps), adoptFrom);
+  return reserveSlots(deps, request, await observeForAllocation(deps, request.count > 0), adoptFrom);
 }
 
 function requestDetails(r: AllocationRequest): Record<string, unknown> {

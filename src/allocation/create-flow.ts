@@ -13,6 +13,8 @@ export interface CreateDeps extends AllocatorDeps {
   creator: ContainerCreator;
   /** The user's full resolved limits (CPU, memory, shm, pids as well as the quota keys). */
   resourceLimitsFor(user: string): ResolvedLimits;
+  /** CPUs this host has: Docker refuses a larger max_cpus, so it is capped at this. */
+  hostCpus?: number;
 }
 
 export interface CreateInput {
@@ -33,6 +35,14 @@ export interface Created {
   name: string;
   started: boolean;
   allocation: Allocation;
+  /** What was adjusted on the way (e.g. max_cpus capped at the host's CPUs). */
+  notes: string[];
+}
+
+/** max_cpus above the host's CPU count would make Docker refuse the container: use the host's. */
+export function capToHost(limits: ResolvedLimits, hostCpus: number | undefined): { limits: ResolvedLimits; notes: string[] } {
+  if (hostCpus === undefined || limits.max_cpus === null || limits.max_cpus <= hostCpus) return { limits, notes: [] };
+  return { limits: { ...limits, max_cpus: hostCpus }, notes: [`max_cpus ${limits.max_cpus} is more than this host's ${hostCpus} CPUs; the container gets ${hostCpus}`] };
 }
 
 function audit(deps: CreateDeps, type: AuditEvent["type"], user: string, container: string, containerId: string | null, details: Record<string, unknown>): void {
@@ -41,7 +51,7 @@ function audit(deps: CreateDeps, type: AuditEvent["type"], user: string, contain
 
 export async function createForUser(deps: CreateDeps, input: CreateInput): Promise<Created> {
   const fullName = containerName(input.name, input.user);
-  const limits = deps.resourceLimitsFor(input.user);
+  const { limits, notes } = capToHost(deps.resourceLimitsFor(input.user), deps.hostCpus);
   const reserved = await requestSlots(deps, { user: input.user, container: fullName, count: input.count, profile: input.profile, preferFull: input.preferFull }, [input.name]);
   if (!reserved.ok) throw new AllocationRefusedError(reserved.rejection);
   const allocation = reserved.allocation;
@@ -83,5 +93,5 @@ export async function createForUser(deps: CreateDeps, input: CreateInput): Promi
       throw new TransientError(`created ${fullName} (${id.slice(0, 12)}) but could not start it: ${errorText(e)}`, "docker", { cause: e });
     }
   }
-  return { id, name: fullName, started: input.start, allocation };
+  return { id, name: fullName, started: input.start, allocation, notes };
 }

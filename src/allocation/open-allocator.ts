@@ -9,6 +9,7 @@ import { DockerRuntime } from "../docker/docker-runtime.js";
 import { DEFAULT_IDENTITY_OPTIONS, identify } from "../docker/identity.js";
 import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import { defaultStateDir, openStore, type Store } from "../store/index.js";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { brokerClient } from "./broker/client.js";
 import { BROKER_SOCKET_FILE } from "./broker/protocol.js";
@@ -46,6 +47,7 @@ export async function openAllocator(ctx: CliContext): Promise<OpenedAllocator> {
     resourceLimitsFor: (user) => policyFor(user).limits,
     appendEvent: (e) => store.append(e),
     creator: containerCreator(),
+    hostCpus: availableParallelism(),
     // DS01_ALLOCATION_BROKER=off: always decide here (tests of the local path; debugging).
     ...(ctx.env.DS01_ALLOCATION_BROKER === "off" ? {} : { broker: brokerClient(join(stateDir, BROKER_SOCKET_FILE)) }),
   };

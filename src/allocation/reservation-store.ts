@@ -14,11 +14,12 @@
 // the last). Here commits use synchronous=NORMAL in WAL mode (~0.2 ms): a process crash loses
 // nothing committed; an OS crash may lose the newest reservations, which is harmless, since every
 // process that held them died with it and created containers carry their slots in their labels.
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { InvalidInputError, TransientError } from "../errors.js";
 import type { Reservation, ReservationState } from "./reservation.js";
+import { makeStateDir } from "../store/state-dir.js";
 
 export interface ReservationStore {
   /** Runs fn holding the allocation lock (one IMMEDIATE transaction): all of it commits or none. */
@@ -121,7 +122,7 @@ function retryWhileBusy<T>(fn: () => T, ms: number): T {
 
 /** Opens (creating: dir 0750, file 0640) <stateDir>/allocation.sqlite and brings its schema up to date. */
 export function openReservationDb(stateDir: string, opts: LockOptions = {}): ReservationDb {
-  mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+  makeStateDir(stateDir);
   const path = join(stateDir, RESERVATION_DB_FILE);
   const created = !existsSync(path);
   // Opening waits longer than a request does: many processes may open the file at the same moment.

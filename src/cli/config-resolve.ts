@@ -1,11 +1,11 @@
 // ds01 config resolve USER [--json] [--at ISO_TIME]: the limits, policies, per-type timeouts and active
 // exemptions that apply to USER (exemptions evaluated at --at, default now).
 import { loadConfig, locateConfigDir, parseIsoTime, resolvePolicy } from "../config/index.js";
+import { checkUserName } from "../allocation/request-args.js";
 import { EXIT, InvalidInputError } from "../errors.js";
 import type { ResolvedPolicy } from "../model/policy.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 config resolve USER [--json] [--at ISO_TIME]";
+import { SPECS } from "./spec.js";
 
 const show = (v: unknown, unit = ""): string => (v === null ? "null (no limit)" : `${String(v)}${unit}`);
 const hours = (v: number | null): string => (v === null ? "never" : `${v}h`);
@@ -30,9 +30,9 @@ export function formatPolicyText(p: ResolvedPolicy, at: number): string {
 }
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" }, at: { type: "string" } }, USAGE);
-  if (positionals.length !== 1 || positionals[0]!.trim() === "") throw new InvalidInputError(`config resolve needs exactly one USER\nusage: ${USAGE}`);
-  const user = positionals[0]!;
+  const { values, positionals } = parseCommandArgs(argv, SPECS["config resolve"].options);
+  if (positionals.length !== 1 || positionals[0]!.trim() === "") throw new InvalidInputError("config resolve needs exactly one USER");
+  const user = checkUserName(positionals[0]!, "USER");
   let at = ctx.clock.now();
   if (values.at !== undefined) {
     const t = parseIsoTime(values.at);

@@ -1,6 +1,7 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs } from "node:util";
 import { InvalidInputError } from "../errors.js";
 import type { Clock } from "../util/clock.js";
+import type { OptionSpec } from "./spec.js";
 
 /** Everything a command needs from the outside world; tests build their own. */
 export interface CliContext {
@@ -20,14 +21,17 @@ export interface CliContext {
 
 export type CommandRun = (ctx: CliContext, argv: string[]) => Promise<number>;
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
+type Options = Readonly<Record<string, Pick<OptionSpec, "type" | "multiple" | "default">>>;
 
-/** parseArgs with strict checking; any problem becomes InvalidInputError (exit 2). */
-export function parseCommandArgs<O extends Options>(argv: string[], options: O, usage: string) {
+/**
+ * parseArgs with strict checking; any problem becomes InvalidInputError (exit 2). Commands pass
+ * their declaration from spec.ts, which the command line has already checked argv against.
+ */
+export function parseCommandArgs<const O extends Options>(argv: string[], options: O, usage?: string) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new InvalidInputError(`${e instanceof Error ? e.message : String(e)}\nusage: ${usage}`);
+    throw new InvalidInputError(`${e instanceof Error ? e.message : String(e)}${usage ? `\nusage: ${usage}` : ""}`);
   }
 }
 

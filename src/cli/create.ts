@@ -7,31 +7,12 @@ import { openAllocator } from "../allocation/open-allocator.js";
 import { checkContainerName, gpuAsk, parseLabel, requestUser } from "../allocation/request-args.js";
 import { InvalidInputError } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE =
-  "ds01 create [--user U] [--gpus N | --mig PROFILE] [--prefer-full] --image IMAGE [--name NAME] [--start] [--label K=V]... [--json] [-- CMD...]";
+import { SPECS } from "./spec.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const dash = argv.indexOf("--");
-  const own = dash < 0 ? argv : argv.slice(0, dash);
-  const cmd = dash < 0 ? [] : argv.slice(dash + 1);
-  const { values, positionals } = parseCommandArgs(
-    own,
-    {
-      user: { type: "string" },
-      gpus: { type: "string" },
-      mig: { type: "string" },
-      "prefer-full": { type: "boolean" },
-      image: { type: "string" },
-      name: { type: "string" },
-      start: { type: "boolean" },
-      label: { type: "string", multiple: true },
-      json: { type: "boolean" },
-    },
-    USAGE,
-  );
-  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument ${positionals[0]} (put the command after --)\nusage: ${USAGE}`);
-  if (!values.image) throw new InvalidInputError(`--image is required\nusage: ${USAGE}`);
+  // Everything after the options is the container's command, dashes and all.
+  const { values, positionals: cmd } = parseCommandArgs(argv, SPECS.create.options);
+  if (!values.image) throw new InvalidInputError("--image needs an image name");
   const user = requestUser(ctx, values.user);
   const ask = gpuAsk(values, 0);
   const name = checkContainerName(values.name ?? `ds01-${randomBytes(3).toString("hex")}`);
@@ -41,6 +22,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   try {
     const c = await createForUser(opened.deps, { user, name, image: values.image, cmd, ...ask, start: values.start === true, extraLabels });
     const a = c.allocation;
+    for (const n of c.notes) ctx.err(`ds01: note: ${n}\n`);
     if (values.json) {
       printJson(ctx, {
         id: c.id,
@@ -50,6 +32,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
         uuids: a.uuids,
         slots: a.slots.map((s) => s.id),
         gpu_equivalent: a.gpuEquivalent,
+        notes: c.notes,
       });
     } else {
       const gpus = a.uuids.length ? ` with ${a.slots.map((s) => s.id).join(", ")} (${formatEq(a.gpuEquivalent)} GPU-equivalents)` : " without GPUs";

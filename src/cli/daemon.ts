@@ -1,35 +1,25 @@
 // `ds01 daemon [--listen ADDR] [--once]`: the long-running control loop. This file is the daemon's
 // composition root: lock, config, store, Daemon, signals. The pass lock is held for the daemon's
 // whole life, so a second daemon or a `ds01 check` is refused with who holds it (exit 1).
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BROKER_SOCKET_FILE } from "../allocation/broker/protocol.js";
 import { openReservationDb, type ReservationDb } from "../allocation/reservation-store.js";
-import { packageRoot } from "../config/locate-config-dir.js";
 import { Daemon } from "../daemon/daemon.js";
 import { formatListenAddress, parseListenAddress } from "../daemon/listen-address.js";
-import { InvalidInputError, errorText } from "../errors.js";
+import { errorText } from "../errors.js";
 import { depsFor, loadContextConfig } from "../pass/wiring.js";
 import { acquirePassLock, createJsonlSink, defaultStateDir, openStore, type Store } from "../store/index.js";
 import { isoTime } from "../util/clock.js";
-import { createLogger, type LogLevel } from "../util/log.js";
+import { createLogger, logFormatFor, type LogLevel } from "../util/log.js";
 import { parseCommandArgs, type CliContext } from "./context.js";
+import { SPECS } from "./spec.js";
+import { packageVersion } from "./version.js";
 
-const USAGE = "ds01 daemon [--listen HOST:PORT] [--once]";
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
-
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { listen: { type: "string" }, once: { type: "boolean" } }, USAGE);
-  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument "${positionals[0]}"\nusage: ${USAGE}`);
-  const log = createLogger({ level: (ctx.env.DS01_LOG_LEVEL as LogLevel | undefined) ?? "info" });
+  const { values } = parseCommandArgs(argv, SPECS.daemon.options);
+  const log = createLogger({ level: (ctx.env.DS01_LOG_LEVEL as LogLevel | undefined) ?? "info", format: logFormatFor(ctx.env) });
   const { config, dir } = await loadContextConfig(ctx); // an invalid config at start: exit 2 with FILE:LINE:COL
   const listen = parseListenAddress(values.listen ?? config.daemon.listen);
   const stateDir = defaultStateDir(ctx);
@@ -67,7 +57,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       listen,
       clock: ctx.clock,
       log,
-      version: version(),
+      version: packageVersion(),
       allocation: { socketPath: join(stateDir, BROKER_SOCKET_FILE), reservations: reservations.store },
     });
     try {

@@ -8,25 +8,12 @@ import { openStore, STORE_FILE } from "../store/sqlite-store.js";
 import { defaultStateDir } from "../store/state-dir.js";
 import { isoTime } from "../util/clock.js";
 import { parseDuration } from "../util/duration.js";
+import { detailForHumans } from "./detail-time.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE =
-  "ds01 events [--since DUR|TIME] [--until DUR|TIME] [--user U] [--container NAME|ID] [--type T] [--limit N] [--json] [--export-jsonl FILE|-]";
-
-const OPTIONS = {
-  since: { type: "string" },
-  until: { type: "string" },
-  user: { type: "string" },
-  container: { type: "string" },
-  type: { type: "string" },
-  limit: { type: "string" },
-  json: { type: "boolean" },
-  "export-jsonl": { type: "string" },
-} as const;
+import { SPECS } from "./spec.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, OPTIONS, USAGE);
-  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument "${positionals[0]}"\nusage: ${USAGE}`);
+  const { values } = parseCommandArgs(argv, SPECS.events.options);
   const now = ctx.clock.now();
   const filter: AuditEventFilter = {};
   if (values.since !== undefined) filter.since = parsePointInTime(values.since, "--since", now);
@@ -98,7 +85,8 @@ const DETAILS_MAX = 100;
 
 /** `key=value` pairs, strings bare when they have no spaces, the rest as compact JSON. */
 export function detailsSummary(details: Readonly<Record<string, unknown>>): string {
-  const parts = Object.entries(details).map(([k, v]) => {
+  const parts = Object.entries(details).map(([k, raw]) => {
+    const v = detailForHumans(k, raw);
     const s = typeof v === "string" && v !== "" && !/[\s"=]/.test(v) ? v : JSON.stringify(v) ?? String(v);
     return `${k}=${s}`;
   });

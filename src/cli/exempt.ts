@@ -5,18 +5,16 @@ import { CONFIG_FILES, ConfigError, formatProblem, isActiveAt, loadConfig, locat
 import { writeFileAtomic } from "../config/atomic-write.js";
 import { addExemption, parseExemptionsDocument, removeExemption } from "../config/exemptions-edit.js";
 import { readText } from "../config/read-text.js";
+import { checkUserName } from "../allocation/request-args.js";
 import { EXIT, InvalidInputError, RefusedError } from "../errors.js";
 import type { Enforcement } from "../model/policy.js";
 import { parseDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
+import { SPECS } from "./spec.js";
 
-const ADD_USAGE = "ds01 exempt add USER --from idle_timeout_h[,max_runtime_h] --reason TEXT [--expires ISO|DURATION] [--approved-by NAME] [--category waiver|research_grant]";
-const LIST_USAGE = "ds01 exempt list [--user USER] [--json]";
-const REMOVE_USAGE = "ds01 exempt remove USER [--from idle_timeout_h|max_runtime_h]";
-
-function oneUser(positionals: string[], usage: string): string {
-  if (positionals.length !== 1 || positionals[0]!.trim() === "") throw new InvalidInputError(`expected exactly one USER\nusage: ${usage}`);
-  return positionals[0]!.trim();
+function oneUser(positionals: string[]): string {
+  if (positionals.length !== 1 || positionals[0]!.trim() === "") throw new InvalidInputError("expected exactly one USER");
+  return checkUserName(positionals[0]!.trim(), "USER");
 }
 
 function enforcements(text: string): Enforcement[] {
@@ -82,14 +80,10 @@ async function editFile(dir: string, edit: (doc: ReturnType<typeof parseExemptio
 }
 
 export async function runAdd(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    { from: { type: "string" }, reason: { type: "string" }, expires: { type: "string" }, "approved-by": { type: "string" }, category: { type: "string" } },
-    ADD_USAGE,
-  );
-  const user = oneUser(positionals, ADD_USAGE);
-  if (values.from === undefined) throw new InvalidInputError(`--from is required\nusage: ${ADD_USAGE}`);
-  if (values.reason === undefined || values.reason.trim() === "") throw new InvalidInputError(`--reason is required\nusage: ${ADD_USAGE}`);
+  const { values, positionals } = parseCommandArgs(argv, SPECS["exempt add"].options);
+  const user = oneUser(positionals);
+  if (values.from === undefined) throw new InvalidInputError("--from is required");
+  if (values.reason === undefined || values.reason.trim() === "") throw new InvalidInputError("--reason needs a text");
   const now = ctx.clock.now();
   const entry = {
     username: user,
@@ -111,8 +105,8 @@ export async function runAdd(ctx: CliContext, argv: string[]): Promise<number> {
 }
 
 export async function runRemove(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { from: { type: "string" } }, REMOVE_USAGE);
-  const user = oneUser(positionals, REMOVE_USAGE);
+  const { values, positionals } = parseCommandArgs(argv, SPECS["exempt remove"].options);
+  const user = oneUser(positionals);
   let from: Enforcement | null = null;
   if (values.from !== undefined) {
     const list = enforcements(values.from);
@@ -131,8 +125,7 @@ export async function runRemove(ctx: CliContext, argv: string[]): Promise<number
 }
 
 export async function runList(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" }, user: { type: "string" } }, LIST_USAGE);
-  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument "${positionals[0]}"\nusage: ${LIST_USAGE}`);
+  const { values } = parseCommandArgs(argv, SPECS["exempt list"].options);
   const { dir } = locateConfigDir(ctx);
   const config = await loadConfig(dir);
   const now = ctx.clock.now();

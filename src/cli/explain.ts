@@ -8,8 +8,7 @@ import { openPassEnv } from "../pass/wiring.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 explain <container> [--json]";
+import { SPECS } from "./spec.js";
 
 function signalJson(s: SignalReading | undefined) {
   return s ? { status: s.status, value: s.value, threshold: s.threshold, note: s.note } : { status: "unknown", value: null, threshold: null, note: "not evaluated" };
@@ -25,6 +24,8 @@ export function explanationJson(e: Explanation) {
     group: e.group,
     state: e.container.state,
     policy: { idle_timeout_s: e.idleTimeoutS, max_runtime_s: e.maxRuntimeS, sigterm_grace_s: e.sigtermGraceS },
+    // False when the planner leaves the container alone for this (idle_applies_to: gpu, no GPU).
+    applies: { idle: e.idle?.skip?.why !== "no_gpu", max_runtime: e.runtime?.skip?.why !== "no_gpu" },
     signals: { gpu: signalJson(r?.gpu), cpu: signalJson(r?.cpu), network: signalJson(r?.network) },
     verdict: r?.verdict ?? null,
     idle_streak: e.idle?.record.idleStreak ?? 0,
@@ -37,12 +38,14 @@ export function explanationJson(e: Explanation) {
   };
 }
 
+const NOT_APPLIED = " (not applied: it holds no GPU and idle_applies_to is gpu)";
+
 function text(e: Explanation, window: number): string {
   const j = explanationJson(e);
   const sig = (name: string, s: ReturnType<typeof signalJson>) => `  ${name.padEnd(8)} ${s.status.padEnd(8)} value ${s.value ?? "unknown"} vs threshold ${s.threshold ?? "-"}${s.note ? ` (${s.note})` : ""}`;
   const lines = [
     `${j.container} (${j.container_id.slice(0, 12)}): ${j.state}, owner ${j.owner}, type ${j.type}, group ${j.group}`,
-    `policy: idle timeout ${j.policy.idle_timeout_s === null ? "none" : formatDuration(j.policy.idle_timeout_s * 1000)}${j.high_demand ? " (halved: high demand)" : ""}, max runtime ${j.policy.max_runtime_s === null ? "none" : formatDuration(j.policy.max_runtime_s * 1000)}, SIGTERM grace ${j.policy.sigterm_grace_s}s`,
+    `policy: idle timeout ${j.policy.idle_timeout_s === null ? "none" : formatDuration(j.policy.idle_timeout_s * 1000)}${j.high_demand ? " (halved: high demand)" : ""}${j.applies.idle ? "" : NOT_APPLIED}, max runtime ${j.policy.max_runtime_s === null ? "none" : formatDuration(j.policy.max_runtime_s * 1000)}${j.applies.max_runtime ? "" : NOT_APPLIED}, SIGTERM grace ${j.policy.sigterm_grace_s}s`,
   ];
   if (e.idle?.reading) {
     lines.push(`signals (${j.verdict}):`, sig("GPU", j.signals.gpu), sig("CPU", j.signals.cpu), sig("network", j.signals.network));
@@ -57,9 +60,9 @@ function text(e: Explanation, window: number): string {
 
 /** Why a container is kept or stopped: policy, each signal against its threshold, streak, next step. */
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" } }, USAGE);
+  const { values, positionals } = parseCommandArgs(argv, SPECS.explain.options);
   const target = positionals[0];
-  if (!target || positionals.length > 1) throw new InvalidInputError(`name one container\nusage: ${USAGE}`);
+  if (!target || positionals.length > 1) throw new InvalidInputError("name one container");
   const env = await openPassEnv(ctx, { readonlyStore: true });
   try {
     const now = ctx.clock.now();

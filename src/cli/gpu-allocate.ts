@@ -6,24 +6,11 @@ import { checkContainerName, gpuAsk, requestUser } from "../allocation/request-a
 import { InvalidInputError } from "../errors.js";
 import { isoTime } from "../util/clock.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 gpu allocate --user U --container NAME [--gpus N | --mig PROFILE] [--prefer-full] [--json]";
+import { SPECS } from "./spec.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    {
-      user: { type: "string" },
-      container: { type: "string" },
-      gpus: { type: "string" },
-      mig: { type: "string" },
-      "prefer-full": { type: "boolean" },
-      json: { type: "boolean" },
-    },
-    USAGE,
-  );
-  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument ${positionals[0]}\nusage: ${USAGE}`);
-  if (!values.container) throw new InvalidInputError(`--container is required\nusage: ${USAGE}`);
+  const { values } = parseCommandArgs(argv, SPECS["gpu allocate"].options);
+  if (!values.container) throw new InvalidInputError("--container needs a name");
   const container = checkContainerName(values.container);
   const user = requestUser(ctx, values.user);
   const ask = gpuAsk(values, 1);

@@ -5,36 +5,38 @@ import { openPassEnv } from "../pass/wiring.js";
 import type { HealthTarget } from "../policy/gpu-health.js";
 import { acquirePassLock } from "../store/index.js";
 import { isoTime } from "../util/clock.js";
+import { lockHeldText } from "./lock-held.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 gpu health [--dry-run] [--json]";
+import { SPECS } from "./spec.js";
 
 /** On-demand health check of every GPU: end orphan processes, reset only whole unshared idle GPUs. */
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { "dry-run": { type: "boolean" }, json: { type: "boolean" } }, USAGE);
+  const { values } = parseCommandArgs(argv, SPECS["gpu health"].options);
   const dryRun = values["dry-run"] ?? false;
   const env = await openPassEnv(ctx, { readonlyStore: dryRun });
   try {
     const lock = dryRun ? null : acquirePassLock(env.stateDir, "ds01 gpu health");
     if (lock && !lock.acquired) {
-      ctx.err(`ds01: another pass is running (${lock.heldBy.holder}${lock.heldBy.pid ? `, pid ${lock.heldBy.pid}` : ""}); try again later\n`);
+      ctx.err(`ds01: ${lockHeldText(lock.heldBy, "the GPU health check")}\n`);
       return 1;
     }
     try {
+      const now = ctx.clock.now();
+      // Nothing checked: "error" with a failing exit code, a "note" on a host without nvidia-smi.
+      const none = (message: string, code: number) => {
+        if (values.json) printJson(ctx, { now: isoTime(now), dry_run: dryRun, gpus_checked: 0, actions: [], [code ? "error" : "note"]: message });
+        ctx.err(`ds01: ${message}\n`);
+        return code;
+      };
       const inv = await env.deps.probe.inventory();
-      if (inv.error) {
-        ctx.err(`ds01: GPU probe failed, nothing checked: ${inv.error}\n`);
-        return inv.errorKind === "not_found" ? 0 : 1;
-      }
+      if (inv.error) return none(`GPU probe failed, nothing checked: ${inv.error}`, inv.errorKind === "not_found" ? 0 : 1);
       const targets = inv.gpus.map((g): HealthTarget => ({ uuid: g.uuid, why: "on_demand" }));
       let actions;
       try {
         actions = await healthActions(env.deps, targets);
       } catch (e) {
-        ctx.err(`ds01: cannot check GPUs without Docker: ${errorText(e)}\n`);
-        return 1;
+        return none(`cannot check GPUs without Docker: ${errorText(e)}`, 1);
       }
-      const now = ctx.clock.now();
       const exec = executorDeps(env.deps);
       const results = dryRun
         ? actions.map((action) => ({ action, executed: false, error: null }))

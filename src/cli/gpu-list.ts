@@ -1,15 +1,14 @@
 // ds01 gpu list [--json]: GPUs, MIG devices (profile, GI/CI, weight) and GPU processes with the
 // container each belongs to. No GPU or no nvidia-smi: an empty list, a one-line note, exit 0.
 import { loadConfig, locateConfigDir } from "../config/index.js";
-import { EXIT, InvalidInputError } from "../errors.js";
+import { EXIT } from "../errors.js";
 import { ProcHostProcesses } from "../gpu/host-processes.js";
 import { gpuListJson } from "../gpu/inventory-json.js";
 import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import { observeGpus } from "../gpu/observe-gpus.js";
 import type { Gpu } from "../model/gpu.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 gpu list [--json]";
+import { SPECS } from "./spec.js";
 
 const show = (v: number | string | null, unit = ""): string => (v === null ? "n/a" : `${typeof v === "number" ? Math.round(v * 10) / 10 : v}${unit}`);
 const mem = (used: number | null, total: number | null): string => (used === null && total === null ? "n/a" : `${show(used)} / ${show(total)} MiB`);
@@ -67,18 +66,20 @@ function table(gpus: readonly Gpu[]): string {
 }
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" } }, USAGE);
-  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument "${positionals[0]}"\nusage: ${USAGE}`);
+  const { values } = parseCommandArgs(argv, SPECS["gpu list"].options);
   const config = await loadConfig(locateConfigDir(ctx).dir);
   const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
   const { inventory, dcgmError } = await observeGpus({ probe, hostProcesses: new ProcHostProcesses(), dcgmExporterUrl: config.gpu.dcgm_exporter_url });
 
-  if (values.json) printJson(ctx, gpuListJson(inventory));
+  const failed = inventory.error !== null && inventory.errorKind !== "not_found";
+  // "error" only with a failing exit code; a host without nvidia-smi gets a "note".
+  const said = inventory.error === null ? {} : { [failed ? "error" : "note"]: `no GPU information: ${inventory.error}` };
+  if (values.json) printJson(ctx, { ...gpuListJson(inventory), ...said });
   else if (inventory.gpus.length > 0) ctx.out(table(inventory.gpus));
 
   if (inventory.error !== null) {
     ctx.err(`ds01: no GPU information: ${inventory.error}\n`);
-    return inventory.errorKind === "not_found" ? EXIT.ok : EXIT.failure;
+    return failed ? EXIT.failure : EXIT.ok;
   }
   if (inventory.gpus.length === 0) ctx.err("ds01: no GPUs found on this host\n");
   if (dcgmError !== null) ctx.err(`ds01: MIG activity unknown: ${dcgmError}\n`);

@@ -6,13 +6,11 @@ import { checkContainerName, requestUser } from "../allocation/request-args.js";
 import { EVENT } from "../constants/event-types.js";
 import { InvalidInputError } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 gpu release --container NAME [--user U] [--json]";
+import { SPECS } from "./spec.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { container: { type: "string" }, user: { type: "string" }, json: { type: "boolean" } }, USAGE);
-  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument ${positionals[0]}\nusage: ${USAGE}`);
-  if (!values.container) throw new InvalidInputError(`--container is required\nusage: ${USAGE}`);
+  const { values } = parseCommandArgs(argv, SPECS["gpu release"].options);
+  if (!values.container) throw new InvalidInputError("--container needs a name");
   const name = checkContainerName(values.container);
   const user = ctx.uid === 0 ? (values.user ?? null) : requestUser(ctx, values.user);
   const opened = await openAllocator(ctx);

@@ -5,26 +5,31 @@ import { formatEq } from "../allocation/numbers.js";
 import { openAllocator } from "../allocation/open-allocator.js";
 import { slotTable } from "../allocation/slots.js";
 import { allocationStatus } from "../allocation/status.js";
-import { InvalidInputError } from "../errors.js";
+import { EXIT } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 gpu status [--json]";
+import { SPECS } from "./spec.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" } }, USAGE);
-  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument ${positionals[0]}\nusage: ${USAGE}`);
+  const { values } = parseCommandArgs(argv, SPECS["gpu status"].options);
   const opened = await openAllocator(ctx);
   try {
     const { deps } = opened;
     const inv = await deps.inventory();
-    const obs = await observeForAllocation({ ...deps, inventory: async () => inv });
+    // Without the GPUs the reservations and holdings are still worth showing; the error is said.
+    const obs = await observeForAllocation({ ...deps, inventory: async () => inv }, false);
     const reservations = deps.reservations.all();
     const holdings = computeHoldings({ slots: obs.slots, containers: obs.containers, reservations, now: ctx.clock.now(), listedAt: obs.listedAt });
     const status = allocationStatus({ slots: obs.slots, unusableGpus: slotTable(inv.gpus).unusableGpus, holdings, limitsFor: deps.limitsFor });
+    const probeError = inv.error === null ? null : `cannot read the GPUs: ${inv.error}`;
+    // No nvidia-smi at all is a host without GPUs (exit 0, as gpu list); a failing one is a failure.
+    const code = inv.error !== null && inv.errorKind !== "not_found" ? EXIT.failure : EXIT.ok;
     if (values.json) {
-      printJson(ctx, status);
-      return 0;
+      // "error" only with a failing exit code; a host without nvidia-smi gets a "note".
+      printJson(ctx, probeError === null ? status : { [code === EXIT.ok ? "note" : "error"]: probeError, ...status });
+      if (probeError) ctx.err(`ds01: ${probeError}\n`);
+      return code;
     }
+    if (probeError) ctx.err(`ds01: ${probeError}; showing reservations only\n`);
     ctx.out(
       `${status.slots_free} of ${status.slots_total} slots free; ${formatEq(status.gpu_equivalents_allocated)} of ${formatEq(status.gpu_equivalents_total)} GPU-equivalents allocated\n\n`,
     );
@@ -45,7 +50,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
         ctx.out(`${u.user.padEnd(16)} ${formatEq(u.held_gpu_equivalents).padEnd(7)} ${limit.padEnd(24)} ${u.gpu_containers.join(", ") || "-"}\n`);
       }
     }
-    return 0;
+    return code;
   } finally {
     opened.close();
   }

@@ -7,8 +7,7 @@ import { newRecord } from "../model/record.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration, HOUR_MS, parseDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
-
-const USAGE = "ds01 keepalive <container> [--for DUR] [--json]";
+import { SPECS } from "./spec.js";
 
 /** "YYYY-MM-DD hh:mm:ss" in UTC: the one date form both busybox and GNU touch -d accept. */
 function touchDate(ms: number): string {
@@ -21,9 +20,9 @@ function touchDate(ms: number): string {
  * also recorded and audited in ds01's store.
  */
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { for: { type: "string" }, json: { type: "boolean" } }, USAGE);
+  const { values, positionals } = parseCommandArgs(argv, SPECS.keepalive.options);
   const target = positionals[0];
-  if (!target || positionals.length > 1) throw new InvalidInputError(`name one container\nusage: ${USAGE}`);
+  if (!target || positionals.length > 1) throw new InvalidInputError("name one container");
   const root = ctx.uid === 0;
   const env = await openPassEnv(ctx, { readonlyStore: !root });
   try {
@@ -34,6 +33,13 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     if (!root && identity.owner !== ctx.userName) throw new InvalidInputError(`${info.name} belongs to ${identity.owner}, not to you`);
     if (info.state !== "running") throw new InvalidInputError(`${info.name} is ${info.state}; only running containers are idle-stopped`);
     const policy = createPolicyView(env.config, now).forOwner(identity.owner).policies;
+    if (policy.idle_applies_to === "gpu" && !identity.hasGpu) {
+      // Nothing to postpone: the planner never stops it for idleness (nor for runtime).
+      const why = `${info.name} holds no GPU and idle_applies_to is gpu: ds01 does not stop it for idleness, so there is nothing to keep alive`;
+      if (values.json) printJson(ctx, { container: info.name, container_id: info.id, until: null, capped: false, file_written: false, idle_applies: false, note: why });
+      else ctx.out(`${why}\n`);
+      return 0;
+    }
     const maxMs = policy.keepalive_max_duration_h === null ? null : policy.keepalive_max_duration_h * HOUR_MS;
     const askedMs = values.for ? parseDuration(values.for, "--for", "h") : (maxMs ?? 24 * HOUR_MS);
     const forMs = maxMs === null ? askedMs : Math.min(askedMs, maxMs);
@@ -53,7 +59,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       throw new Error(`could not write ${file} inside ${info.name} (exit ${r.exitCode}); touch it yourself from inside the container`);
     }
     const capped = askedMs > forMs ? ` (capped at keepalive_max_duration_h = ${formatDuration(forMs)})` : "";
-    if (values.json) printJson(ctx, { container: info.name, container_id: info.id, until: isoTime(until), capped: askedMs > forMs, file_written: fileOk });
+    if (values.json) printJson(ctx, { container: info.name, container_id: info.id, until: isoTime(until), capped: askedMs > forMs, file_written: fileOk, idle_applies: true });
     else ctx.out(`${info.name} will not be stopped for idleness before ${isoTime(until)}${capped}. Max runtime still applies.\n`);
     return 0;
   } finally {

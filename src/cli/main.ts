@@ -1,25 +1,10 @@
 import { userInfo } from "node:os";
-import { EXIT, InvalidInputError, exitCodeFor, errorText } from "../errors.js";
+import { InvalidInputError, exitCodeFor, errorText } from "../errors.js";
 import { systemClock } from "../util/clock.js";
+import { loadCommand } from "./commands.js";
 import type { CliContext } from "./context.js";
-import { findCommand, usageText } from "./commands.js";
-
-/** Splits the global options (before the command) from the command and its own arguments. */
-function splitGlobal(argv: string[]): { configDir: string | null; stateDir: string | null; rest: string[] } {
-  let configDir: string | null = null;
-  let stateDir: string | null = null;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-    if (flag !== "--config" && flag !== "--state-dir") break;
-    const value = inline ?? argv[++i];
-    if (value === undefined || value === "") throw new InvalidInputError(`${flag} needs a directory`);
-    if (flag === "--config") configDir = value;
-    else stateDir = value;
-  }
-  return { configDir, stateDir, rest: argv.slice(i) };
-}
+import { CommandLineError, parseCommandLine } from "./program.js";
+import { packageVersion } from "./version.js";
 
 export function defaultContext(): Omit<CliContext, "configDir" | "stateDir"> {
   let userName = process.env.SUDO_USER && process.getuid?.() === 0 ? "root" : "";
@@ -38,22 +23,46 @@ export function defaultContext(): Omit<CliContext, "configDir" | "stateDir"> {
   };
 }
 
+/** --json among the options (not in a container command after "--"). */
+function asksForJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).includes("--json");
+}
+
 /** The only place that turns errors into exit codes. */
 export async function main(argv: string[], base = defaultContext()): Promise<number> {
+  // What reached stdout and stderr, so that a --json run that failed without a document gets one.
+  let printed = false;
+  const messages: string[] = [];
+  const io = {
+    out: (t: string) => {
+      printed = true;
+      base.out(t);
+    },
+    err: (t: string) => {
+      messages.push(t);
+      base.err(t);
+    },
+  };
+  let code: number;
+  let failure: string | null = null;
   try {
-    const { configDir, stateDir, rest } = splitGlobal(argv);
-    if (rest.length === 0 || rest[0] === "--help" || rest[0] === "-h" || rest[0] === "help") {
-      base.out(usageText() + "\n");
-      return rest.length === 0 ? EXIT.invalidInput : EXIT.ok;
-    }
-    const found = findCommand(rest);
-    if (!found) throw new InvalidInputError(`unknown command "${rest.join(" ")}"\n${usageText()}`);
-    const mod = await found.entry.load();
-    return await mod.run({ ...base, configDir, stateDir }, found.rest);
+    const parsed = parseCommandLine(argv, { ...io, version: packageVersion() });
+    if (parsed.kind === "exit") return parsed.code;
+    const { configDir, stateDir, logFormat } = parsed.globals;
+    const env = logFormat ? { ...base.env, DS01_LOG_FORMAT: logFormat } : base.env;
+    const mod = await loadCommand(parsed.key);
+    code = await mod.run({ ...base, ...io, env, configDir, stateDir }, parsed.argv);
   } catch (e) {
-    if (e instanceof InvalidInputError) for (const p of e.problems) base.err(`ds01: ${p}\n`);
-    else base.err(`ds01: ${errorText(e)}\n`);
+    if (e instanceof CommandLineError) failure = e.message; // commander has printed it
+    else if (e instanceof InvalidInputError) for (const p of e.problems) io.err(`ds01: ${p}\n`);
+    else io.err(`ds01: ${errorText(e)}\n`);
     if (!(e instanceof InvalidInputError) && process.env.DS01_DEBUG) base.err(`${(e as Error).stack ?? ""}\n`);
-    return exitCodeFor(e);
+    code = exitCodeFor(e);
   }
+  if (code !== 0 && !printed && asksForJson(argv)) {
+    failure ??= messages.map((m) => m.replace(/^ds01: /, "").trimEnd()).join("\n") || `exit code ${code}`;
+    base.out(JSON.stringify({ error: failure, exit_code: code }, null, 2) + "\n");
+  }
+  return code;
 }

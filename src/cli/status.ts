@@ -17,10 +17,9 @@ import { sampleAll, type ActivityReading } from "../signals/activity.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
+import { SPECS } from "./spec.js";
 import { nextStepFor } from "./status-next.js";
 
-const USAGE = "ds01 status [--user U] [--json]";
-const OPTIONS = { user: { type: "string" }, json: { type: "boolean" } } as const;
 
 /** Interval between the two activity samples of the one-shot measurement. */
 export const STATUS_SAMPLE_MS = 1000;
@@ -124,9 +123,8 @@ export function renderStatusTable(rows: readonly StatusRow[], now: number): stri
 }
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, OPTIONS, USAGE);
-  if (positionals.length > 0) throw new InvalidInputError(`unexpected argument "${positionals[0]}"\nusage: ${USAGE}`);
-  if (values.user !== undefined && values.user.trim() === "") throw new InvalidInputError(`--user needs a user name\nusage: ${USAGE}`);
+  const { values } = parseCommandArgs(argv, SPECS.status.options);
+  if (values.user !== undefined && values.user.trim() === "") throw new InvalidInputError("--user needs a user name");
   let owner: string | null = values.user ?? null;
   if (ctx.uid !== 0) {
     if (owner !== null && owner !== ctx.userName) throw new RefusedError(`only root can see other users' containers (you are ${ctx.userName})`);

@@ -39,7 +39,7 @@ export const BUILTIN_POLICIES: ResolvedPolicies & { keepalive_file: string } = {
 export const BUILTIN_DEFAULT_GROUP = "student";
 
 export const BUILTIN_APP = {
-  gpu: { nvidia_smi: null as string | null, probe_timeout_s: 10, dcgm_exporter_url: null as string | null },
+  gpu: { nvidia_smi: null as string | null, probe_timeout_s: 10, dcgm_exporter_url: null as string | null, expected: "auto" as boolean | "auto" },
   daemon: { listen: "127.0.0.1:9101", sample_interval_s: 30, pass_interval_s: 300 },
   notifications: {
     webhook_url: null as string | null,

@@ -77,6 +77,11 @@ export function bool() {
   return field<boolean>((v) => (typeof v === "boolean" ? ok(v) : bad(`expected true or false, got ${show(v)}`)));
 }
 
+/** true, false or "auto" (gpu.expected). */
+export function boolOrAuto() {
+  return field<boolean | "auto">((v) => (typeof v === "boolean" || v === "auto" ? ok(v) : bad(`expected true, false or auto, got ${show(v)}`)));
+}
+
 /** A Docker size string ("32g", "512m", "96G") or a byte count; null = no limit. */
 export function size() {
   return field<string | null>((v) => {

@@ -129,6 +129,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
       nvidia_smi: raw.gpu?.nvidia_smi ?? BUILTIN_APP.gpu.nvidia_smi,
       probe_timeout_s: raw.gpu?.probe_timeout_s ?? BUILTIN_APP.gpu.probe_timeout_s,
       dcgm_exporter_url: raw.gpu?.dcgm_exporter_url ?? BUILTIN_APP.gpu.dcgm_exporter_url,
+      expected: raw.gpu?.expected ?? BUILTIN_APP.gpu.expected,
     },
     daemon: {
       listen: raw.daemon?.listen ?? BUILTIN_APP.daemon.listen,

@@ -49,7 +49,8 @@ export interface LoadedConfig {
   /** Every well-formed entry, expired ones included; resolvePolicy picks the active ones. */
   exemptions: readonly Exemption[];
   gpuAllocation: { slots_per_gpu: number };
-  gpu: { nvidia_smi: string | null; probe_timeout_s: number; dcgm_exporter_url: string | null };
+  /** expected: whether this host should have working GPUs (auto: when any container asks for one). */
+  gpu: { nvidia_smi: string | null; probe_timeout_s: number; dcgm_exporter_url: string | null; expected: boolean | "auto" };
   daemon: { listen: string; sample_interval_s: number; pass_interval_s: number };
   notifications: {
     webhook_url: string | null;

@@ -1,7 +1,7 @@
 // Zod schemas of every config file section. Built twice: strict (unknown keys reported, as warnings)
 // and lenient (unknown keys dropped) — the lenient result is used once the strict pass found no error.
 import { z } from "zod";
-import { absolutePath, bool, cpuQuota, duration, listenAddress, nameList, num, oneOf, requiredDuration, requiredNum, requiredStr, size, str, url } from "./fields.js";
+import { absolutePath, bool, boolOrAuto, cpuQuota, duration, listenAddress, nameList, num, oneOf, requiredDuration, requiredNum, requiredStr, size, str, url } from "./fields.js";
 
 const mappingError = (iss: { code: string }) => (iss.code === "invalid_type" ? "expected a mapping (key: value lines)" : undefined);
 
@@ -128,6 +128,7 @@ export function buildSchemas(strict: boolean) {
       nvidia_smi: str({ nullable: true, nonEmpty: true }).optional(),
       probe_timeout_s: requiredDuration("s", { positive: true }).optional(),
       dcgm_exporter_url: url({ nullable: true }).optional(),
+      expected: boolOrAuto().optional(),
     }).optional(),
     daemon: section({
       listen: listenAddress().optional(),

@@ -408,9 +408,17 @@ export class Daemon {
     this.log.warn({ during, error: this.gpuError }, "gpu probe failed");
   }
 
-  /** No nvidia-smi on this host: no GPUs to watch. Said once; not an error (a CPU-only host runs fine). */
+  /**
+   * No nvidia-smi on this host: no GPUs to watch. Fine on a CPU-only host; where GPUs are expected
+   * (gpu.expected, or auto and a container asks for one) it is a probe error and a /healthz reason.
+   */
   private noteGpuMissing(error: string): void {
     this.gpuError = null;
+    const expected = this.config.gpu.expected;
+    if (expected === true || (expected === "auto" && this.fleet.containers().some((c) => c.identity.hasGpu))) {
+      this.metrics.probeError("nvidia_smi");
+      this.gpuError = `GPUs are expected here but ${error}`;
+    }
     if (this.gpuMissingLogged) return;
     this.gpuMissingLogged = true;
     this.log.warn({ error }, "nvidia-smi not found: GPU signals unknown");

@@ -25,8 +25,8 @@ export const GATE_ROLLBACK =
 
 export interface InstallPlan {
   prefix: string;
-  /** Directories made when missing (mode applies only to new ones). */
-  dirs: { path: string; mode: number }[];
+  /** Directories made when missing (mode applies only to new ones); `exists` when planned. */
+  dirs: { path: string; mode: number; exists?: boolean }[];
   steps: InstallStep[];
   /** Things the admin should know (printed, never fatal). */
   notes: string[];
@@ -68,7 +68,7 @@ export async function planInstall(opts: { packageRoot: string; prefix: string; g
 
   const skeleton = join(opts.packageRoot, "config/default");
   if (!(await exists(skeleton))) throw new Error(`the package has no config skeleton at ${skeleton}`);
-  const dirs = [
+  const dirs: InstallPlan["dirs"] = [
     { path: at("etc/systemd/system"), mode: 0o755 },
     { path: at(INSTALL_PATHS.configDir), mode: 0o755 },
     { path: at(INSTALL_PATHS.stateDir), mode: 0o750 },
@@ -88,6 +88,7 @@ export async function planInstall(opts: { packageRoot: string; prefix: string; g
     }
   }
 
+  for (const d of dirs) d.exists = await exists(d.path);
   const steps: InstallStep[] = [];
   for (const s of sources) steps.push(planStep(s, await targetState(s.target)));
 

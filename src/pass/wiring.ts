@@ -13,7 +13,7 @@ import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import { ProcHostProcesses } from "../gpu/host-processes.js";
 import { createNotifier } from "../notify/notifier.js";
 import { createJsonlSink, defaultStateDir, openStore, STORE_FILE, type Store } from "../store/index.js";
-import { createLogger, type Logger } from "../util/log.js";
+import { createLogger, logFormatFor, type Logger } from "../util/log.js";
 import { createActivitySampler } from "./activity-sampler.js";
 import { parseScope, scopedRuntime } from "./scoped-runtime.js";
 import type { PassDeps } from "./run-pass.js";
@@ -84,7 +84,7 @@ function readable(file: string): boolean {
 }
 
 export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): Promise<PassEnv> {
-  const log = opts.log ?? createLogger({ level: "warn" });
+  const log = opts.log ?? createLogger({ level: "warn", format: logFormatFor(ctx.env) });
   const { config, dir } = await loadContextConfig(ctx);
   const stateDir = defaultStateDir(ctx);
   const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;

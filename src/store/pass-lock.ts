@@ -5,10 +5,11 @@
 // dead holder never blocks anyone and there is no stale-lock race to break: the next acquire just
 // succeeds. Who holds it is written beside it in pass.lock.json ({pid, holder, since}) so a refused
 // caller can say who; that file is informative only and is ignored when its pid is no longer alive.
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { systemClock, type Clock } from "../util/clock.js";
+import { makeStateDir } from "./state-dir.js";
 
 export const PASS_LOCK_FILE = "pass.lock";
 export const PASS_LOCK_INFO_FILE = "pass.lock.json";
@@ -36,7 +37,7 @@ export type PassLockResult = { acquired: true; lock: PassLock } | { acquired: fa
  * When another live process holds it, returns who. Creates stateDir (0750) when needed.
  */
 export function acquirePassLock(stateDir: string, holder: string, opts: { clock?: Clock } = {}): PassLockResult {
-  mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+  makeStateDir(stateDir);
   const lockPath = join(stateDir, PASS_LOCK_FILE);
   const infoPath = join(stateDir, PASS_LOCK_INFO_FILE);
   const db = new Database(lockPath, { timeout: 0 });

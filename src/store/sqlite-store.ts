@@ -6,7 +6,7 @@
 // append()/commit() returns, even across a power cut (EventStore's contract; SPEC.md §4: no
 // committed audit record is lost). NORMAL would only survive process crashes. ds01 commits a few
 // times per pass, so the cost of one fsync per commit is negligible.
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { InvalidInputError } from "../errors.js";
@@ -19,6 +19,7 @@ import { eventFromRow, eventParams, eventQuery, type EventRow } from "./event-qu
 import { mirrorEvents, type JsonlSink, type MirrorErrorHandler } from "./jsonl-sink.js";
 import { MIGRATIONS, SCHEMA_VERSION, pendingMigrations, type Migration } from "./migrations.js";
 import { decodeRecord, encodeRecord } from "./record-codec.js";
+import { makeStateDir } from "./state-dir.js";
 
 export const STORE_FILE = "ds01.sqlite";
 
@@ -78,7 +79,7 @@ export function openStore(stateDir: string, opts: OpenStoreOptions = {}): Store 
     if (created) throw new InvalidInputError(`${path}: no ds01 store here`);
     db = new Database(path, { readonly: true, fileMustExist: true, timeout: opts.busyTimeoutMs ?? 5000 });
   } else {
-    mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+    makeStateDir(stateDir);
     db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
     if (created) chmodSync(path, 0o640);
   }

@@ -1,6 +1,8 @@
 // Where ds01 keeps its state (SQLite store, pass lock).
+import { mkdirSync, statSync, type Stats } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { InvalidInputError } from "../errors.js";
 
 export const SYSTEM_STATE_DIR = "/var/lib/ds01";
 
@@ -19,4 +21,50 @@ export function defaultStateDir(ctx: StateDirContext): string {
   if (fromEnv) return fromEnv;
   if (ctx.uid === 0) return SYSTEM_STATE_DIR;
   return join(ctx.env.HOME || homedir(), ".local", "state", "ds01");
+}
+
+const WHY: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "not permitted here",
+  EROFS: "read-only file system",
+  ENOENT: "this file system does not allow it",
+  ENOTDIR: "a part of the path is not a directory",
+  EEXIST: "it exists and is not a directory",
+  ENOSPC: "no space left",
+};
+
+/**
+ * Creates the state directory (0750) and its missing parents one by one. Node's recursive mkdir
+ * never returns on some pseudo file systems (/proc), and its errno messages mean little to a person.
+ */
+export function makeStateDir(dir: string): void {
+  const missing: string[] = [];
+  let p = resolve(dir);
+  for (;;) {
+    let st: Stats | undefined;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw stateDirError(dir, p, e);
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new InvalidInputError(`state directory ${dir}: ${p} is not a directory`);
+      break;
+    }
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+    p = dirname(p);
+  }
+  for (const m of missing) {
+    try {
+      mkdirSync(m, { mode: 0o750 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(m).isDirectory()) throw stateDirError(dir, m, e);
+    }
+  }
+}
+
+function stateDirError(dir: string, at: string, e: unknown): InvalidInputError {
+  const code = (e as NodeJS.ErrnoException).code ?? "";
+  return new InvalidInputError(`state directory ${dir}: cannot create ${at}: ${WHY[code] ?? (e instanceof Error ? e.message : String(e))} (choose another with --state-dir)`);
 }

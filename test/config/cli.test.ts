@@ -37,10 +37,10 @@ describe("ds01 config check", () => {
     const r = await ds01(["--config", dir, "config", "check"]);
     expect(r.code).toBe(0);
     expect(r.out).toBe(`config OK: ${dir} — 4 groups, 4 users, 2 overrides, 1 exemption (1 warning)\n`);
-    expect(r.err).toBe(`${dir}/user-overrides.yaml:2:3: r1.cpus: legacy key "cpus" is deprecated; rename it to "max_cpus"\n`);
+    expect(r.err).toBe(`${dir}/user-overrides.yaml:2:3: warning: r1.cpus: legacy key "cpus" is deprecated; rename it to "max_cpus"\n`);
   });
 
-  it("invalid: exit 2, one FILE:LINE:COLUMN: KEY.PATH: message line per problem on stderr", async () => {
+  it("invalid: exit 2, one FILE:LINE:COLUMN: error: KEY.PATH: message line per problem, then the count, on stderr", async () => {
     const dir = configDir({
       "resource-limits.yaml": `${MINIMAL}defaults:\n  idle_timeout_h: "soon"\n  max_runtime_h: -3\n`,
       "groups/staff.members": "a\n",
@@ -50,10 +50,11 @@ describe("ds01 config check", () => {
     expect(r.code).toBe(2);
     expect(r.out).toBe("");
     expect(r.err.split("\n").filter(Boolean)).toEqual([
-      `${dir}/resource-limits.yaml:5:19: defaults.idle_timeout_h: expected a number of hours or null (never), got "soon"`,
-      `${dir}/resource-limits.yaml:6:18: defaults.max_runtime_h: must not be negative (got -3); write null for never`,
-      `${dir}/groups/staff.members:1:1: groups.staff: unknown group "staff": resource-limits.yaml has no such group (groups: student)`,
-      `${dir}/lifecycle-exemptions.yaml:2:52: exemptions[0].expires_on: cannot read the date "someday" (expected ISO-8601 like 2026-03-31 or 2026-03-31T18:00:00Z, or null for permanent)`,
+      `${dir}/resource-limits.yaml:5:19: error: defaults.idle_timeout_h: expected a number of hours or null (never), got "soon"`,
+      `${dir}/resource-limits.yaml:6:18: error: defaults.max_runtime_h: must not be negative (got -3); write null for never`,
+      `${dir}/groups/staff.members:1:1: error: groups.staff: unknown group "staff": resource-limits.yaml has no such group (groups: student)`,
+      `${dir}/lifecycle-exemptions.yaml:2:52: error: exemptions[0].expires_on: cannot read the date "someday" (expected ISO-8601 like 2026-03-31 or 2026-03-31T18:00:00Z, or null for permanent)`,
+      `config INVALID: ${dir} — 4 errors, 0 warnings`,
     ]);
   });
 
@@ -61,7 +62,7 @@ describe("ds01 config check", () => {
     const dir = configDir({ "resource-limits.yaml": "groups:\n  student: {\n" });
     const r = await ds01(["--config", dir, "config", "check"]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(new RegExp(`^${dir}/resource-limits\\.yaml:\\d+:\\d+: groups(\\.student)?: `));
+    expect(r.err).toMatch(new RegExp(`^${dir}/resource-limits\\.yaml:\\d+:\\d+: error: groups(\\.student)?: `));
   });
 
   it("--json gives one document", async () => {

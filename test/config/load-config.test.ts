@@ -74,7 +74,7 @@ monitoring:
   infrastructure_label: site.protected
 access_control: { admin_users: [root] }
 bare_metal_access: { default_grant_duration_h: 24 }
-gpu: { nvidia_smi: /opt/bin/nvidia-smi, probe_timeout_s: 3, dcgm_exporter_url: "http://127.0.0.1:9400/metrics" }
+gpu: { nvidia_smi: /opt/bin/nvidia-smi, probe_timeout_s: 3, dcgm_exporter_url: "http://127.0.0.1:9400/metrics", expected: true }
 daemon: { listen: "0.0.0.0:9200", sample_interval_s: 15, pass_interval_s: 60 }
 notifications:
   webhook_url: https://hooks.example.org/u
@@ -127,7 +127,7 @@ events: { jsonl_path: /var/log/ds01/events.jsonl }
     expect(p.container_types.unknown).toEqual({ idle_timeout_h: 0.4, max_runtime_h: 104, sigterm_grace_s: 9 });
     expect(c.gpuAllocation).toEqual({ slots_per_gpu: 2 });
     expect(c.monitoring).toEqual({ infrastructure_containers: ["infra-a", "infra-b"], infrastructure_label: "site.protected" });
-    expect(c.gpu).toEqual({ nvidia_smi: "/opt/bin/nvidia-smi", probe_timeout_s: 3, dcgm_exporter_url: "http://127.0.0.1:9400/metrics" });
+    expect(c.gpu).toEqual({ nvidia_smi: "/opt/bin/nvidia-smi", probe_timeout_s: 3, dcgm_exporter_url: "http://127.0.0.1:9400/metrics", expected: true });
     expect(c.daemon).toEqual({ listen: "0.0.0.0:9200", sample_interval_s: 15, pass_interval_s: 60 });
     expect(c.notifications).toEqual({
       webhook_url: "https://hooks.example.org/u",
@@ -141,7 +141,7 @@ events: { jsonl_path: /var/log/ds01/events.jsonl }
 
   it("gives the documented built-in values for the ds01 sections when they are absent", async () => {
     const c = await loadConfig(configDir({ "resource-limits.yaml": MINIMAL }));
-    expect(c.gpu).toEqual({ nvidia_smi: null, probe_timeout_s: 10, dcgm_exporter_url: null });
+    expect(c.gpu).toEqual({ nvidia_smi: null, probe_timeout_s: 10, dcgm_exporter_url: null, expected: "auto" });
     expect(c.daemon).toEqual({ listen: "127.0.0.1:9101", sample_interval_s: 30, pass_interval_s: 300 });
     expect(c.notifications.webhook_timeout_s).toBe(5);
     expect(c.notifications.email).toBeNull();

@@ -145,3 +145,32 @@ describe("ds01 install --gate", () => {
     expect(filesUnder(prefix).some((f) => relative(prefix, f).includes("gate"))).toBe(false);
   });
 });
+
+describe("ds01 install: directories and --json", () => {
+  let prefix: string;
+  beforeEach(() => (prefix = mkdtempSync(join(tmpdir(), "ds01-install-json-"))));
+  afterEach(() => rmSync(prefix, { recursive: true, force: true }));
+
+  it("lists the directories it makes, the state directory included", async () => {
+    const dry = await ds01(["install", "--dry-run", "--prefix", prefix]);
+    expect(dry.out).toContain(`would mkdir    ${join(prefix, "var/lib/ds01")}/\n`);
+    const r = await ds01(["install", "--prefix", prefix]);
+    expect(r.out).toContain(`mkdir          ${join(prefix, "var/lib/ds01")}/\n`);
+    const again = await ds01(["install", "--prefix", prefix]);
+    expect(again.out).toContain(`exists         ${join(prefix, "var/lib/ds01")}/\n`);
+  });
+
+  it("--json: one document with dirs, files and notes", async () => {
+    const r = await ds01(["install", "--dry-run", "--prefix", prefix, "--json"]);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc).toMatchObject({ dry_run: true, prefix, next: null });
+    expect(doc.dirs).toContainEqual({ path: join(prefix, "var/lib/ds01"), action: "mkdir" });
+    expect(doc.files).toContainEqual({ action: "create", target: join(prefix, UNIT), note: null });
+    expect(doc.notes).toEqual([expect.stringContaining("/usr/local/bin/ds01")]);
+    expect(readdirSync(prefix)).toEqual([]);
+    const refused = await ds01(["install", "--json"], 1000);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.out)).toEqual({ error: expect.stringContaining("run it as root"), exit_code: 1 });
+  });
+});

@@ -79,12 +79,12 @@ describe("ds01 status", () => {
     expect(refused.err).toMatch(/only root/);
   });
 
-  it("bad arguments exit 2; an unreachable engine exits 1 with a message, never an empty list", async () => {
+  it("bad arguments exit 2; an unreachable engine exits 1 with a message, never an empty list (--json: the error as JSON)", async () => {
     expect((await ds01(["status", "--bogus"], root)).code).toBe(2);
     expect((await ds01(["status", "extra"], root)).code).toBe(2);
     const down = await ds01(["status", "--json"], root, { DOCKER_HOST: "unix:///nonexistent.sock" });
     expect(down.code).toBe(1);
-    expect(down.out).toBe("");
+    expect(JSON.parse(down.out)).toEqual({ error: expect.stringMatching(/^docker engine at unix:\/\/\/nonexistent.sock unreachable/), exit_code: 1 });
     expect(down.err).toMatch(/docker/);
   });
 });

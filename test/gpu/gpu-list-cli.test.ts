@@ -137,10 +137,10 @@ describe("ds01 gpu list", () => {
     expect(JSON.parse(r.out).gpus.map((g: { usable: boolean; mig_enabled: boolean }) => [g.mig_enabled, g.usable])).toEqual([[true, false]]);
   });
 
-  it("no nvidia-smi: empty list, one line on stderr, exit 0", async () => {
+  it("no nvidia-smi: empty list with a note, one line on stderr, exit 0", async () => {
     const r = await ds01(["--config", await configWith("  nvidia_smi: null\n"), "gpu", "list", "--json"], { DS01_NVIDIA_SMI: "/nonexistent/nvidia-smi" });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toEqual({ gpus: [] });
+    expect(JSON.parse(r.out)).toEqual({ gpus: [], note: expect.stringMatching(/^no GPU information: nvidia-smi not found/) });
     expect(r.err.trimEnd().split("\n")).toEqual([expect.stringMatching(/^ds01: no GPU information: nvidia-smi not found/)]);
   });
 
@@ -153,10 +153,10 @@ describe("ds01 gpu list", () => {
     expect([text.code, text.out, text.err]).toEqual([0, "", "ds01: no GPUs found on this host\n"]);
   });
 
-  it("a broken nvidia-smi (garbage): empty list, the reason on stderr, exit 1", async () => {
+  it("a broken nvidia-smi (garbage): empty list, the reason on stderr and in error, exit 1", async () => {
     const fake = await writeFakeGpuState({ gpus: fullGpus(1), garbage: true });
     const r = await ds01(["--config", await configWith("  probe_timeout_s: 20\n"), "gpu", "list", "--json"], fake.env);
-    expect([r.code, JSON.parse(r.out)]).toEqual([1, { gpus: [] }]);
+    expect([r.code, JSON.parse(r.out)]).toEqual([1, { gpus: [], error: expect.stringMatching(/^no GPU information: nvidia-smi/) }]);
     expect(r.err).toMatch(/^ds01: no GPU information: nvidia-smi/);
   });
 

@@ -94,13 +94,13 @@ export async function createTestContainer(runId: string, opts: TestContainerOpti
     name,
     pid: running && info.State.Pid > 0 ? info.State.Pid : null,
     ip: running ? (Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress ?? null) : null,
-    remove: () => c.remove({ force: true }).then(
-      () => undefined,
-      (e: { statusCode?: number }) => {
-        if (e.statusCode !== 404) throw e;
-      },
-    ),
+    remove: () => c.remove({ force: true }).then(() => undefined, goneOrGoing),
   };
+}
+
+/** A removal that found the container gone (404) or already being removed by someone else (409). */
+function goneOrGoing(e: { statusCode?: number }): void {
+  if (e.statusCode !== 404 && e.statusCode !== 409) throw e;
 }
 
 /** Removes every container labelled `ds01.test.run=<runId>` (and only those). */
@@ -111,9 +111,7 @@ export async function removeTestContainers(runId: string): Promise<void> {
       docker
         .getContainer(c.Id)
         .remove({ force: true })
-        .catch((e: { statusCode?: number }) => {
-          if (e.statusCode !== 404) throw e;
-        }),
+        .catch(goneOrGoing),
     ),
   );
 }

@@ -66,3 +66,20 @@ describe("keepalive", () => {
     expect(after?.why).toBe("keepalive");
   });
 });
+
+describe("a container without a GPU under idle_applies_to: gpu", () => {
+  it("explain says the timeouts do not apply; keepalive promises nothing and writes nothing", async () => {
+    const env = await lifecycleEnv({ runId: tc.runId });
+    const c = await tc.create({ labels: { "ds01.user": "alice" } });
+    const r = await env.ds01(["explain", c.name, "--json"]);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ applies: { idle: false, max_runtime: false }, next: null });
+    const text = (await env.ds01(["explain", c.name])).out;
+    expect(text).toContain("idle timeout 1h (not applied: it holds no GPU and idle_applies_to is gpu)");
+    const k = await env.ds01(["keepalive", c.name, "--json"]);
+    expect(k.code).toBe(0);
+    expect(k.json).toMatchObject({ until: null, file_written: false, idle_applies: false });
+    expect((await env.ds01(["keepalive", c.name])).out).toMatch(/holds no GPU and idle_applies_to is gpu: ds01 does not stop it for idleness/);
+    expect(env.events("container.keepalive_set")).toHaveLength(0);
+  });
+});

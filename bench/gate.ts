@@ -1,0 +1,195 @@
+// Gate benchmark: what the Docker API gate costs, measured in one run against dockerd directly.
+//
+// Run (as root, on the test machine, after `npm run build` — the gate child runs bin/ds01.js):
+//
+//   npm run build && node --import ./test/store/fixtures/register-ts.mjs bench/gate.ts \
+//       [--requests 2000] [--runs 20] [--mb 200] [--connections 200]
+//
+// It starts a real gate (test/gate/gate-harness.ts: its own socket, the test users and groups)
+// and prints:
+//   1. added latency per request for GET /_ping and GET /containers/json (p50, p99 over
+//      --requests sequential requests on one keep-alive connection): root direct, root through the
+//      gate (root is an admin: passed through unchanged, the fast path), and the non-admin test
+//      user through the gate (the checked path: identity, classification, the listing filter);
+//   2. `docker run --rm IMAGE true` end to end, --runs each, interleaved: direct, root via the
+//      gate, the test user via the gate (median and ratio);
+//   3. throughput of `docker logs` of an --mb MB output and of `docker cp` of an --mb MB file in
+//      and out (MB/s and % of direct);
+//   4. --connections connections held open at once through the gate (event streams, all live);
+//   5. the gate's RSS (VmRSS and peak VmHWM from /proc/<pid>/status) after all that.
+// Containers carry ds01.test.run=<runId> and are removed at the end, with the file it made.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chownSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { LABEL } from "../src/constants/labels.js";
+import { newRunId } from "../test/helpers/containers.js";
+import { TEST_IMAGE } from "../test/helpers/docker-env.js";
+import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: "string", default: "2000" },
+    runs: { type: "string", default: "20" },
+    mb: { type: "string", default: "200" },
+    connections: { type: "string", default: "200" },
+  },
+});
+const REQUESTS = Math.max(10, Number(values.requests));
+const RUNS = Math.max(1, Number(values.runs));
+const MB = Math.max(1, Number(values.mb));
+const CONNECTIONS = Math.max(1, Number(values.connections));
+const ENGINE = "/var/run/docker.sock";
+const USER = "ds01gt-alice";
+const FIXTURES = join(import.meta.dirname, "../test/gate/fixtures");
+const runId = newRunId("bench-gate");
+const L = `--label ${LABEL.testRun}=${runId}`;
+const bigFile = `/home/${USER}/ds01gt-bench-${runId}`;
+
+function sh(command: string, env: Record<string, string> = {}, timeoutMs = 600_000): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    execFile("/bin/sh", ["-c", command], { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
+    });
+  });
+}
+
+async function userSh(command: string, gate: GateProcess, timeoutMs = 600_000) {
+  const t0 = performance.now();
+  const r = await asUser(USER, command, gate.env(), timeoutMs);
+  return { ...r, ms: performance.now() - t0 };
+}
+
+function must<T extends { code: number | null; stderr: string }>(r: T, what: string): T {
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr}`);
+  return r;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const median = (xs: number[]) => pct(xs, 50);
+const f = (n: number, d = 3) => n.toFixed(d);
+
+async function latency(socket: string, path: string, asTestUser: GateProcess | null): Promise<number[]> {
+  const cmd = `${process.execPath} ${join(FIXTURES, "latency.mjs")} ${socket} '${path}' ${REQUESTS}`;
+  const r = asTestUser ? await userSh(cmd, asTestUser) : await sh(cmd);
+  must(r, `latency ${path}`);
+  return (JSON.parse(r.stdout) as { ms: number[] }).ms;
+}
+
+function gateRss(pid: number): { rss: string; hwm: string } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { rss: `${f(kb("VmRSS") / 1024, 1)} MB`, hwm: `${f(kb("VmHWM") / 1024, 1)} MB` };
+}
+
+async function main(): Promise<void> {
+  console.log(`gate bench: ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}, run ${runId}`);
+  await ensureTestUsers();
+  const gate = await startGate();
+  const viaGate = { DOCKER_HOST: gate.dockerHost };
+  const direct = { DOCKER_HOST: `unix://${ENGINE}` };
+  try {
+    // 1. Per-request latency.
+    console.log(`\n1. added latency per request (${REQUESTS} sequential requests, one keep-alive connection; ms)`);
+    console.log("   path               | direct p50 / p99 | root via gate p50 / p99 (added)  | non-admin via gate p50 / p99 (added) | ratio p50 root / non-admin");
+    for (const path of ["/_ping", "/v1.41/containers/json"]) {
+      const d = await latency(ENGINE, path, null);
+      const g = await latency(gate.socket, path, null);
+      const u = await latency(gate.socket, path, gate);
+      const [d50, d99, g50, g99, u50, u99] = [pct(d, 50), pct(d, 99), pct(g, 50), pct(g, 99), pct(u, 50), pct(u, 99)];
+      console.log(
+        `   ${path.padEnd(18)} | ${f(d50)} / ${f(d99)}    | ${f(g50)} / ${f(g99)} (+${f(g50 - d50)} / +${f(g99 - d99)}) | ${f(u50)} / ${f(u99)} (+${f(u50 - d50)} / +${f(u99 - d99)})       | ${f(g50 / d50, 2)}x / ${f(u50 / d50, 2)}x`,
+      );
+    }
+    const listed = await sh(`docker ps -aq | wc -l`, direct);
+    console.log(`   (containers on the engine during /containers/json: ${listed.stdout.trim()}; the non-admin sees only theirs)`);
+
+    // 2. docker run --rm IMAGE true, end to end.
+    console.log(`\n2. docker run --rm ${TEST_IMAGE} true, end to end (${RUNS} each, interleaved; ms)`);
+    const runs = { direct: [] as number[], root: [] as number[], user: [] as number[] };
+    const cmd = `docker run --rm ${L} ${TEST_IMAGE} true`;
+    for (let i = 0; i < RUNS; i++) {
+      runs.direct.push(must(await sh(cmd, direct), "run direct").ms);
+      runs.root.push(must(await sh(cmd, viaGate), "run via gate").ms);
+      runs.user.push(must(await userSh(cmd, gate), "run as user").ms);
+    }
+    // The user's runs include `su` (a login shell): measure it alone to subtract it.
+    const suOnly: number[] = [];
+    for (let i = 0; i < RUNS; i++) suOnly.push((await userSh("true", gate)).ms);
+    const [rd, rr, ru, su] = [median(runs.direct), median(runs.root), median(runs.user), median(suOnly)];
+    console.log(`   direct ${f(rd, 0)} | root via gate ${f(rr, 0)} (${f(rr / rd, 2)}x) | non-admin via gate ${f(ru - su, 0)} (${f((ru - su) / rd, 2)}x; ${f(ru, 0)} less su ${f(su, 0)})`);
+
+    // 3. Throughput: docker logs of MB MB, docker cp of MB MB in and out.
+    console.log(`\n3. throughput, ${MB} MB (MB/s, % of direct)`);
+    const line = "0123456789".repeat(10); // 100 chars + newline per log line
+    const lines = Math.ceil((MB * 1024 * 1024) / (line.length + 1));
+    const logName = `ds01gt-bench-logs-${runId}`;
+    must(await userSh(`docker run ${L} --name ${logName} ${TEST_IMAGE} sh -c 'yes ${line} | head -n ${lines}'`, gate), "log container");
+    const logBytes = Number(must(await sh(`docker logs ${logName} | wc -c`, direct), "logs").stdout.trim());
+    const mbOf = (bytes: number, ms: number) => bytes / 1024 / 1024 / (ms / 1000);
+    const report = (what: string, d: number, r: number, u: number, bytes: number) =>
+      console.log(`   ${what.padEnd(20)} direct ${f(mbOf(bytes, d), 0)} | root via gate ${f(mbOf(bytes, r), 0)} (${f((100 * d) / r, 0)} %) | non-admin via gate ${f(mbOf(bytes, u), 0)} (${f((100 * d) / u, 0)} %)`);
+    const best = async (fn: () => Promise<{ ms: number; code: number | null; stderr: string }>, what: string) => {
+      const ms: number[] = [];
+      for (let i = 0; i < 3; i++) ms.push(must(await fn(), what).ms);
+      return Math.min(...ms);
+    };
+    const su1 = Math.min(...suOnly);
+    const logsCmd = `docker logs ${logName} > /dev/null`;
+    report(
+      `docker logs (${f(logBytes / 1024 / 1024, 0)} MB)`,
+      await best(() => sh(logsCmd, direct), "logs direct"),
+      await best(() => sh(logsCmd, viaGate), "logs via gate"),
+      (await best(() => userSh(logsCmd, gate), "logs as user")) - su1,
+      logBytes,
+    );
+    writeFileSync(bigFile, randomBytes(MB * 1024 * 1024));
+    chownSync(bigFile, Number(must(await sh(`id -u ${USER}`), "id").stdout.trim()), Number(must(await sh(`id -g ${USER}`), "id").stdout.trim()));
+    const cpName = `ds01gt-bench-cp-${runId}`;
+    must(await userSh(`docker run -d ${L} --name ${cpName} ${TEST_IMAGE} sleep 3600`, gate), "cp container");
+    const bytes = MB * 1024 * 1024;
+    const cpIn = `docker cp ${bigFile} ${cpName}:/tmp/big`;
+    report(
+      "docker cp in",
+      await best(() => sh(cpIn, direct), "cp in direct"),
+      await best(() => sh(cpIn, viaGate), "cp in via gate"),
+      (await best(() => userSh(cpIn, gate), "cp in as user")) - su1,
+      bytes,
+    );
+    const cpOut = `docker cp ${cpName}:/tmp/big - > /dev/null`;
+    report(
+      "docker cp out",
+      await best(() => sh(cpOut, direct), "cp out direct"),
+      await best(() => sh(cpOut, viaGate), "cp out via gate"),
+      (await best(() => userSh(cpOut, gate), "cp out as user")) - su1,
+      bytes,
+    );
+
+    // 4. Connections held at once.
+    console.log(`\n4. ${CONNECTIONS} connections held open at once (GET /events as the non-admin user)`);
+    const many = must(await userSh(`${process.execPath} ${join(FIXTURES, "many-connections.mjs")} ${gate.socket} ${CONNECTIONS} ${runId} ${TEST_IMAGE}`, gate), "many connections");
+    const m = JSON.parse(many.stdout) as Record<string, unknown>;
+    console.log(`   answered 200: ${String(m.opened200)}/${CONNECTIONS}; ping while held: ${String(m.pingWhileHeld)}; ${String(m.lists200)} concurrent listings 200; streams that saw a new container's events: ${String(m.streamsThatSawTheEvents)}; whole script ${f(many.ms, 0)} ms`);
+    console.log(`   gate RSS with them just closed: ${gateRss(gate.child.pid!).rss}`);
+
+    // 5. RSS.
+    const rss = gateRss(gate.child.pid!);
+    console.log(`\n5. gate RSS after the run: VmRSS ${rss.rss}, peak VmHWM ${rss.hwm}`);
+  } finally {
+    await removeRunContainers(runId);
+    rmSync(bigFile, { force: true });
+    await gate.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
