@@ -34,8 +34,14 @@ describe("parseTarget", () => {
     if (!r.ok) expect(r.reason).toMatch(why);
   });
 
-  it("lets repeatable build parameters repeat", () => {
+  it("lets parameters the gate does not decide on repeat (build tags, dockerode's Cmd)", () => {
     const r = parseTarget("/build?t=a&t=b");
     expect(r.ok && r.target.query.get("t")).toEqual(["a", "b"]);
+    expect(parseTarget("/containers/create?Cmd=sh&Cmd=-c&name=x").ok).toBe(true);
+  });
+
+  it.each(["name", "networkmode", "cgroupparent", "container", "fromSrc"])("refuses %s given twice", (p) => {
+    const r = parseTarget(`/x?${p}=a&${p}=b`);
+    expect(r.ok).toBe(false);
   });
 });

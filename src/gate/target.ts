@@ -18,8 +18,12 @@ export type TargetResult = { ok: true; target: Target } | { ok: false; reason: s
 const VERSION = /^\/v\d{1,2}\.\d{1,3}(?=\/)/;
 // Docker paths use ids, names and image references: letters, digits and `_.-:@/+`.
 const PATH_CHARS = /^[A-Za-z0-9_.\-:@/+]*$/;
-/** Parameters the Engine API defines as repeatable (`docker build -t a -t b`). */
-const REPEATABLE = new Set(["t", "platform", "cachefrom"]);
+/**
+ * Parameters the gate decides on. Given twice, the gate and dockerd could read different ones, so
+ * that is refused; repeats of other parameters are passed on (dockerode, for one, repeats every
+ * create option in the query, where dockerd ignores all but name and platform).
+ */
+const DECIDED = new Set(["name", "networkmode", "cgroupparent", "container", "fromSrc"]);
 
 function decode(s: string): string | null {
   try {
@@ -52,7 +56,7 @@ export function parseTarget(url: string): TargetResult {
       const value = decode(eq < 0 ? "" : part.slice(eq + 1));
       if (name === null || value === null) return { ok: false, reason: "malformed percent-encoding in the query string" };
       const values = query.get(name);
-      if (values && !REPEATABLE.has(name)) return { ok: false, reason: `query parameter "${name}" is given more than once` };
+      if (values && DECIDED.has(name)) return { ok: false, reason: `query parameter "${name}" is given more than once` };
       if (values) values.push(value);
       else query.set(name, [value]);
     }
