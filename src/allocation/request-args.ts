@@ -10,8 +10,13 @@ export function requestUser(caller: { uid: number; userName: string }, given: st
   if (caller.uid !== 0 && given !== caller.userName) {
     throw new RefusedError(`only root may act for another user (you are ${caller.userName}, asked for ${given})`);
   }
-  if (!/^[a-z_][a-z0-9_.@-]*\$?$/i.test(given)) throw new InvalidInputError(`--user ${given}: not a valid user name`);
-  return given;
+  return checkUserName(given, "--user");
+}
+
+/** A POSIX-style login name (what useradd accepts); `what` names the argument in the error. */
+export function checkUserName(name: string, what: string): string {
+  if (!/^[a-z_][a-z0-9_.@-]*\$?$/i.test(name) || name.length > 64) throw new InvalidInputError(`${what} ${JSON.stringify(name)}: not a valid user name`);
+  return name;
 }
 
 export interface GpuAsk {

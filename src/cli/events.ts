@@ -9,6 +9,7 @@ import { defaultStateDir } from "../store/state-dir.js";
 import { isoTime } from "../util/clock.js";
 import { parseDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
+import { safeCell } from "../util/safe-text.js";
 
 const USAGE =
   "ds01 events [--since DUR|TIME] [--until DUR|TIME] [--user U] [--container NAME|ID] [--type T] [--limit N] [--json] [--export-jsonl FILE|-]";
@@ -114,7 +115,7 @@ export function renderTable(events: readonly AuditEvent[]): string {
     e.user ?? "-",
     e.container ?? (e.containerId ? e.containerId.slice(0, 12) : "-"),
     detailsSummary(e.details),
-  ]);
+  ].map(safeCell));
   const header = ["TIME", "TYPE", "USER", "CONTAINER", "DETAILS"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) =>

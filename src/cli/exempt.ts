@@ -5,9 +5,11 @@ import { CONFIG_FILES, ConfigError, formatProblem, isActiveAt, loadConfig, locat
 import { writeFileAtomic } from "../config/atomic-write.js";
 import { addExemption, parseExemptionsDocument, removeExemption } from "../config/exemptions-edit.js";
 import { readText } from "../config/read-text.js";
+import { checkUserName } from "../allocation/request-args.js";
 import { EXIT, InvalidInputError, RefusedError } from "../errors.js";
 import type { Enforcement } from "../model/policy.js";
 import { parseDuration } from "../util/duration.js";
+import { safeCell } from "../util/safe-text.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 
 const ADD_USAGE = "ds01 exempt add USER --from idle_timeout_h[,max_runtime_h] --reason TEXT [--expires ISO|DURATION] [--approved-by NAME] [--category waiver|research_grant]";
@@ -16,7 +18,7 @@ const REMOVE_USAGE = "ds01 exempt remove USER [--from idle_timeout_h|max_runtime
 
 function oneUser(positionals: string[], usage: string): string {
   if (positionals.length !== 1 || positionals[0]!.trim() === "") throw new InvalidInputError(`expected exactly one USER\nusage: ${usage}`);
-  return positionals[0]!.trim();
+  return checkUserName(positionals[0]!.trim(), "USER");
 }
 
 function enforcements(text: string): Enforcement[] {
@@ -158,7 +160,7 @@ export async function runList(ctx: CliContext, argv: string[]): Promise<number> 
   }
   ctx.out(`${"USER".padEnd(16)} ${"FROM".padEnd(28)} ${"EXPIRES".padEnd(22)} ${"STATUS".padEnd(8)} REASON\n`);
   for (const r of rows) {
-    ctx.out(`${r.username.padEnd(16)} ${r.exempt_from.join(",").padEnd(28)} ${(r.expires_on ?? "never").padEnd(22)} ${(r.active ? "active" : "expired").padEnd(8)} ${r.reason ?? ""}\n`);
+    ctx.out(`${safeCell(r.username).padEnd(16)} ${r.exempt_from.join(",").padEnd(28)} ${(r.expires_on ?? "never").padEnd(22)} ${(r.active ? "active" : "expired").padEnd(8)} ${safeCell(r.reason ?? "")}\n`);
   }
   return EXIT.ok;
 }

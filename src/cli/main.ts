@@ -3,6 +3,7 @@ import { EXIT, InvalidInputError, exitCodeFor, errorText } from "../errors.js";
 import { systemClock } from "../util/clock.js";
 import type { CliContext } from "./context.js";
 import { findCommand, usageText } from "./commands.js";
+import { safeOutput } from "../util/safe-text.js";
 
 /** Splits the global options (before the command) from the command and its own arguments. */
 function splitGlobal(argv: string[]): { configDir: string | null; stateDir: string | null; rest: string[] } {
@@ -31,8 +32,9 @@ export function defaultContext(): Omit<CliContext, "configDir" | "stateDir"> {
   return {
     env: process.env,
     clock: systemClock,
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    // Every line for a human, and every error echoing an argument, without terminal controls.
+    out: (t) => void process.stdout.write(safeOutput(t)),
+    err: (t) => void process.stderr.write(safeOutput(t)),
     uid: process.getuid?.() ?? 0,
     userName,
   };

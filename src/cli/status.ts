@@ -18,6 +18,7 @@ import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { nextStepFor } from "./status-next.js";
+import { safeCell } from "../util/safe-text.js";
 
 const USAGE = "ds01 status [--user U] [--json]";
 const OPTIONS = { user: { type: "string" }, json: { type: "boolean" } } as const;
@@ -117,7 +118,7 @@ export function renderStatusTable(rows: readonly StatusRow[], now: number): stri
     r.cpu_pct === null ? "-" : r.cpu_pct.toFixed(1),
     formatBytesPerS(r.net_bytes_per_s),
     r.next ? `${r.next.kind} (${r.next.reason}) in ${formatDuration(Date.parse(r.next.at) - now)}` : "-",
-  ]);
+  ].map(safeCell));
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
   return [fmt(header), ...lines.map(fmt)].join("\n") + "\n";

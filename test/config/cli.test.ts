@@ -184,6 +184,24 @@ exemptions:
     expect(none.err).toContain("no exemption for nobody");
   });
 
+  it("list neutralises control characters in reasons; add validates the user name like create", async () => {
+    const evil = "exemptions:\n  - {username: s1, exempt_from: [idle_timeout_h], reason: \"x\\e[2J\\e]0;pwned\\a\\nforged  row\"}\n";
+    const dir = configDir({ ...members, "lifecycle-exemptions.yaml": evil }, ORIGINAL);
+    const r = await ds01(["--config", dir, "exempt", "list"]);
+    expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    expect(r.out).not.toMatch(/[\u001b\u0007]/);
+    expect(r.out.trimEnd().split("\n")).toHaveLength(2);
+    expect(r.out).toContain("x\\u001b[2J\\u001b]0;pwned\\u0007\\u000aforged  row");
+    for (const bad of ["al ice", "x\u001b[2J", "../etc", ""]) {
+      const a = await ds01(["--config", dir, "exempt", "add", bad, "--from", "idle_timeout_h", "--reason", "r"]);
+      expect(a.code, bad).toBe(2);
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
+      expect(a.err).not.toMatch(/\u001b/);
+    }
+    expect(readFileSync(join(dir, "lifecycle-exemptions.yaml"), "utf8")).toBe(evil);
+  });
+
   it("creates the file when there is none", async () => {
     const dir = configDir({}, ORIGINAL);
     expect((await ds01(["--config", dir, "exempt", "add", "s1", "--from", "idle", "--reason", "r"])).code).toBe(0);
