@@ -1,4 +1,5 @@
 // GPUs, MIG devices and GPU processes as the probe reports them. Unknown numbers are null, never 0.
+import type { ProcessIdentity } from "./ports.js";
 
 export interface GpuProcess {
   pid: number;
@@ -14,6 +15,11 @@ export interface GpuProcess {
   containerId: string | null;
   /** The PID is not in this host's /proc (nvidia-smi saw it through another PID namespace). */
   notOnHost: boolean;
+  /**
+   * Filled by PID attribution: the process's start time and names, read when it was attributed;
+   * null when unreadable or when its name is not the one nvidia-smi reported (the PID was reused).
+   */
+  identity?: ProcessIdentity | null;
 }
 
 export interface MigDevice {
