@@ -8,6 +8,7 @@ import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import { observeGpus } from "../gpu/observe-gpus.js";
 import type { Gpu } from "../model/gpu.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
+import { missingGpusText } from "../gpu/missing-gpus.js";
 
 const USAGE = "ds01 gpu list [--json]";
 
@@ -80,7 +81,8 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     ctx.err(`ds01: no GPU information: ${inventory.error}\n`);
     return inventory.errorKind === "not_found" ? EXIT.ok : EXIT.failure;
   }
-  if (inventory.gpus.length === 0) ctx.err("ds01: no GPUs found on this host\n");
+  if (inventory.missingGpus) ctx.err(`ds01: warning: ${missingGpusText(inventory.missingGpus)}\n`);
+  else if (inventory.gpus.length === 0) ctx.err("ds01: no GPUs found on this host\n");
   if (dcgmError !== null) ctx.err(`ds01: MIG activity unknown: ${dcgmError}\n`);
   return EXIT.ok;
 }

@@ -58,6 +58,11 @@ export interface GpuInventory {
   error: string | null;
   /** When `error` is set: nvidia-smi is not installed ("not_found") or it failed, hung or printed garbage ("failed"). */
   errorKind?: GpuProbeErrorKind | null;
+  /**
+   * Attached GPUs nvidia-smi could not report (a GPU fell off the bus): `gpus` holds the others.
+   * Nothing is known about the missing ones, so nothing may act on them. 0 or absent normally.
+   */
+  missingGpus?: number;
 }
 
 export type GpuProbeErrorKind = "not_found" | "failed";
