@@ -10,7 +10,7 @@ import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { eventTypeFor } from "./action-events.js";
 import { guardKill, guardRemove, guardStop, type GuardConfig } from "./guards.js";
-import { endProcess, type KillOptions } from "./kill-process.js";
+import { PidReusedError, endProcess, type ExpectedProcess, type KillOptions } from "./kill-process.js";
 
 export interface ExecutorDeps {
   runtime: ContainerRuntime;
@@ -151,10 +151,13 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
       const pid = a.pid ?? -1;
       const why = await guardKill(deps.runtime, deps.host, pid);
       if (why) throw new ActionRefused(why);
+      const expected = expectedProcess(a.details);
+      if (!expected) throw new ActionRefused(`PID ${pid}: its start time was not read when it was attributed, so a reused PID could not be told apart`);
       try {
-        const how = await endProcess(deps.host, pid, deps.kill);
+        const how = await endProcess(deps.host, pid, expected, deps.kill);
         deps.store.append(auditOf(a, now(), eventTypeFor(a), { ended_by: how }));
       } catch (e) {
+        if (e instanceof PidReusedError) throw new ActionRefused(e.message);
         deps.store.append(auditOf(a, now(), EVENT.gpuOrphanKillFailed, { error: errorText(e) }));
         throw e;
       }
@@ -184,4 +187,10 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
       return;
     }
   }
+}
+
+function expectedProcess(details: Readonly<Record<string, unknown>> | undefined): ExpectedProcess | null {
+  const startTicks = details?.start_ticks;
+  const comm = details?.comm;
+  return typeof startTicks === "string" && typeof comm === "string" ? { startTicks, comm } : null;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError, RefusedError } from "../errors.js";
-import { checkContainerName, gpuAsk, parseLabel, requestUser } from "./request-args.js";
+import { checkContainerName, checkNotInfrastructure, gpuAsk, parseLabel, requestUser } from "./request-args.js";
 
 describe("requestUser", () => {
   it.each([
@@ -45,5 +45,20 @@ describe("names and labels", () => {
   it("parses KEY=VALUE", () => {
     expect(parseLabel("a=b=c")).toEqual(["a", "b=c"]);
     expect(() => parseLabel("=x")).toThrow(InvalidInputError);
+  });
+});
+
+describe("checkNotInfrastructure", () => {
+  const monitoring = { infrastructure_containers: ["ds01-grafana", "lab-"], infrastructure_label: "lab.keep" };
+  const alice = { uid: 1001, userName: "alice" };
+  it("refuses a non-admin a name with an infrastructure prefix, or the protected label", () => {
+    expect(() => checkNotInfrastructure(alice, "ds01-grafana", {}, monitoring)).toThrow(RefusedError);
+    expect(() => checkNotInfrastructure(alice, "ds01-grafana", {}, monitoring)).toThrow(/ds01-grafana.*infrastructure prefix "ds01-grafana".*only root/);
+    expect(() => checkNotInfrastructure(alice, "lab-x", {}, monitoring)).toThrow(RefusedError);
+    expect(() => checkNotInfrastructure(alice, "box", { "lab.keep": "true" }, monitoring)).toThrow(/label lab\.keep/);
+    expect(() => checkNotInfrastructure(alice, "my-ds01-grafana", { other: "1" }, monitoring)).not.toThrow();
+  });
+  it("lets root name infrastructure", () => {
+    expect(() => checkNotInfrastructure({ uid: 0, userName: "root" }, "ds01-grafana", { "lab.keep": "true" }, monitoring)).not.toThrow();
   });
 });

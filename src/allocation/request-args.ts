@@ -13,9 +13,9 @@ export function requestUser(caller: { uid: number; userName: string }, given: st
   return checkUserName(given, "--user");
 }
 
-/** A login name as Linux allows it (letters, digits, _ . @ -, not starting with a digit or dash). */
+/** A POSIX-style login name (what useradd accepts); `what` names the argument in the error. */
 export function checkUserName(name: string, what: string): string {
-  if (!/^[a-z_][a-z0-9_.@-]*\$?$/i.test(name)) throw new InvalidInputError(`${what} ${JSON.stringify(name)}: not a valid user name`);
+  if (!/^[a-z_][a-z0-9_.@-]*\$?$/i.test(name) || name.length > 64) throw new InvalidInputError(`${what} ${JSON.stringify(name)}: not a valid user name`);
   return name;
 }
 
@@ -54,4 +54,24 @@ export function parseLabel(text: string): [string, string] {
   const i = text.indexOf("=");
   if (i <= 0) throw new InvalidInputError(`--label ${text}: expected KEY=VALUE`);
   return [text.slice(0, i), text.slice(i + 1)];
+}
+
+/**
+ * Only root may create infrastructure: a name starting with a configured infrastructure prefix, or
+ * the protected label, would otherwise make an ordinary user's container immune to enforcement.
+ */
+export function checkNotInfrastructure(
+  caller: { uid: number; userName: string },
+  name: string,
+  labels: Readonly<Record<string, string>>,
+  monitoring: { infrastructure_containers: readonly string[]; infrastructure_label: string },
+): void {
+  if (caller.uid === 0) return;
+  const prefix = monitoring.infrastructure_containers.find((p) => p !== "" && name.startsWith(p));
+  if (prefix !== undefined) {
+    throw new RefusedError(`--name ${name}: names starting with the infrastructure prefix "${prefix}" are reserved; only root may create infrastructure containers`);
+  }
+  if (Object.hasOwn(labels, monitoring.infrastructure_label)) {
+    throw new RefusedError(`--label ${monitoring.infrastructure_label}: marks infrastructure; only root may set it`);
+  }
 }

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { createForUser } from "../allocation/create-flow.js";
 import { formatEq } from "../allocation/numbers.js";
 import { openAllocator } from "../allocation/open-allocator.js";
-import { checkContainerName, gpuAsk, parseLabel, requestUser } from "../allocation/request-args.js";
+import { checkContainerName, checkNotInfrastructure, gpuAsk, parseLabel, requestUser } from "../allocation/request-args.js";
 import { InvalidInputError } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
@@ -20,6 +20,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const extraLabels = Object.fromEntries((values.label ?? []).map(parseLabel));
   const opened = await openAllocator(ctx);
   try {
+    checkNotInfrastructure(ctx, name, extraLabels, opened.config.monitoring);
     const c = await createForUser(opened.deps, { user, name, image: values.image, cmd, ...ask, start: values.start === true, extraLabels });
     const a = c.allocation;
     for (const n of c.notes) ctx.err(`ds01: note: ${n}\n`);

@@ -11,6 +11,7 @@ import { parseDuration } from "../util/duration.js";
 import { detailForHumans } from "./detail-time.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
+import { safeCell } from "../util/safe-text.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, SPECS.events.options);
@@ -102,7 +103,7 @@ export function renderTable(events: readonly AuditEvent[]): string {
     e.user ?? "-",
     e.container ?? (e.containerId ? e.containerId.slice(0, 12) : "-"),
     detailsSummary(e.details),
-  ]);
+  ].map(safeCell));
   const header = ["TIME", "TYPE", "USER", "CONTAINER", "DETAILS"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) =>

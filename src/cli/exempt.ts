@@ -9,6 +9,7 @@ import { checkUserName } from "../allocation/request-args.js";
 import { EXIT, InvalidInputError, RefusedError } from "../errors.js";
 import type { Enforcement } from "../model/policy.js";
 import { parseDuration } from "../util/duration.js";
+import { safeCell } from "../util/safe-text.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
 
@@ -151,7 +152,7 @@ export async function runList(ctx: CliContext, argv: string[]): Promise<number> 
   }
   ctx.out(`${"USER".padEnd(16)} ${"FROM".padEnd(28)} ${"EXPIRES".padEnd(22)} ${"STATUS".padEnd(8)} REASON\n`);
   for (const r of rows) {
-    ctx.out(`${r.username.padEnd(16)} ${r.exempt_from.join(",").padEnd(28)} ${(r.expires_on ?? "never").padEnd(22)} ${(r.active ? "active" : "expired").padEnd(8)} ${r.reason ?? ""}\n`);
+    ctx.out(`${safeCell(r.username).padEnd(16)} ${r.exempt_from.join(",").padEnd(28)} ${(r.expires_on ?? "never").padEnd(22)} ${(r.active ? "active" : "expired").padEnd(8)} ${safeCell(r.reason ?? "")}\n`);
   }
   return EXIT.ok;
 }

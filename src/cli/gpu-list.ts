@@ -9,6 +9,7 @@ import { observeGpus } from "../gpu/observe-gpus.js";
 import type { Gpu } from "../model/gpu.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
+import { missingGpusText } from "../gpu/missing-gpus.js";
 
 const show = (v: number | string | null, unit = ""): string => (v === null ? "n/a" : `${typeof v === "number" ? Math.round(v * 10) / 10 : v}${unit}`);
 const mem = (used: number | null, total: number | null): string => (used === null && total === null ? "n/a" : `${show(used)} / ${show(total)} MiB`);
@@ -81,7 +82,8 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     ctx.err(`ds01: no GPU information: ${inventory.error}\n`);
     return failed ? EXIT.failure : EXIT.ok;
   }
-  if (inventory.gpus.length === 0) ctx.err("ds01: no GPUs found on this host\n");
+  if (inventory.missingGpus) ctx.err(`ds01: warning: ${missingGpusText(inventory.missingGpus)}\n`);
+  else if (inventory.gpus.length === 0) ctx.err("ds01: no GPUs found on this host\n");
   if (dcgmError !== null) ctx.err(`ds01: MIG activity unknown: ${dcgmError}\n`);
   return EXIT.ok;
 }

@@ -23,6 +23,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, SPECS.keepalive.options);
   const target = positionals[0];
   if (!target || positionals.length > 1) throw new InvalidInputError("name one container");
+  const askedArg = values.for === undefined ? null : parseDuration(values.for, "--for", "h");
   const root = ctx.uid === 0;
   const env = await openPassEnv(ctx, { readonlyStore: !root });
   try {
@@ -41,7 +42,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       return 0;
     }
     const maxMs = policy.keepalive_max_duration_h === null ? null : policy.keepalive_max_duration_h * HOUR_MS;
-    const askedMs = values.for ? parseDuration(values.for, "--for", "h") : (maxMs ?? 24 * HOUR_MS);
+    const askedMs = askedArg ?? maxMs ?? 24 * HOUR_MS;
     const forMs = maxMs === null ? askedMs : Math.min(askedMs, maxMs);
     const until = now + forMs;
     // The file is honoured while (now - mtime) < max: an mtime of until - max makes it lapse at `until`.

@@ -5,6 +5,7 @@ import { loadCommand } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { CommandLineError, parseCommandLine } from "./program.js";
 import { packageVersion } from "./version.js";
+import { safeOutput } from "../util/safe-text.js";
 
 export function defaultContext(): Omit<CliContext, "configDir" | "stateDir"> {
   let userName = process.env.SUDO_USER && process.getuid?.() === 0 ? "root" : "";
@@ -16,8 +17,9 @@ export function defaultContext(): Omit<CliContext, "configDir" | "stateDir"> {
   return {
     env: process.env,
     clock: systemClock,
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    // Every line for a human, and every error echoing an argument, without terminal controls.
+    out: (t) => void process.stdout.write(safeOutput(t)),
+    err: (t) => void process.stderr.write(safeOutput(t)),
     uid: process.getuid?.() ?? 0,
     userName,
   };

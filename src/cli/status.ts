@@ -19,6 +19,7 @@ import { formatDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
 import { nextStepFor } from "./status-next.js";
+import { safeCell } from "../util/safe-text.js";
 
 
 /** Interval between the two activity samples of the one-shot measurement. */
@@ -116,7 +117,7 @@ export function renderStatusTable(rows: readonly StatusRow[], now: number): stri
     r.cpu_pct === null ? "-" : r.cpu_pct.toFixed(1),
     formatBytesPerS(r.net_bytes_per_s),
     r.next ? `${r.next.kind} (${r.next.reason}) in ${formatDuration(Date.parse(r.next.at) - now)}` : "-",
-  ]);
+  ].map(safeCell));
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
   return [fmt(header), ...lines.map(fmt)].join("\n") + "\n";

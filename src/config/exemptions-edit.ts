@@ -1,8 +1,9 @@
 // Edits lifecycle-exemptions.yaml through yaml's Document API, so comments and the formatting of
 // untouched entries survive. Pure: text in, text out; the CLI validates and writes atomically.
-import { Scalar, isMap, isScalar, isSeq, parseDocument, type Document, type YAMLMap, type YAMLSeq } from "yaml";
+import { Scalar, isMap, isScalar, isSeq, type Document, type YAMLMap, type YAMLSeq } from "yaml";
 import type { Enforcement } from "../model/policy.js";
 import { EXEMPTIONS_YAML_VERSION, parseEnforcement } from "./exemptions.js";
+import { duplicateKeyOffsets, parseYamlDocument } from "./yaml-file.js";
 
 export interface NewExemption {
   username: string;
@@ -15,8 +16,9 @@ export interface NewExemption {
 }
 
 export function parseExemptionsDocument(text: string): { doc: Document.Parsed; errors: string[] } {
-  const doc = parseDocument(text, { version: EXEMPTIONS_YAML_VERSION, prettyErrors: false, uniqueKeys: true });
-  return { doc, errors: doc.errors.map((e) => e.message.split("\n")[0]!) };
+  const doc = parseYamlDocument(text, { version: EXEMPTIONS_YAML_VERSION });
+  const duplicates = duplicateKeyOffsets(doc).map(() => "Map keys must be unique");
+  return { doc, errors: [...doc.errors.map((e) => e.message.split("\n")[0]!), ...duplicates] };
 }
 
 /** The `exemptions:` sequence, created (block style) when absent, empty or `[]`. */

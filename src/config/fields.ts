@@ -19,6 +19,11 @@ const bad = (message: string) => ({ ok: false as const, message });
 /** Words the original's duration_to_seconds read as "never"; we accept them as null. */
 const NEVER_WORDS = new Set(["never", "indefinite", "none", "unlimited", "null", "~"]);
 const UNIT_WORD = { h: "hours", m: "minutes", s: "seconds" } as const;
+/**
+ * Longest duration any key may hold unless it names a tighter bound: a year. Longer is surely a typo
+ * (or an attack), and unbounded numbers overflow timers and date arithmetic further down.
+ */
+const YEAR_IN = { h: 365 * 24, m: 365 * 24 * 60, s: 365 * 24 * 3600 } as const;
 
 function show(v: unknown): string {
   if (typeof v === "string") return JSON.stringify(v);
@@ -28,7 +33,7 @@ function show(v: unknown): string {
   return String(v);
 }
 
-function numberCheck(v: unknown, what: string, opts: { integer?: boolean; min?: number; max?: number; positive?: boolean }) {
+function numberCheck(v: unknown, what: string, opts: { integer?: boolean; min?: number; max?: number; positive?: boolean; unit?: string }) {
   if (typeof v !== "number" || !Number.isFinite(v)) {
     if (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*[a-z%]+\s*$/i.test(v)) {
       return bad(`expected ${what}, got ${show(v)}: write a bare number (the unit is fixed by the key)`);
@@ -38,20 +43,20 @@ function numberCheck(v: unknown, what: string, opts: { integer?: boolean; min?: 
   if (opts.integer && !Number.isInteger(v)) return bad(`expected a whole number, got ${v}`);
   if (opts.positive && v <= 0) return bad(`must be greater than 0 (got ${v})`);
   if (opts.min !== undefined && v < opts.min) return bad(v < 0 ? `must not be negative (got ${v})` : `must be at least ${opts.min} (got ${v})`);
-  if (opts.max !== undefined && v > opts.max) return bad(`must be at most ${opts.max} (got ${v})`);
+  if (opts.max !== undefined && v > opts.max) return bad(`must be at most ${opts.max}${opts.unit ? ` ${opts.unit}` : ""} (got ${v})`);
   return ok(v);
 }
 
 /**
  * A duration in the key's unit (`_h`, `_m`, `_s`), fractions allowed. `nullable`: null (or the words
- * never/indefinite/none/unlimited) means "never / no limit".
+ * never/indefinite/none/unlimited) means "never / no limit". `max` (in the key's unit) defaults to a year.
  */
-export function duration(unit: keyof typeof UNIT_WORD, opts: { nullable: boolean; positive?: boolean }) {
+export function duration(unit: keyof typeof UNIT_WORD, opts: { nullable: boolean; positive?: boolean; max?: number }) {
   const what = `a number of ${UNIT_WORD[unit]}${opts.nullable ? " or null (never)" : ""}`;
   return field<number | null>((v) => {
     if (opts.nullable && (v === null || (typeof v === "string" && NEVER_WORDS.has(v.trim().toLowerCase())))) return ok(null);
     if (typeof v === "number" && v < 0) return bad(`must not be negative (got ${v})${opts.nullable ? "; write null for never" : ""}`);
-    return numberCheck(v, what, { min: 0, positive: opts.positive });
+    return numberCheck(v, what, { min: 0, positive: opts.positive, max: opts.max ?? YEAR_IN[unit], unit: UNIT_WORD[unit] });
   });
 }
 
@@ -69,7 +74,7 @@ export function requiredNum(opts: { integer?: boolean; min?: number; max?: numbe
   return num({ ...opts, nullable: false }) as unknown as z.ZodType<number, unknown>;
 }
 
-export function requiredDuration(unit: keyof typeof UNIT_WORD, opts: { positive?: boolean } = {}) {
+export function requiredDuration(unit: keyof typeof UNIT_WORD, opts: { positive?: boolean; max?: number } = {}) {
   return duration(unit, { nullable: false, ...opts }) as unknown as z.ZodType<number, unknown>;
 }
 

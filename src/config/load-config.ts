@@ -30,7 +30,8 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
     lifecycleExemptions: join(dir, CONFIG_FILES.lifecycleExemptions),
     groupsDir: join(dir, CONFIG_FILES.groupsDir),
   };
-  const fail = (file: string, message: string) => problems.add(problemAt("error", file, { line: 1, col: 1 }, [], message));
+  const fail = (file: string, message: string, at: { line?: number; col?: number } = {}) =>
+    problems.add(problemAt("error", file, { line: at.line ?? 1, col: at.col ?? 1 }, [], message));
 
   // The directory itself: missing or unreadable is an error, never a fallback to defaults.
   try {
@@ -47,7 +48,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   let main: YamlSource | null = null;
   const rl = await readText(files.resourceLimits);
   if (rl.kind === "missing") fail(files.resourceLimits, "missing: the config directory must hold resource-limits.yaml");
-  else if (rl.kind === "unreadable") fail(files.resourceLimits, rl.reason);
+  else if (rl.kind === "unreadable") fail(files.resourceLimits, rl.reason, rl);
   else {
     main = parseYaml(rl.text, files.resourceLimits, problems, { altKeys: legacyNamesOf });
     if (main.value !== undefined) raw = readResourceLimits(main);
@@ -68,7 +69,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
     overrideSources.set(user, { src: main!, base: ["user_overrides", user] });
   }
   const uo = await readText(files.userOverrides);
-  if (uo.kind === "unreadable") fail(files.userOverrides, uo.reason);
+  if (uo.kind === "unreadable") fail(files.userOverrides, uo.reason, uo);
   else if (uo.kind === "text") {
     const src = parseYaml(uo.text, files.userOverrides, problems, { altKeys: legacyNamesOf });
     if (src.value !== undefined && src.value !== null) {
@@ -94,7 +95,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   // lifecycle-exemptions.yaml (optional).
   let exemptions: Exemption[] = [];
   const exText = opts.exemptionsText !== undefined ? ({ kind: "text", text: opts.exemptionsText } as const) : await readText(files.lifecycleExemptions);
-  if (exText.kind === "unreadable") fail(files.lifecycleExemptions, exText.reason);
+  if (exText.kind === "unreadable") fail(files.lifecycleExemptions, exText.reason, exText);
   else if (exText.kind === "text") {
     const src = parseYaml(exText.text, files.lifecycleExemptions, problems, { version: EXEMPTIONS_YAML_VERSION });
     if (src.value !== undefined) exemptions = readExemptions(src.value, src);
@@ -239,7 +240,7 @@ async function readMembersFiles(groupsDir: string, groupNames: string[] | null, 
     const r = await readText(file);
     if (r.kind === "missing") continue; // removed between listing and reading
     if (r.kind === "unreadable") {
-      problems.add(problemAt("error", file, { line: 1, col: 1 }, ["groups", group, "members"], r.reason));
+      problems.add(problemAt("error", file, { line: r.line ?? 1, col: r.col ?? 1 }, ["groups", group, "members"], r.reason));
       continue;
     }
     const parsed = parseMembers(r.text, file, group);

@@ -3,6 +3,18 @@
 import { z } from "zod";
 import { absolutePath, bool, boolOrAuto, cpuQuota, duration, listenAddress, nameList, num, oneOf, requiredDuration, requiredNum, requiredStr, size, str, url } from "./fields.js";
 
+/**
+ * Upper bounds (seconds) of the daemon's and the probes' own durations, tighter than the general
+ * year: a timeout or interval beyond them would leave ds01 waiting on one call or blind for hours.
+ */
+export const LIMIT_S = {
+  probeTimeout: 300,
+  sampleInterval: 3600,
+  passInterval: 86_400,
+  webhookTimeout: 120,
+  sigtermGrace: 3600,
+} as const;
+
 const mappingError = (iss: { code: string }) => (iss.code === "invalid_type" ? "expected a mapping (key: value lines)" : undefined);
 
 export function buildSchemas(strict: boolean) {
@@ -43,10 +55,10 @@ export function buildSchemas(strict: boolean) {
     gpu_idle_threshold: requiredNum({ min: 0, max: 100, what: "a GPU utilisation percentage" }).optional(),
     cpu_idle_threshold: requiredNum({ min: 0, what: "a CPU percentage (of one core)" }).optional(),
     network_idle_threshold: requiredNum({ min: 0, what: "a number of bytes" }).optional(),
-    idle_detection_window: requiredNum({ integer: true, min: 1 }).optional(),
+    idle_detection_window: requiredNum({ integer: true, min: 1, max: 10_000 }).optional(),
     grace_period_m: requiredDuration("m").optional(),
     keepalive_max_duration_h: duration("h", { nullable: true }).optional(),
-    sigterm_grace_s: requiredDuration("s").optional(),
+    sigterm_grace_s: requiredDuration("s", { max: LIMIT_S.sigtermGrace }).optional(),
     high_demand_threshold: num({ nullable: true, min: 0, what: "a fraction (0.8 = 80 %)" }).optional(),
     high_demand_idle_reduction: requiredNum({ positive: true, max: 1, what: "a factor between 0 and 1" }).optional(),
     created_container_timeout_m: duration("m", { nullable: true }).optional(),
@@ -60,7 +72,7 @@ export function buildSchemas(strict: boolean) {
   const containerType = section({
     idle_timeout_h: duration("h", { nullable: true }).optional(),
     max_runtime_h: duration("h", { nullable: true }).optional(),
-    sigterm_grace_s: requiredDuration("s").optional(),
+    sigterm_grace_s: requiredDuration("s", { max: LIMIT_S.sigtermGrace }).optional(),
     container_hold_after_stop_h: duration("h", { nullable: true }).optional(),
     description: any,
   });
@@ -126,19 +138,19 @@ export function buildSchemas(strict: boolean) {
     }).optional(),
     gpu: section({
       nvidia_smi: str({ nullable: true, nonEmpty: true }).optional(),
-      probe_timeout_s: requiredDuration("s", { positive: true }).optional(),
+      probe_timeout_s: requiredDuration("s", { positive: true, max: LIMIT_S.probeTimeout }).optional(),
       dcgm_exporter_url: url({ nullable: true }).optional(),
       expected: boolOrAuto().optional(),
     }).optional(),
     daemon: section({
       listen: listenAddress().optional(),
-      sample_interval_s: requiredDuration("s", { positive: true }).optional(),
-      pass_interval_s: requiredDuration("s", { positive: true }).optional(),
+      sample_interval_s: requiredDuration("s", { positive: true, max: LIMIT_S.sampleInterval }).optional(),
+      pass_interval_s: requiredDuration("s", { positive: true, max: LIMIT_S.passInterval }).optional(),
     }).optional(),
     notifications: section({
       webhook_url: url({ nullable: true }).optional(),
       admin_webhook_url: url({ nullable: true }).optional(),
-      webhook_timeout_s: requiredDuration("s", { positive: true }).optional(),
+      webhook_timeout_s: requiredDuration("s", { positive: true, max: LIMIT_S.webhookTimeout }).optional(),
       email: email.optional(),
       container_alert_file: absolutePath({ nullable: false }).optional(),
     }).optional(),

@@ -30,7 +30,7 @@ export interface ParseYamlOptions {
 export function parseYaml(text: string, file: string, problems: ProblemList, opts: ParseYamlOptions = {}): YamlSource {
   const altKeys = opts.altKeys ?? (() => []);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, version: opts.version ?? "1.1", prettyErrors: false, uniqueKeys: true });
+  const doc = parseYamlDocument(text, { lineCounter, version: opts.version ?? "1.1" });
   const pos = (offset: number): Position => lineCounter.linePos(offset);
 
   const at = (path: readonly PathSegment[], opts: { key?: boolean } = {}): Position => {
@@ -43,7 +43,8 @@ export function parseYaml(text: string, file: string, problems: ProblemList, opt
       if (isAlias(node)) node = node.resolve(doc);
       if (isMap(node)) {
         const candidates = typeof seg === "string" ? [seg, ...altKeys(seg)] : [String(seg)];
-        const pair = candidates.map((k) => node_pairs(node).find((p) => isScalar(p.key) && String(p.key.value) === k)).find(Boolean);
+        const index = keyIndex(node);
+        const pair = candidates.map((k) => index.get(k)).find(Boolean);
         if (!pair) break;
         if (hasRange(pair.key)) best = pos(pair.key.range[0]);
         if (last && opts.key) break;
@@ -79,7 +80,13 @@ export function parseYaml(text: string, file: string, problems: ProblemList, opt
     const p = pos(w.pos[0]);
     problems.add({ severity: "warning", file, line: p.line, col: p.col, path: formatPath(pathAtOffset(doc, w.pos[0])), message: firstLine(w.message) });
   }
-  if (doc.errors.length === 0) {
+  const duplicateOffsets = duplicateKeyOffsets(doc);
+  const duplicates = duplicateOffsets.length > 0;
+  for (const d of duplicateOffsets) {
+    const p = pos(d.offset);
+    problems.add({ severity: "error", file, line: p.line, col: p.col, path: formatPath(d.path), message: DUPLICATE_KEY });
+  }
+  if (doc.errors.length === 0 && !duplicates) {
     try {
       source.value = doc.toJS({ maxAliasCount: 1000 }) ?? null;
     } catch (e) {
@@ -87,6 +94,39 @@ export function parseYaml(text: string, file: string, problems: ProblemList, opt
     }
   }
   return source;
+}
+
+const DUPLICATE_KEY = "Map keys must be unique";
+
+/**
+ * parseDocument without the library's duplicate-key check, which compares every key with every
+ * earlier one of its map (16,000 user overrides took minutes); `duplicateKeyOffsets` does it in
+ * linear time. Callers must check duplicates themselves.
+ */
+export function parseYamlDocument(text: string, opts: { lineCounter?: LineCounter; version: "1.1" | "1.2" }): Document.Parsed {
+  return parseDocument(text, { ...opts, prettyErrors: false, uniqueKeys: false });
+}
+
+/** Every key that repeats an earlier scalar key of the same map (compared as the library does), with its path. */
+export function duplicateKeyOffsets(doc: Document.Parsed): { offset: number; path: PathSegment[] }[] {
+  const out: { offset: number; path: PathSegment[] }[] = [];
+  const stack: { node: unknown; path: PathSegment[] }[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key)) {
+          const id = `${typeof key.value}:${String(key.value)}`;
+          if (seen.has(id) && hasRange(key)) out.push({ offset: key.range[0], path: [...path, String(key.value)] });
+          seen.add(id);
+          stack.push({ node: pair.value, path: [...path, String(key.value)] });
+        } else stack.push({ node: key, path }, { node: pair.value, path });
+      }
+    } else if (isSeq(node)) node.items.forEach((item, i) => stack.push({ node: item, path: [...path, i] }));
+  }
+  return out.sort((a, b) => a.offset - b.offset);
 }
 
 export function problemAt(severity: Severity, file: string, p: Position, path: readonly PathSegment[], message: string): ConfigProblem {
@@ -115,6 +155,18 @@ function pathAtOffset(doc: Document.Parsed, offset: number): PathSegment[] {
     } else break;
   }
   return out;
+}
+
+/** Each map's pairs by key text, built once: a lookup per reported problem stays O(1) in big maps. */
+const keyIndexes = new WeakMap<object, Map<string, { key: unknown; value: unknown }>>();
+function keyIndex(map: object): Map<string, { key: unknown; value: unknown }> {
+  let index = keyIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of node_pairs(map)) if (isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p);
+    keyIndexes.set(map, index);
+  }
+  return index;
 }
 
 function node_pairs(map: unknown): { key: unknown; value: unknown }[] {

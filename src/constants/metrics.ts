@@ -16,6 +16,7 @@ export const METRIC = {
   lastSuccessfulPass: "ds01_last_successful_pass_timestamp_seconds",
   probeErrorsTotal: "ds01_probe_errors_total", // labels: source (docker|nvidia_smi|dcgm|cgroup)
   orphanProcessesTotal: "ds01_orphan_processes_found_total",
+  gpusMissing: "ds01_gpus_missing",
   gpuResetFailuresTotal: "ds01_gpu_reset_failures_total",
   highDemand: "ds01_high_demand", // 1 when allocated/total >= threshold
   dockerUp: "ds01_docker_up",

@@ -31,6 +31,7 @@ import { HttpEndpoint } from "./http-endpoint.js";
 import { formatListenAddress, type ListenAddress } from "./listen-address.js";
 import { Scheduler, type PassOutcome } from "./scheduler.js";
 import { realTimers, type Timers } from "./timers.js";
+import { missingGpusText } from "../gpu/missing-gpus.js";
 
 /** observe-gpus logs this fixed message when dcgm-exporter cannot be read; the daemon counts it. */
 export const DCGM_SCRAPE_FAILED_MSG = "dcgm-exporter scrape failed";
@@ -93,6 +94,7 @@ export class Daemon {
   private viewIncompleteAt: number | null = null;
   private gpuError: string | null = null;
   private gpuMissingLogged = false;
+  private missingGpus = 0;
   private lastSuccessAt: number | null = null;
   private passSince: number | null = null;
   private configWarning: string | null = null;
@@ -304,6 +306,7 @@ export class Daemon {
       lastSuccessfulPassAt: this.lastSuccessAt,
       passRunningSince: this.passSince,
       configWarning: this.configWarning,
+      gpusMissing: this.inventory?.missingGpus ?? 0,
     });
   }
 
@@ -377,6 +380,7 @@ export class Daemon {
     if (inv.error === null) {
       this.inventory = inv;
       this.gpuError = null;
+      this.noteMissingGpus(inv.missingGpus ?? 0, report.now);
     } else if (inv.errorKind === "not_found") {
       this.noteGpuMissing(inv.error);
     } else {
@@ -399,6 +403,23 @@ export class Daemon {
       "pass finished",
     );
     return { retryInMs: null };
+  }
+
+  /** A change in how many attached GPUs nvidia-smi cannot report: audited, and admins alerted. */
+  private noteMissingGpus(missing: number, now: number): void {
+    this.metrics.gpusMissing(missing);
+    if (missing === this.missingGpus) return;
+    this.missingGpus = missing;
+    const details = { missing_gpus: missing, read_gpus: this.inventory?.gpus.length ?? 0 };
+    this.opts.store.append({ time: now, type: EVENT.gpuAlert, user: null, container: null, containerId: null, details: { reason: "gpus_missing", ...details } });
+    if (missing === 0) return;
+    this.log.warn(details, "GPUs missing from nvidia-smi");
+    void this.deps.notifier?.notify({
+      audience: "admin", user: null, containerId: null, containerName: null, severity: "alert",
+      title: `${missing} GPU${missing === 1 ? "" : "s"} missing`,
+      body: `${missingGpusText(missing)}. Check the host with \`nvidia-smi\` and \`dmesg\` (Xid / "fallen off the bus").`,
+      facts: details,
+    });
   }
 
   private noteGpuFailure(e: unknown, during: string): void {

@@ -2,6 +2,7 @@
 // but cannot enforce fully: Docker unreachable (no actions at all), the event stream down (exits
 // are only seen by the next pass), the GPU probe failing (GPU signals unknown), passes stale.
 // A refused config edit is a warning only: the last good config keeps running.
+import { missingGpusText } from "../gpu/missing-gpus.js";
 import { isoTime } from "../util/clock.js";
 
 export interface HealthInput {
@@ -17,6 +18,8 @@ export interface HealthInput {
   lastSuccessfulPassAt: number | null;
   passRunningSince: number | null;
   configWarning: string | null;
+  /** Attached GPUs the last inventory could not read (0 normally). */
+  gpusMissing?: number;
 }
 
 export interface HealthReport {
@@ -41,7 +44,7 @@ export function health(h: HealthInput): HealthReport {
   return {
     status: reasons.length ? "degraded" : "ok",
     reasons,
-    warnings: h.configWarning ? [h.configWarning] : [],
+    warnings: [...(h.configWarning ? [h.configWarning] : []), ...(h.gpusMissing ? [missingGpusText(h.gpusMissing)] : [])],
     started_at: isoTime(h.startedAt),
     last_successful_pass_at: h.lastSuccessfulPassAt === null ? null : isoTime(h.lastSuccessfulPassAt),
     pass_running_since: h.passRunningSince === null ? null : isoTime(h.passRunningSince),

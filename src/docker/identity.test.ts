@@ -147,6 +147,16 @@ describe("infrastructure", () => {
     expect(id.infrastructure).toBe(reason !== null);
   });
 
+  it("a name prefix does not make a user's own container immune; labels, root's and unowned ones still count", () => {
+    const owned = identify(info({ name: "ds01-grafana._.alice", labels: { "ds01.user": "alice" } }), opts);
+    expect(owned.infrastructure).toBe(false);
+    expect(owned.type).not.toBe("infrastructure");
+    expect(identify(info({ name: "ds01-grafana._.alice" }), opts).infrastructure).toBe(false); // owner from the name
+    expect(identify(info({ name: "ds01-grafana", labels: { "ds01.user": "root" } }), opts).infrastructureReason).toBe("name prefix ds01-grafana");
+    expect(identify(info({ name: "ds01-grafana-1" }), opts).infrastructureReason).toBe("name prefix ds01-grafana");
+    expect(identify(info({ name: "ds01-grafana", labels: { "ds01.user": "alice", "ds01.monitoring": "true" } }), opts).infrastructure).toBe(true);
+  });
+
   it("uses the configured protected label and prefixes", () => {
     const custom: IdentityOptions = { infrastructurePrefixes: ["lab-"], protectedLabel: "lab.keep" };
     expect(identify(info({ name: "lab-db" }), custom).infrastructureReason).toBe("name prefix lab-");

@@ -108,10 +108,20 @@ export function resolveOwner(info: Pick<ContainerInfo, "labels" | "name">, opts:
   return { owner: "unknown", ownerSource: "unknown" };
 }
 
-export function infrastructureReason(info: ContainerInfo, opts: IdentityOptions): string | null {
+/**
+ * The infrastructure prefix a container's name starts with, or undefined. A name alone does not make
+ * a user's container immune: when ownership names a user other than root, the prefix does not count
+ * (anyone can pick a name; only the labels, which ds01 create never lets a user set, say more).
+ */
+function infrastructurePrefix(info: ContainerInfo, opts: IdentityOptions, owner: string): string | undefined {
+  if (owner !== "unknown" && owner !== "root") return undefined;
+  return opts.infrastructurePrefixes.find((p) => p !== "" && info.name.startsWith(p));
+}
+
+export function infrastructureReason(info: ContainerInfo, opts: IdentityOptions, owner = resolveOwner(info, opts).owner): string | null {
   if (isTrueLabel(info.labels[LABEL.monitoring])) return `label ${LABEL.monitoring}=true`;
   if (isTrueLabel(info.labels[opts.protectedLabel])) return `label ${opts.protectedLabel}=true`;
-  const prefix = opts.infrastructurePrefixes.find((p) => p !== "" && info.name.startsWith(p));
+  const prefix = infrastructurePrefix(info, opts, owner);
   if (prefix !== undefined) return `name prefix ${prefix}`;
   return null;
 }
@@ -126,10 +136,10 @@ const INTERFACE_TYPES: Readonly<Record<string, ContainerType>> = {
   vscode: "devcontainer",
 };
 
-export function detectType(info: ContainerInfo, opts: IdentityOptions, infrastructure: boolean): ContainerType {
+export function detectType(info: ContainerInfo, opts: IdentityOptions, infrastructure: boolean, owner = resolveOwner(info, opts).owner): ContainerType {
   const labels = info.labels;
   const monitoring = isTrueLabel(labels[LABEL.monitoring]);
-  const prefixed = opts.infrastructurePrefixes.some((p) => p !== "" && info.name.startsWith(p));
+  const prefixed = infrastructurePrefix(info, opts, owner) !== undefined;
   if (monitoring || prefixed) return "infrastructure";
   const declared = label(info, LABEL.containerType)?.toLowerCase();
   if (declared && declared !== "unknown" && (CONTAINER_TYPES as readonly string[]).includes(declared)) {
@@ -186,12 +196,12 @@ export function identify(info: ContainerInfo, opts: IdentityOptions = DEFAULT_ID
     return { ...plain, owner: rec.user, ownerSource: "gate", infrastructure: false, infrastructureReason: null };
   }
   const { owner, ownerSource } = resolveOwner(info, opts);
-  const reason = infrastructureReason(info, opts);
+  const reason = infrastructureReason(info, opts, owner);
   const { gpus, hasGpu } = containerGpus(info);
   return {
     owner,
     ownerSource,
-    type: detectType(info, opts, reason !== null),
+    type: detectType(info, opts, reason !== null, owner),
     gpus,
     hasGpu,
     infrastructure: reason !== null,

@@ -35,6 +35,7 @@ function hostOf(table: Record<number, string | null>): HostProcesses & { lookups
     exists: async (pid) => pid in table,
     containerOf: async (pid) => (lookups.push(pid), table[pid] ?? null),
     signal: async () => undefined,
+    identity: async (pid) => (pid in table ? { startTicks: `${pid}0`, comm: "python3", argv0: "/usr/bin/python3" } : null),
   };
 }
 
@@ -53,5 +54,12 @@ describe("attributeProcesses", () => {
     ]);
     expect(host.lookups.sort()).toEqual([100, 200]);
     expect(inv.gpus[0]!.processes[0]!.containerId).toBeNull(); // input not mutated
+  });
+
+  it("records the start time; a name other than nvidia-smi's means the PID was reused: no identity", async () => {
+    const named = (pid: number, name: string | null): GpuProcess => ({ ...proc(pid, "GPU-a"), name });
+    const inv: GpuInventory = { error: null, gpus: [{ ...gpu("GPU-a", []), processes: [named(100, "python3"), named(200, "/usr/bin/python3"), named(300, "bash"), named(400, null)] }] };
+    const out = await attributeProcesses(inv, hostOf({ 100: null, 200: null, 300: null, 400: null }));
+    expect(out.gpus[0]!.processes.map((p) => p.identity?.startTicks ?? null)).toEqual(["1000", "2000", null, "4000"]);
   });
 });

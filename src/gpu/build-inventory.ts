@@ -76,7 +76,10 @@ function processes(x: XmlGpu, devices: readonly MigDevice[]): GpuProcess[] {
 export function buildGpus(xml: XmlReport, listed: readonly ListedGpu[] | null): Gpu[] {
   if (listed !== null) {
     const xmlUuids = xml.gpus.map((g) => g.uuid).sort();
-    const listUuids = listed.map((g) => g.uuid).sort();
+    // A GPU the XML could not read may still be named by -L: that is the missing one, not a race.
+    const read = new Set(xmlUuids);
+    const unread = listed.filter((g) => !read.has(g.uuid)).length;
+    const listUuids = listed.map((g) => g.uuid).filter((u) => read.has(u) || unread > (xml.missingGpus ?? 0)).sort();
     if (xmlUuids.join(",") !== listUuids.join(",")) {
       throw new TransientError(`nvidia-smi -q -x and -L list different GPUs (${xmlUuids.join(" ")} vs ${listUuids.join(" ")})`, NVIDIA_SMI_SOURCE);
     }

@@ -31,6 +31,8 @@ export interface GpuListJson {
       not_on_host: boolean;
     }[];
   }[];
+  /** Only when nvidia-smi could not report every attached GPU (fallen off the bus): how many it missed. */
+  missing_gpus?: number;
 }
 
 function gpuJson(g: Gpu): GpuListJson["gpus"][number] {
@@ -66,5 +68,5 @@ function gpuJson(g: Gpu): GpuListJson["gpus"][number] {
 }
 
 export function gpuListJson(inventory: GpuInventory): GpuListJson {
-  return { gpus: inventory.gpus.map(gpuJson) };
+  return { gpus: inventory.gpus.map(gpuJson), ...(inventory.missingGpus ? { missing_gpus: inventory.missingGpus } : {}) };
 }

@@ -87,7 +87,8 @@ export class NvidiaSmiProbe implements GpuProbe {
     try {
       const [xml, list] = await Promise.all([this.run(NVIDIA_SMI_ARGS.xml), this.run(NVIDIA_SMI_ARGS.list)]);
       if (xml === null || list === null) return { gpus: [], error: null, errorKind: null };
-      return { gpus: buildGpus(parseNvidiaSmiXml(xml), parseNvidiaSmiList(list)), error: null, errorKind: null };
+      const report = parseNvidiaSmiXml(xml);
+      return { gpus: buildGpus(report, parseNvidiaSmiList(list)), error: null, errorKind: null, missingGpus: report.missingGpus ?? 0 };
     } catch (e) {
       return { gpus: [], error: errorText(e), errorKind: e instanceof NvidiaSmiNotFoundError ? "not_found" : "failed" };
     }

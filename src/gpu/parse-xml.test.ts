@@ -7,6 +7,13 @@ const doc = (gpus: string, attached = 1) =>
 const gpu = (inner: string) => `<gpu id="00000000:01:00.0"><product_name>X</product_name><uuid>GPU-1</uuid>${inner}</gpu>`;
 
 describe("parseNvidiaSmiXml", () => {
+  it("a GPU missing from the output (fallen off the bus): the GPUs read, and how many are missing", () => {
+    const r = parseNvidiaSmiXml(doc(gpu(""), 3));
+    expect(r.gpus.map((g) => g.uuid)).toEqual(["GPU-1"]);
+    expect(r.missingGpus).toBe(2);
+    expect(parseNvidiaSmiXml(doc(gpu(""))).missingGpus).toBe(0);
+  });
+
   it("treats missing elements as unknown", () => {
     expect(parseNvidiaSmiXml(doc(gpu(""))).gpus[0]).toEqual({
       busId: "00000000:01:00.0",
@@ -48,7 +55,7 @@ describe("parseNvidiaSmiXml", () => {
     ["another root", "<?xml version=\"1.0\" ?><something/>"],
     ["a GPU without a UUID", doc("<gpu><product_name>X</product_name></gpu>")],
     ["a GPU with a bad UUID", doc("<gpu><uuid>N/A</uuid></gpu>")],
-    ["attached_gpus disagreeing with the <gpu> count", doc(gpu(""), 2)],
+    ["more <gpu> elements than attached_gpus", doc(gpu(""), 0)],
     ["a process without a pid", doc(gpu("<processes><process_info><pid>N/A</pid></process_info></processes>"))],
   ])("%s → TransientError (nvidia_smi), no numbers", (_why, text) => {
     let caught: unknown;

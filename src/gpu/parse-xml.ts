@@ -39,6 +39,8 @@ export interface XmlGpu {
 export interface XmlReport {
   driverVersion: string | null;
   gpus: XmlGpu[];
+  /** GPUs `<attached_gpus>` counts that have no `<gpu>` element (fallen off the bus): 0 or absent normally. */
+  missingGpus?: number;
 }
 
 type Node = Record<string, unknown>;
@@ -124,8 +126,10 @@ function parseGpu(g: unknown, position: number): XmlGpu {
 
 /**
  * Parses `nvidia-smi -q -x` output. Empty, truncated or malformed XML, non-UTF-8 bytes, a missing
- * `<nvidia_smi_log>` root, a GPU without a UUID or a `<gpu>` count that disagrees with
- * `<attached_gpus>`: TransientError (source "nvidia_smi"), never a partial answer.
+ * `<nvidia_smi_log>` root, a GPU without a UUID or more `<gpu>` elements than `<attached_gpus>`:
+ * TransientError (source "nvidia_smi"). Fewer `<gpu>` elements than attached is what a GPU that fell
+ * off the bus looks like: the GPUs read are returned, with the rest counted in `missingGpus`, so one
+ * lost GPU does not blind ds01 to all the others.
  */
 export function parseNvidiaSmiXml(output: Buffer | Uint8Array | string): XmlReport {
   const text = decodeUtf8(output, "nvidia-smi -q -x");
@@ -142,11 +146,12 @@ export function parseNvidiaSmiXml(output: Buffer | Uint8Array | string): XmlRepo
   if (root === undefined) fail("no <nvidia_smi_log> root element");
   const gpuNodes = isNode(root) && Array.isArray(root["gpu"]) ? (root["gpu"] as unknown[]) : [];
   const attached = parseId(leaf(root, "attached_gpus"));
-  if (attached !== null && attached !== gpuNodes.length) {
+  if (attached !== null && attached < gpuNodes.length) {
     fail(`<attached_gpus> says ${attached} but the output holds ${gpuNodes.length} <gpu> elements`);
   }
   return {
     driverVersion: parseText(leaf(root, "driver_version")),
     gpus: gpuNodes.map((g, i) => parseGpu(g, i)),
+    missingGpus: attached === null ? 0 : attached - gpuNodes.length,
   };
 }

@@ -48,6 +48,7 @@ export class DaemonMetrics {
   private readonly actions = this.counter(METRIC.actionsTotal, "Actions carried out or failed, by kind, reason and result", ["kind", "reason", "result"]);
   private readonly notifications = this.counter(METRIC.notificationsTotal, "Notice deliveries by channel and result", ["channel", "result"]);
   private readonly probeErrors = this.counter(METRIC.probeErrorsTotal, "Failed reads of an outside system, by source", ["source"]);
+  private readonly missing = this.gauge(METRIC.gpusMissing, "Attached GPUs missing from nvidia-smi's output at the last pass (fallen off the bus)");
   private readonly orphans = this.counter(METRIC.orphanProcessesTotal, "GPU processes found without a running container");
   private readonly resetFailures = this.counter(METRIC.gpuResetFailuresTotal, "GPU resets that failed");
   private readonly reloads = this.counter(METRIC.configReloadsTotal, "Config reloads by result", ["result"]);
@@ -87,6 +88,10 @@ export class DaemonMetrics {
 
   probeError(source: ProbeSource): void {
     this.probeErrors.inc({ source });
+  }
+
+  gpusMissing(n: number): void {
+    this.missing.set(n);
   }
 
   orphansFound(n: number): void {

@@ -1,4 +1,5 @@
 // GPUs, MIG devices and GPU processes as the probe reports them. Unknown numbers are null, never 0.
+import type { ProcessIdentity } from "./ports.js";
 
 export interface GpuProcess {
   pid: number;
@@ -14,6 +15,11 @@ export interface GpuProcess {
   containerId: string | null;
   /** The PID is not in this host's /proc (nvidia-smi saw it through another PID namespace). */
   notOnHost: boolean;
+  /**
+   * Filled by PID attribution: the process's start time and names, read when it was attributed;
+   * null when unreadable or when its name is not the one nvidia-smi reported (the PID was reused).
+   */
+  identity?: ProcessIdentity | null;
 }
 
 export interface MigDevice {
@@ -52,6 +58,11 @@ export interface GpuInventory {
   error: string | null;
   /** When `error` is set: nvidia-smi is not installed ("not_found") or it failed, hung or printed garbage ("failed"). */
   errorKind?: GpuProbeErrorKind | null;
+  /**
+   * Attached GPUs nvidia-smi could not report (a GPU fell off the bus): `gpus` holds the others.
+   * Nothing is known about the missing ones, so nothing may act on them. 0 or absent normally.
+   */
+  missingGpus?: number;
 }
 
 export type GpuProbeErrorKind = "not_found" | "failed";

@@ -56,6 +56,20 @@ export interface HostProcesses {
   /** The Docker container ID whose cgroup holds the PID, or null (host process or unreadable). */
   containerOf(pid: number): Promise<string | null>;
   signal(pid: number, sig: "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** Start time and names of the process now holding the PID, or null (gone or unreadable). */
+  identity(pid: number): Promise<ProcessIdentity | null>;
+}
+
+/**
+ * What tells a process apart from a later one that reuses its PID: the start time in clock ticks
+ * since boot (field 22 of /proc/<pid>/stat) never repeats for a PID until reboot.
+ */
+export interface ProcessIdentity {
+  startTicks: string;
+  /** /proc/<pid>/comm (at most 15 characters). */
+  comm: string;
+  /** argv[0] from /proc/<pid>/cmdline, or "" (kernel threads, zombies). */
+  argv0: string;
 }
 
 /** The audit log. Appends are durable when the call returns. */

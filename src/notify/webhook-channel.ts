@@ -3,6 +3,7 @@
 // The URL's path usually holds a secret token, so results and errors name only its origin.
 import type { DeliveryResult, Notice, NoticeAudience, NoticeSeverity } from "../model/notice.js";
 import { errorText } from "../errors.js";
+import { safeChatText } from "../util/safe-text.js";
 import { asciiLine } from "./ascii.js";
 
 export interface WebhookPayload {
@@ -20,7 +21,7 @@ export interface WebhookPayload {
 
 export function buildWebhookPayload(notice: Notice, text: string, now: number): WebhookPayload {
   return {
-    text,
+    text: safeChatText(text),
     severity: notice.severity,
     audience: notice.audience,
     title: notice.title,

@@ -56,7 +56,16 @@ export function planGpuHealth(s: Snapshot, targets: readonly HealthTarget[], pol
         pid: p.pid,
         gpuUuid: t.uuid,
         summary: `orphan PID ${p.pid} (${p.name ?? "?"}) on GPU ${gpu.index}: belongs to no running container`,
-        details: { pid: p.pid, process_name: p.name, used_memory_mib: p.usedMemoryMib, cgroup_container_id: p.containerId, target: t.why },
+        details: {
+          pid: p.pid,
+          process_name: p.name,
+          used_memory_mib: p.usedMemoryMib,
+          cgroup_container_id: p.containerId,
+          target: t.why,
+          // What the executor checks again right before each signal, so a reused PID is never hit.
+          start_ticks: p.identity?.startTicks ?? null,
+          comm: p.identity?.comm ?? null,
+        },
       });
     }
     if (orphans.length === 0) continue;

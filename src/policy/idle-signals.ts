@@ -94,7 +94,16 @@ export function readIdleSignals(
   const gpu = readGpuSignal(c, inv, utilMax, p.gpu_idle_threshold);
   const cpu = compare(activity?.cpuPct ?? null, p.cpu_idle_threshold, activity?.cpuPct == null ? "no CPU sample yet" : null);
   const network = compare(activity?.netBytesPerS ?? null, p.network_idle_threshold, activity?.netBytesPerS == null ? "no network sample yet" : null);
-  return { verdict: decide(gpu.status, cpu.status, network.status), gpu, cpu, network };
+  // A GPU that fell off the bus says nothing about the container's work: never idle-stop on CPU and network alone.
+  const verdict = holdsUnreadGpu(c, inv) ? "unknown" : decide(gpu.status, cpu.status, network.status);
+  return { verdict, gpu, cpu, network };
+}
+
+/** Does the container hold a GPU nvidia-smi did not report while some attached GPUs are missing? */
+export function holdsUnreadGpu(c: ObservedContainer, inv: GpuInventory): boolean {
+  if (!inv.missingGpus) return false;
+  const idx = gpuIndex(inv);
+  return c.identity.gpus.some((u) => !idx.gpuByUuid.has(u) && !idx.migByUuid.has(u));
 }
 
 /**

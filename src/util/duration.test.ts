@@ -12,6 +12,12 @@ describe("parseDuration", () => {
     ["45", 45_000],
   ])("%s → %d ms", (text, ms) => expect(parseDuration(text, "--since")).toBe(ms));
 
+  it("rejects a duration longer than the cap, never an overflow", () => {
+    expect(() => parseDuration("9999999999d", "--expires", "d")).toThrow(/--expires: "9999999999d" is too long \(at most 3650d\)/);
+    expect(() => parseDuration("1e400", "--for", "h")).toThrow(InvalidInputError);
+    expect(parseDuration("3650d", "--expires")).toBe(3650 * 86_400_000);
+  });
+
   it.each(["", "soon", "2x", "h2", "-5m", "1h junk"])("rejects %j with a message naming the option", (text) => {
     expect(() => parseDuration(text, "--since")).toThrow(InvalidInputError);
     expect(() => parseDuration(text, "--since")).toThrow(/--since/);

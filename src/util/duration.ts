@@ -2,11 +2,20 @@ import { InvalidInputError } from "../errors.js";
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
+/** Longest duration accepted on the command line: ten years; longer overflows date arithmetic soon. */
+export const MAX_CLI_DURATION_MS = 3650 * UNIT_MS.d;
+
 /**
  * Parses a human duration for the command line: "90s", "30m", "2h", "1.5d", "1h30m".
  * A bare number is taken in `bareUnit`. Throws InvalidInputError naming `what`.
  */
 export function parseDuration(text: string, what: string, bareUnit: keyof typeof UNIT_MS = "s"): number {
+  const ms = parseUnbounded(text, what, bareUnit);
+  if (!(ms <= MAX_CLI_DURATION_MS)) throw new InvalidInputError(`${what}: "${text}" is too long (at most ${MAX_CLI_DURATION_MS / UNIT_MS.d}d)`);
+  return ms;
+}
+
+function parseUnbounded(text: string, what: string, bareUnit: keyof typeof UNIT_MS): number {
   const t = text.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * UNIT_MS[bareUnit];
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;

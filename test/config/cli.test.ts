@@ -126,6 +126,34 @@ describe("ds01 config resolve", () => {
   });
 });
 
+describe("bounded numbers", () => {
+  it("config check: every duration has an upper bound, reported with file:line", async () => {
+    const limits = `${MINIMAL}gpu:\n  probe_timeout_s: 1e10\ndaemon:\n  sample_interval_s: 2592000\n  pass_interval_s: 1e300\nnotifications:\n  webhook_timeout_s: 86400\npolicies:\n  sigterm_grace_s: 1e9\n  grace_period_m: 1e12\ndefaults:\n  max_runtime_h: 1e15\n`;
+    const dir = configDir({ "resource-limits.yaml": limits });
+    const r = await ds01(["--config", dir, "config", "check"]);
+    expect(r.code).toBe(2);
+    const f = `${dir}/resource-limits.yaml`;
+    expect(r.err).toMatch(new RegExp(`${f}:5:\\d+: error: gpu\\.probe_timeout_s: must be at most \\d+ seconds`));
+    expect(r.err).toMatch(new RegExp(`${f}:7:\\d+: error: daemon\\.sample_interval_s: must be at most \\d+ seconds`));
+    for (const key of ["daemon.pass_interval_s", "notifications.webhook_timeout_s", "policies.sigterm_grace_s", "policies.grace_period_m", "defaults.max_runtime_h"]) {
+      expect(r.err).toContain(`${key}: must be at most`);
+    }
+  });
+
+  it("command-line durations: too long is a clear error, empty is an error", async () => {
+    const dir = configDir({ ...members, "lifecycle-exemptions.yaml": "exemptions: []\n" }, ORIGINAL);
+    const e = await ds01(["--config", dir, "exempt", "add", "s1", "--from", "idle_timeout_h", "--reason", "r", "--expires", "9999999999d"]);
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/--expires: "9999999999d" is too long/);
+    const s = await ds01(["--config", dir, "--state-dir", dir, "events", "--since", "99999999999999d"]);
+    expect(s.code).toBe(2);
+    expect(s.err).toMatch(/--since: "99999999999999d" is too long/);
+    const k = await ds01(["--config", dir, "--state-dir", dir, "keepalive", "box", "--for", ""]);
+    expect(k.code).toBe(2);
+    expect(k.err).toMatch(/--for: "" is not a duration/);
+  });
+});
+
 describe("ds01 exempt", () => {
   const EXEMPTIONS = `# Exemptions — keep this comment
 exemptions:
@@ -183,6 +211,24 @@ exemptions:
     const none = await ds01(["--config", dir, "exempt", "remove", "nobody"]);
     expect(none.code).toBe(1);
     expect(none.err).toContain("no exemption for nobody");
+  });
+
+  it("list neutralises control characters in reasons; add validates the user name like create", async () => {
+    const evil = "exemptions:\n  - {username: s1, exempt_from: [idle_timeout_h], reason: \"x\\e[2J\\e]0;pwned\\a\\nforged  row\"}\n";
+    const dir = configDir({ ...members, "lifecycle-exemptions.yaml": evil }, ORIGINAL);
+    const r = await ds01(["--config", dir, "exempt", "list"]);
+    expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    expect(r.out).not.toMatch(/[\u001b\u0007]/);
+    expect(r.out.trimEnd().split("\n")).toHaveLength(2);
+    expect(r.out).toContain("x\\u001b[2J\\u001b]0;pwned\\u0007\\u000aforged  row");
+    for (const bad of ["al ice", "x\u001b[2J", "../etc", ""]) {
+      const a = await ds01(["--config", dir, "exempt", "add", bad, "--from", "idle_timeout_h", "--reason", "r"]);
+      expect(a.code, bad).toBe(2);
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
+      expect(a.err).not.toMatch(/\u001b/);
+    }
+    expect(readFileSync(join(dir, "lifecycle-exemptions.yaml"), "utf8")).toBe(evil);
   });
 
   it("creates the file when there is none", async () => {

@@ -98,4 +98,18 @@ describe("renderStatusTable", () => {
     expect(out).toMatch(/box\s+alice\s+docker\s+running\s+1h 5m\s+-\s+-\s+2\.4 MiB\/s\s+warn \(idle\) in 30m/);
     expect(renderStatusTable([], 0)).toBe("no containers\n");
   });
+
+  it("neutralises control characters: no escape reaches the terminal, a newline forges no row", () => {
+    const base: StatusRow = { id: "y".repeat(64), name: "box", owner: "alice", type: "docker", state: "exited", infrastructure: false, gpus: [], started_at: null, cpu_pct: null, net_bytes_per_s: null, next: null };
+    const rows: StatusRow[] = [
+      { ...base, name: "a\u001b[2J\u001b]0;owned\u0007", owner: "bob\u009b31m" },
+      { ...base, name: "b", owner: "carol\nzzzzzzzzzzzz  forged  root  docker  running", type: "t\r\u202e" },
+    ];
+    const out = renderStatusTable(rows, 0);
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(out.trimEnd().split("\n")).toHaveLength(3);
+    expect(out).toContain("a\\u001b[2J\\u001b]0;owned\\u0007");
+    expect(out).toContain("carol\\u000azzzz");
+  });
 });

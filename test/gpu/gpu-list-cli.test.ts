@@ -153,6 +153,16 @@ describe("ds01 gpu list", () => {
     expect([text.code, text.out, text.err]).toEqual([0, "", "ds01: no GPUs found on this host\n"]);
   });
 
+  it("a GPU missing from nvidia-smi's output: the others are listed, with a warning naming how many", async () => {
+    const fake = await writeFakeGpuState({ gpus: fullGpus(2), attached_gpus: 3 });
+    const cfg = await configWith("  probe_timeout_s: 20\n");
+    const json = await ds01(["--config", cfg, "gpu", "list", "--json"], fake.env);
+    expect(json.code).toBe(0);
+    const j = JSON.parse(json.out) as { gpus: unknown[]; missing_gpus?: number };
+    expect([j.gpus.length, j.missing_gpus]).toEqual([2, 1]);
+    expect(json.err).toBe("ds01: warning: 1 attached GPU is missing from nvidia-smi's output (fallen off the bus?); ds01 uses the GPUs it read and takes no action on the missing one\n");
+  });
+
   it("a broken nvidia-smi (garbage): empty list, the reason on stderr and in error, exit 1", async () => {
     const fake = await writeFakeGpuState({ gpus: fullGpus(1), garbage: true });
     const r = await ds01(["--config", await configWith("  probe_timeout_s: 20\n"), "gpu", "list", "--json"], fake.env);

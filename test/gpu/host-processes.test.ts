@@ -1,5 +1,6 @@
 // ProcHostProcesses: a fake procfs tree (real files in a temp dir) for the cgroup layouts, and the
 // real engine for the one thing a fake can't prove: a container's init PID maps to its id.
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -86,6 +87,15 @@ describe("ProcHostProcesses on the real engine", () => {
     const host = new ProcHostProcesses();
     expect(await host.exists(process.pid)).toBe(true);
     expect(await host.containerOf(process.pid)).toBeNull();
+  });
+
+  it("identity: this process's start time (field 22 of stat) and names; none for a PID that doesn't exist", async () => {
+    const id = await new ProcHostProcesses().identity(process.pid);
+    const stat = readFileSync(`/proc/${process.pid}/stat`, "utf8");
+    expect(id?.startTicks).toBe(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    expect(id?.comm).toBe(readFileSync(`/proc/${process.pid}/comm`, "utf8").trim());
+    expect(id?.argv0).toMatch(/node/);
+    expect(await new ProcHostProcesses().identity(4_194_305)).toBeNull();
   });
 
   it("a PID that doesn't exist: exists=false, no container", async () => {

@@ -53,6 +53,8 @@ export interface FakeGpuState {
   garbage?: boolean | FakeMode[];
   truncate?: boolean | FakeMode[];
   reset_fail?: boolean;
+  /** `<attached_gpus>` when it should disagree with the GPUs listed (a GPU that fell off the bus). */
+  attached_gpus?: number;
   /** Leave out processes whose PID is gone from /proc (as the driver does). */
   drop_dead_processes?: boolean;
   record_calls?: boolean;

@@ -35,7 +35,7 @@ describe("GPU release and health", () => {
     const env = await lifecycleEnv({ runId: tc.runId, gpus: fullGpus(4, { util: 85 }) });
     await env.gpus.update((s) => {
       s.drop_dead_processes = true;
-      s.gpus[0]!.processes = [{ pid: orphan, name: "python" }, { pid: sharer.pid!, name: "python" }];
+      s.gpus[0]!.processes = [{ pid: orphan, name: "sleep" }, { pid: sharer.pid!, name: "sleep" }];
     });
     env.advance(16 * MIN); // past alice's 15 min GPU hold
     const { report } = await env.check();
@@ -57,8 +57,8 @@ describe("GPU release and health", () => {
     const env = await lifecycleEnv({ runId: tc.runId, gpus: [...fullGpus(3), h100Mig1g(7, 3)] });
     await env.gpus.update((s) => {
       s.drop_dead_processes = true;
-      s.gpus[2]!.processes = [{ pid: onFull, name: "python" }];
-      s.gpus[3]!.processes = [{ pid: onMig, name: "python", gi: 7, ci: 0 }];
+      s.gpus[2]!.processes = [{ pid: onFull, name: "sleep" }];
+      s.gpus[3]!.processes = [{ pid: onMig, name: "sleep", gi: 7, ci: 0 }];
     });
     const dry = await env.ds01(["gpu", "health", "--dry-run", "--json"]);
     expect(dry.code).toBe(0);
