@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     const line = "0123456789".repeat(10); // 100 chars + newline per log line
     const lines = Math.ceil((MB * 1024 * 1024) / (line.length + 1));
     const logName = `ds01gt-bench-logs-${runId}`;
-    must(await userSh(`docker run ${L} --name ${logName} ${TEST_IMAGE} sh -c 'yes ${line} | head -n ${lines}'`, gate), "log container");
+    must(await userSh(`docker run -d ${L} --name ${logName} ${TEST_IMAGE} sh -c 'yes ${line} | head -n ${lines}' && docker wait ${logName}`, gate), "log container");
     const logBytes = Number(must(await sh(`docker logs ${logName} | wc -c`, direct), "logs").stdout.trim());
     const mbOf = (bytes: number, ms: number) => bytes / 1024 / 1024 / (ms / 1000);
     const report = (what: string, d: number, r: number, u: number, bytes: number) =>
