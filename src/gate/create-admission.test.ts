@@ -25,6 +25,8 @@ const ports: CreatePorts = {
   },
   containerOwner: async (ref) => (ref === "bobs" ? { id: "b".repeat(64), owner: "bob" } : ref === "mine" ? { id: "a".repeat(64), owner: "alice" } : null),
   volumeOwner: async (name) => (name === "bobvol" ? "bob" : name === "myvol" ? "alice" : name === "legacy" ? "" : null),
+  networkOwner: async (ref) => (ref === "bobnet" ? { name: "bobnet", owner: "bob" } : ref === "mynet" ? { name: "mynet", owner: "alice" } : null),
+  imageLabels: async (image): Promise<Record<string, string>> => (image === "baked" ? { "ds01.protected": "true", "ds01.gpu.uuids": "GPU-x", team: "a" } : {}),
 };
 
 const admit = (body: Json, name?: string) => admitCreate(body, name, alice, settings, ports);
@@ -48,8 +50,10 @@ describe("admitCreate", () => {
   });
 
   it("creates named volumes that don't exist yet for the caller, refuses others' volumes", async () => {
-    const d = await admit({ Image: "x", HostConfig: { Binds: ["fresh:/a", "myvol:/b", "legacy:/c"] } });
+    const d = await admit({ Image: "x", HostConfig: { Binds: ["fresh:/a", "myvol:/b"] } });
     expect(d.ok && d.volumesToCreate).toEqual(["fresh"]);
+    const legacy = await admit({ Image: "x", HostConfig: { Binds: ["legacy:/c"] } });
+    expect(!legacy.ok && legacy.reason).toMatch(/no owner on record/);
     const bob = await admit({ Image: "x", HostConfig: { Mounts: [{ Type: "volume", Source: "bobvol", Target: "/x" }] } });
     expect(!bob.ok && bob.reason).toMatch(/belongs to bob/);
   });
@@ -60,8 +64,22 @@ describe("admitCreate", () => {
     expect(!d.ok && d.reason).toMatch(/SYS_PTRACE/);
   });
 
-  it("joins namespaces of one's own containers only", async () => {
-    expect((await admit({ Image: "x", HostConfig: { NetworkMode: "container:mine", PidMode: "container:mine" } })).ok).toBe(true);
+  it("blanks immunity and GPU claims baked into the image's labels", async () => {
+    const d = await admit({ Image: "baked" });
+    expect(d.ok && d.body.Labels).toMatchObject({ "ds01.protected": "", "ds01.gpu.uuids": "", "ds01.user": "alice" });
+    expect(d.ok && (d.body.Labels as Record<string, string>).team).toBeUndefined(); // harmless image labels stay the image's
+  });
+
+  it("joins one's own networks only, and only local log drivers", async () => {
+    expect((await admit({ Image: "x", HostConfig: { NetworkMode: "mynet" } })).ok).toBe(true);
+    for (const body of [{ Image: "x", HostConfig: { NetworkMode: "bobnet" } }, { Image: "x", NetworkingConfig: { EndpointsConfig: { bobnet: {} } } }, { Image: "x", HostConfig: { LogConfig: { Type: "syslog", Config: {} } } }]) {
+      expect((await admit(body as unknown as Json)).ok, JSON.stringify(body)).toBe(false);
+    }
+  });
+
+  it("joins namespaces of one's own containers only, pinned to their ids", async () => {
+    const pinned = await admit({ Image: "x", HostConfig: { NetworkMode: "container:mine", PidMode: "container:mine", VolumesFrom: ["mine:ro"], Links: ["mine:db"] } });
+    expect(pinned.ok && pinned.body.HostConfig).toMatchObject({ NetworkMode: `container:${"a".repeat(64)}`, PidMode: `container:${"a".repeat(64)}`, VolumesFrom: [`${"a".repeat(64)}:ro`], Links: [`${"a".repeat(64)}:db`] });
     const d = await admit({ Image: "x", HostConfig: { IpcMode: "container:bobs" } });
     expect(!d.ok && d.reason).toMatch(/not yours/);
   });

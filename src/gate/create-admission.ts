@@ -23,6 +23,10 @@ export interface CreatePorts {
   containerOwner(ref: string): Promise<{ id: string; owner: string } | null>;
   /** The owner of a named volume: its owner name, "" when it has none, null when it does not exist. */
   volumeOwner(name: string): Promise<string | null>;
+  /** A network by name or id: its name and owner ("" when none), null when it does not exist. */
+  networkOwner(ref: string): Promise<{ name: string; owner: string } | null>;
+  /** An image's own labels (merged into the container's by dockerd), {} when unknown. */
+  imageLabels(image: string): Promise<Record<string, string>>;
 }
 
 export interface CreateSettings {
@@ -122,7 +126,15 @@ async function checkedBind(source: string, roots: string[], caller: Caller, port
 async function checkVolume(name: string, caller: Caller, ports: CreatePorts, toCreate: Set<string>): Promise<void> {
   const owner = await ports.volumeOwner(name);
   if (owner === null) toCreate.add(name);
-  else if (owner !== "" && owner !== caller.name) refuse(`volume "${name}" belongs to ${owner}; use a volume of your own`);
+  else if (owner === "") refuse(`volume "${name}" has no owner on record (an anonymous volume, or one made before the gate or by an admin); use a volume of your own`);
+  else if (owner !== caller.name) refuse(`volume "${name}" belongs to ${owner}; use a volume of your own`);
+}
+
+/** A user-defined network to join: the caller's own only. */
+async function checkNetwork(ref: string, caller: Caller, ports: CreatePorts): Promise<void> {
+  const n = await ports.networkOwner(ref);
+  if (n === null) refuse(`network "${ref}" does not exist`);
+  if (n.name !== "bridge" && n.owner !== caller.name) refuse(`network "${ref}" is not yours (${n.owner ? `its owner is ${n.owner}` : "it has no owner on record"}); use a network of your own`);
 }
 
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -172,7 +184,7 @@ async function checkMounts(mounts: Json | undefined, roots: string[], caller: Ca
         else {
           const owner = await ports.volumeOwner(source);
           if (owner === null) refuse(`HostConfig.Mounts[${i}] would create volume "${source}" with driver options; create it first with docker volume create`);
-          else if (owner !== "" && owner !== caller.name) refuse(`volume "${source}" belongs to ${owner}; use a volume of your own`);
+          else if (owner !== caller.name) refuse(`volume "${source}" ${owner ? `belongs to ${owner}` : "has no owner on record"}; use a volume of your own`);
         }
       }
     } else if (type !== "tmpfs") refuse(`HostConfig.Mounts[${i}] has type "${type}"; only bind (under your directories), volume and tmpfs mounts are allowed`);
@@ -180,13 +192,19 @@ async function checkMounts(mounts: Json | undefined, roots: string[], caller: Ca
 }
 
 /** `container:<ref>` modes share another container's namespace: only one's own. */
-async function checkShared(mode: string, what: string, caller: Caller, ports: CreatePorts): Promise<void> {
+/** `container:<ref>` modes share another container's namespace: only one's own, pinned to its id. */
+async function checkShared(hc: JsonObject, key: string, mode: string, what: string, caller: Caller, ports: CreatePorts): Promise<void> {
   const m = /^container:(.+)$/.exec(mode);
   if (!m) return;
   const target = await ports.containerOwner(m[1]!);
   if (!target) refuse(`${what} names container "${m[1]}", which does not exist`);
-  else if (target.owner !== caller.name) refuse(`${what} joins container "${m[1]}", which is not yours`);
+  if (target.owner !== caller.name) refuse(`${what} joins container "${m[1]}", which is not yours`);
+  // Forwarded by id: a name checked here cannot resolve to someone else's container in dockerd.
+  setField(hc, key, `container:${target.id}`);
 }
+
+const BUILTIN_NETWORKS = new Set(["", "default", "bridge", "none", "host"]);
+const LOG_DRIVERS = new Set(["", "json-file", "local", "none"]);
 
 const SAFE_SECURITY_OPTS = /^no-new-privileges([:=]true)?$/;
 const RUNTIMES = new Set(["", "runc", "nvidia"]);
@@ -201,11 +219,16 @@ async function checkHostConfig(hc: JsonObject, caller: Caller, s: CreateSettings
   for (const [key, what] of [["PidMode", "--pid"], ["IpcMode", "--ipc"], ["UTSMode", "--uts"], ["UsernsMode", "--userns"], ["CgroupnsMode", "--cgroupns"]] as const) {
     const mode = str(field(hc, key), `HostConfig.${key}`);
     if (mode.trim().toLowerCase() === "host") refuse(`${what}=host shares the host's namespace; it is not allowed`);
-    if (key === "PidMode" || key === "IpcMode") await checkShared(mode, `${what}=${mode}`, caller, ports);
+    if (key === "PidMode" || key === "IpcMode") await checkShared(hc, key, mode, `${what}=${mode}`, caller, ports);
   }
   const net = str(field(hc, "NetworkMode"), "HostConfig.NetworkMode");
   if (net.trim().toLowerCase() === "host" && !s.gate.allow_host_network) refuse("--network=host is not allowed on this server; publish ports with -p instead");
-  await checkShared(net, `--network=${net}`, caller, ports);
+  await checkShared(hc, "NetworkMode", net, `--network=${net}`, caller, ports);
+  if (!net.startsWith("container:") && !BUILTIN_NETWORKS.has(net.trim().toLowerCase())) await checkNetwork(net, caller, ports);
+  const lc = structField(hc, "LogConfig");
+  if (lc === "bad") refuse("HostConfig.LogConfig must be a mapping");
+  const driver = str(field(lc, "Type"), "HostConfig.LogConfig.Type");
+  if (!LOG_DRIVERS.has(driver)) refuse(`log driver "${driver}" makes the engine (as root) send your logs elsewhere; only json-file, local and none are allowed`);
   const devices = field(hc, "Devices");
   if (Array.isArray(devices) ? devices.length > 0 : devices !== undefined && devices !== null) {
     refuse("host devices (--device) are not allowed; GPUs are requested with --gpus");
@@ -226,17 +249,26 @@ async function checkHostConfig(hc: JsonObject, caller: Caller, s: CreateSettings
   if (typeof oomAdj === "number" && oomAdj < 0) refuse("a negative --oom-score-adj makes the kernel kill other users' processes first; it is not allowed");
   if (boolOn(field(hc, "OomKillDisable"), "HostConfig.OomKillDisable")) refuse("--oom-kill-disable can hang the host under memory pressure; it is not allowed");
 
+  const volumesFrom: string[] = [];
   for (const entry of list(field(hc, "VolumesFrom"), "HostConfig.VolumesFrom")) {
-    const ref = entry.replace(/:(ro|rw)$/, "");
+    const colon = entry.indexOf(":");
+    const ref = colon < 0 ? entry : entry.slice(0, colon);
     const target = await ports.containerOwner(ref);
     if (!target) refuse(`--volumes-from ${ref}: no such container`);
-    else if (target.owner !== caller.name) refuse(`--volumes-from ${ref}: that container is not yours`);
+    if (target.owner !== caller.name) refuse(`--volumes-from ${ref}: that container is not yours`);
+    volumesFrom.push(`${target.id}${colon < 0 ? "" : entry.slice(colon)}`);
   }
+  if (volumesFrom.length) setField(hc, "VolumesFrom", volumesFrom);
+  const links: string[] = [];
   for (const link of list(field(hc, "Links"), "HostConfig.Links")) {
-    const ref = link.split(":")[0]!.replace(/^\//, "");
+    const [rawRef, alias] = link.split(":");
+    const ref = rawRef!.replace(/^\//, "");
     const target = await ports.containerOwner(ref);
-    if (target && target.owner !== caller.name) refuse(`--link ${ref}: that container is not yours`);
+    if (!target) refuse(`--link ${ref}: no such container`);
+    if (target.owner !== caller.name) refuse(`--link ${ref}: that container is not yours`);
+    links.push(`${target.id}:${alias ?? ref}`);
   }
+  if (links.length) setField(hc, "Links", links);
 
   const roots = await bindRoots(caller, s, ports);
   const binds = list(field(hc, "Binds"), "HostConfig.Binds");
@@ -279,7 +311,25 @@ export async function admitCreate(raw: Json, name: string | undefined, caller: C
     const np = nameProblem(name, s);
     if (np) refuse(np);
     const body = raw;
-    setField(body, "Labels", checkLabels(body, caller, s));
+    const labels = checkLabels(body, caller, s);
+    // dockerd merges the image's labels under the container's: a claim baked into an image
+    // (docker commit --change 'LABEL ds01.protected=true') is blanked by an empty container label.
+    const image = field(body, "Image");
+    if (typeof image === "string" && image !== "") {
+      for (const [k, v] of Object.entries(await ports.imageLabels(image))) {
+        if (!(k in labels) && labelProblem(k, v, caller, s)) labels[k] = "";
+      }
+    }
+    setField(body, "Labels", labels);
+    const nc = structField(body, "NetworkingConfig");
+    if (nc === "bad") refuse("NetworkingConfig must be a mapping");
+    const endpoints = field(nc, "EndpointsConfig");
+    if (isObject(endpoints ?? null)) {
+      for (const net of Object.keys(endpoints as JsonObject)) {
+        if (net.trim().toLowerCase() === "host" && !s.gate.allow_host_network) refuse("the host network is not allowed on this server");
+        if (!BUILTIN_NETWORKS.has(net.trim().toLowerCase())) await checkNetwork(net, caller, ports);
+      }
+    }
     const hc = structField(body, "HostConfig");
     if (hc === "bad") refuse("HostConfig must be a mapping");
     const toCreate = new Set<string>();

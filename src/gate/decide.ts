@@ -13,7 +13,7 @@ import type { Slot } from "../allocation/slots.js";
 import { applyLimits } from "../allocation/container-limits.js";
 import type { ResolvedLimits } from "../model/policy.js";
 import { gpuAskOf, withSlots, withoutGpus } from "./gpu-admission.js";
-import { queryValue, rebuildTarget, type Target } from "./target.js";
+import { queryValue, withObjectId, withQueryValue, type Target } from "./target.js";
 
 export interface Created {
   kind: OwnedKind;
@@ -116,6 +116,15 @@ function ports(ctx: DecideContext): CreatePorts {
       const v = await ctx.engine.getJson(`/volumes/${encodeURIComponent(name)}`);
       return v ? labelOwner("volume", name, v.Labels, ctx) : null;
     },
+    networkOwner: async (ref) => {
+      const n = await ctx.engine.getJson(`/networks/${encodeURIComponent(ref)}`);
+      return n ? { name: String(n.Name ?? ""), owner: labelOwner("network", String(n.Id), n.Labels, ctx) } : null;
+    },
+    imageLabels: async (image) => {
+      const i = await ctx.engine.getJson(`/images/${image.split("/").map(encodeURIComponent).join("/")}/json`).catch(() => null);
+      const labels = (i?.Config as { Labels?: Record<string, string> | null } | undefined)?.Labels;
+      return labels ?? {};
+    },
   };
 }
 
@@ -128,9 +137,6 @@ async function ownContainer(ref: string, caller: Caller, ctx: DecideContext): Pr
   return facts;
 }
 
-function withId(target: Target, ref: string, id: string): string {
-  return rebuildTarget(target, target.path.replace(`/${ref}`, `/${id}`));
-}
 
 async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, readBody: BodyReader): Promise<Decision> {
   const parsed = parseJsonBody(await readBody(), "create");
@@ -207,7 +213,7 @@ const UPDATE_FORBIDDEN = ["CgroupParent", "Devices", "DeviceRequests", "DeviceCg
 async function decideContainer(route: Extract<Route, { kind: "container" }>, target: Target, caller: Caller, ctx: DecideContext, readBody: BodyReader): Promise<Decision> {
   const facts = await ownContainer(route.ref, caller, ctx);
   if ("action" in facts) return facts;
-  const forward: Extract<Decision, { action: "forward" }> = { action: "forward", target: withId(target, route.ref, facts.id) };
+  const forward: Extract<Decision, { action: "forward" }> = { action: "forward", target: withObjectId(target, facts.id) };
   if (route.op === "rename") {
     const p = nameProblem(queryValue(target, "name"), ctx.settings);
     if (p) return refuse(p);
@@ -217,12 +223,35 @@ async function decideContainer(route: Extract<Route, { kind: "container" }>, tar
     if (typeof body === "string") return refuse(body);
     const keys = structKeyProblem(body, "body");
     if (keys) return refuse(keys);
-    const bad = UPDATE_FORBIDDEN.find((k) => field(body, k) !== undefined && field(body, k) !== null);
+    // The docker CLI sends "CgroupParent": "" on every update: empty is no change.
+    const bad = UPDATE_FORBIDDEN.find((k) => {
+      const v = field(body, k);
+      return v !== undefined && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0);
+    });
     if (bad) return refuse(`docker update may not change ${bad}`);
+    const lifted = updateLiftsLimits(body, caller, ctx);
+    if (lifted) return refuse(lifted);
     forward.body = json(body);
   }
   if (route.op === "remove") forward.removed = { kind: "container", id: facts.id };
   return forward;
+}
+
+/** docker update may change resources only within the owner's limits (0 and -1 mean unlimited). */
+function updateLiftsLimits(body: JsonObject, caller: Caller, ctx: DecideContext): string | null {
+  if (!ctx.limitsFor) return null;
+  const limits = ctx.limitsFor(caller.name);
+  const pids = field(body, "PidsLimit");
+  if (typeof pids === "number" && pids <= 0 && limits.pids_limit !== null) return `docker update --pids-limit ${pids} lifts your limit of ${limits.pids_limit} (pids_limit)`;
+  const swap = field(body, "MemorySwap");
+  if (swap === -1 && limits.memory_swap !== null) return `docker update --memory-swap -1 lifts your limit of ${limits.memory_swap} (memory_swap)`;
+  const asked: JsonObject = {};
+  for (const k of ["Memory", "MemorySwap", "NanoCpus", "CpuQuota", "CpuPeriod", "PidsLimit"]) {
+    const v = field(body, k);
+    if (typeof v === "number" && v > 0) asked[k] = v;
+  }
+  const r = applyLimits(asked, limits, ctx.hostCpus ?? Number.POSITIVE_INFINITY);
+  return r.ok ? null : `docker update: ${r.reason}`;
 }
 
 async function decideExecCreate(ref: string, target: Target, caller: Caller, ctx: DecideContext, readBody: BodyReader): Promise<Decision> {
@@ -234,7 +263,7 @@ async function decideExecCreate(ref: string, target: Target, caller: Caller, ctx
   if (keys) return refuse(keys);
   const priv = field(body, "Privileged");
   if (priv !== undefined && priv !== null && priv !== false) return refuse("docker exec --privileged gives root on the host; it is not allowed");
-  return { action: "forward", target: withId(target, ref, facts.id), body: json(body) };
+  return { action: "forward", target: withObjectId(target, facts.id), body: json(body) };
 }
 
 async function decideExec(execId: string, caller: Caller, ctx: DecideContext): Promise<Decision> {
@@ -246,14 +275,33 @@ async function decideExec(execId: string, caller: Caller, ctx: DecideContext): P
 }
 
 async function decideBuild(target: Target, caller: Caller, ctx: DecideContext): Promise<Decision> {
-  const net = (queryValue(target, "networkmode") ?? "").trim().toLowerCase();
+  const raw = (queryValue(target, "networkmode") ?? "").trim();
+  const net = raw.toLowerCase();
   if (net === "host" && !ctx.settings.gate.allow_host_network) return refuse("docker build --network=host is not allowed on this server");
-  if (net.startsWith("container:")) {
-    const facts = await ownContainer(net.slice("container:".length), caller, ctx);
-    if ("action" in facts) return facts;
-  }
   if ((queryValue(target, "cgroupparent") ?? "") !== "") return refuse("docker build --cgroup-parent is not allowed");
+  if ((queryValue(target, "remote") ?? "") !== "") return refuse("docker build from a URL or git remote makes the engine fetch it as root; fetch it yourself and build from the directory");
+  if (net.startsWith("container:")) {
+    const facts = await ownContainer(raw.slice("container:".length), caller, ctx);
+    if ("action" in facts) return facts;
+    return { action: "forward", target: withQueryValue(target, "networkmode", `container:${facts.id}`) };
+  }
+  if (raw !== "" && !["default", "bridge", "none", "host"].includes(net)) {
+    const n = await ownNetwork(raw, caller, ctx);
+    if (typeof n === "object") return n;
+    return { action: "forward", target: withQueryValue(target, "networkmode", n) };
+  }
   return { action: "forward" };
+}
+
+/** A user-defined network the caller owns (or the shared bridge): its id, or a refusal. */
+export async function ownNetwork(ref: string, caller: Caller, ctx: DecideContext): Promise<string | Decision> {
+  const n = await ctx.engine.getJson(`/networks/${encodeURIComponent(ref)}`);
+  if (!n) return { action: "respond", status: 404, message: `network ${ref} not found` };
+  const name = String(n.Name ?? "");
+  if (SHARED_NETWORKS.has(name)) return String(n.Id);
+  const owner = labelOwner("network", String(n.Id), n.Labels, ctx);
+  if (owner !== caller.name) return refuse(`network ${name || ref} is not yours (${owner ? `its owner is ${owner}` : "it has no owner on record"}); use a network of your own`);
+  return String(n.Id);
 }
 
 async function decideVolumeCreate(caller: Caller, readBody: BodyReader): Promise<Decision> {
@@ -299,7 +347,8 @@ async function decideNetworkCreate(caller: Caller, readBody: BodyReader): Promis
   if (driver !== undefined && driver !== null && driver !== "" && driver !== "bridge") return refuse(`network driver "${String(driver)}" is not allowed; only bridge networks`);
   const opts = field(body, "Options");
   if (isObject(opts ?? null) && Object.keys(opts as JsonObject).length > 0) return refuse("network driver options are for admins (they can attach to host interfaces)");
-  for (const k of ["ConfigFrom", "ConfigOnly", "Ingress", "Scope"]) {
+  if (ipamChosen(field(body, "IPAM"))) return refuse("choosing a network's subnet, gateway or IP ranges (IPAM) is for admins: a subnet can take over the host's routes; leave it to Docker");
+  for (const k of ["ConfigFrom", "ConfigOnly", "Ingress", "Scope", "EnableIPv6", "Attachable"]) {
     const v = field(body, k);
     if (v !== undefined && v !== null && v !== false && v !== "" && v !== "local") return refuse(`network option ${k} is for admins`);
   }
@@ -320,6 +369,18 @@ async function decideNetworkCreate(caller: Caller, readBody: BodyReader): Promis
 
 const SHARED_NETWORKS = new Set(["bridge"]);
 
+/** Does a network create pick its own addresses? (The docker CLI always sends an empty IPAM.) */
+function ipamChosen(ipam: Json | undefined): boolean {
+  if (ipam === undefined || ipam === null) return false;
+  if (!isObject(ipam)) return true;
+  const driver = field(ipam, "Driver");
+  const config = field(ipam, "Config");
+  const options = field(ipam, "Options");
+  if (driver !== undefined && driver !== null && driver !== "" && driver !== "default") return true;
+  if (Array.isArray(config) ? config.length > 0 : config !== undefined && config !== null) return true;
+  return isObject(options ?? null) ? Object.keys(options as JsonObject).length > 0 : options !== undefined && options !== null;
+}
+
 async function decideNetwork(route: Extract<Route, { kind: "network" }>, target: Target, caller: Caller, ctx: DecideContext, readBody: BodyReader): Promise<Decision> {
   const n = await ctx.engine.getJson(`/networks/${encodeURIComponent(route.ref)}`);
   if (!n) return { action: "respond", status: 404, message: `network ${route.ref} not found` };
@@ -328,7 +389,7 @@ async function decideNetwork(route: Extract<Route, { kind: "network" }>, target:
   const owner = labelOwner("network", id, n.Labels, ctx);
   const shared = SHARED_NETWORKS.has(name) && route.op !== "remove";
   if (!shared && owner !== caller.name) return refuse(`network ${name || route.ref} is not yours (${owner ? `its owner is ${owner}` : "it has no owner on record"})`);
-  const forward: Extract<Decision, { action: "forward" }> = { action: "forward", target: rebuildTarget(target, target.path.replace(`/${route.ref}`, `/${id}`)) };
+  const forward: Extract<Decision, { action: "forward" }> = { action: "forward", target: withObjectId(target, id) };
   if (route.op === "remove") forward.removed = { kind: "network", id };
   else {
     const body = parseJsonBody(await readBody(), `network ${route.op}`);
@@ -367,7 +428,8 @@ export async function decide(route: Route, target: Target, caller: Caller, ctx: 
       const ref = queryValue(target, "container");
       if (!ref) return refuse("docker commit needs ?container=");
       const facts = await ownContainer(ref, caller, ctx);
-      return "action" in facts ? facts : { action: "forward" };
+      // Forwarded by full id: a name checked here cannot be resolved to another container there.
+      return "action" in facts ? facts : { action: "forward", target: withQueryValue(target, "container", facts.id) };
     }
     case "build":
       return decideBuild(target, caller, ctx);

@@ -123,6 +123,28 @@ export class Gate {
     this.gpus = this.deps.gpus?.(config);
   }
 
+  private readonly createChains = new Map<string, Promise<void>>();
+
+  /** Waits for the user's earlier create to be answered; resolves to this one's release (idempotent, and at most 60 s held). */
+  private async createLock(user: string): Promise<() => void> {
+    const before = this.createChains.get(user) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    const chain = before.then(() => mine);
+    this.createChains.set(user, chain);
+    await before;
+    const timer = setTimeout(() => release(), 60_000);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      done();
+      if (this.createChains.get(user) === chain) this.createChains.delete(user);
+    };
+    return release;
+  }
+
   get connections(): number {
     return this.open.size;
   }
@@ -233,6 +255,12 @@ export class Gate {
       return this.refuse(req, to, caller, creds, `a connection upgrade is only possible for attach, exec and build sessions, not for ${method} ${target.path}`);
     }
 
+    // Go's ParseForm reads parameters from a form body before the query: a body could say what the
+    // query the gate checked does not. Docker clients never send forms.
+    const type = String(req.headers["content-type"] ?? "").toLowerCase();
+    if (!caller.admin && (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data"))) {
+      return this.refuse(req, to, caller, creds, "form-encoded request bodies are refused (Docker's API takes JSON and archives)");
+    }
     let decision: Decision;
     let override: string | null = null;
     const settings = this.settings;
@@ -252,9 +280,22 @@ export class Gate {
         limitsFor: (user) => resolvePolicy(config, user, Date.now()).limits,
         hostCpus: availableParallelism(),
       };
+      // One create per user at a time, from the count until dockerd has answered, so concurrent
+      // creates cannot all pass max_containers_per_user on the same count.
+      const release = route.kind === "create" ? await this.createLock(caller.name) : () => undefined;
       try {
         decision = await decide(route, target, caller, ctx, body);
+        if (decision.action === "forward") {
+          const after = decision.after;
+          decision.after = (status, answer) => {
+            release();
+            after?.(status, answer);
+          };
+          to.res?.once("close", release);
+          to.socket?.once("close", release);
+        } else release();
       } catch (e) {
+        release();
         if (e instanceof BodyTooLarge) return this.refuse(req, to, caller, creds, `${e.message}; the request was not forwarded`);
         if ((e as NodeJS.ErrnoException).code === "ECONNREFUSED" || (e as NodeJS.ErrnoException).code === "ENOENT") {
           if (to.res) sendJson(to.res, 502, `ds01: the Docker engine does not answer on ${this.deps.engineSocket}; try again in a moment`);

@@ -47,6 +47,9 @@ export function sendJson(res: ServerResponse, status: number, message: string): 
 export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forward, opts: ProxyOptions): void {
   let headers = headersWithout(req.rawHeaders, DROP_REQUEST_HEADERS);
   if (d.body) headers = [...headersWithout(headers, BODY_HEADERS), "Content-Length", String(d.body.length)];
+  // A request sent without a body must reach dockerd without one (Node would send it chunked, and
+  // dockerd refuses e.g. a start "with a non-empty request body").
+  else if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined) headers.push("Content-Length", "0");
   const upstream = request({
     socketPath: opts.engineSocket,
     agent: opts.agent,

@@ -73,3 +73,20 @@ export function queryValue(t: Target, name: string): string | undefined {
 export function rebuildTarget(t: Target, path: string): string {
   return `${t.versionPrefix}${path}${t.rawQuery ? `?${t.rawQuery}` : ""}`;
 }
+
+/** The target with its second path segment (the object after /containers, /networks…) replaced. */
+export function withObjectId(t: Target, id: string): string {
+  const parts = t.path.split("/");
+  parts[2] = id;
+  return rebuildTarget(t, parts.join("/"));
+}
+
+/** The target with every value of query parameter `name` replaced by `value` (the path kept). */
+export function withQueryValue(t: Target, name: string, value: string): string {
+  const parts = t.rawQuery.split("&").map((part) => {
+    const eq = part.indexOf("=");
+    const key = eq < 0 ? part : part.slice(0, eq);
+    return decodeURIComponent(key.replace(/\+/g, " ")) === name ? `${key}=${encodeURIComponent(value)}` : part;
+  });
+  return `${t.versionPrefix}${t.path}?${parts.join("&")}`;
+}
