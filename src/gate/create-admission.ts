@@ -90,6 +90,26 @@ async function bindRoots(caller: Caller, s: CreateSettings, ports: CreatePorts):
   return out;
 }
 
+/**
+ * dockerd mounts bind sources at every start, following symlinks as they are then. Before a start
+ * through the gate each source must still be exactly the path admitted (no component swapped for a
+ * symlink since) and under the caller's roots. Returns the problem, or null.
+ */
+export async function bindsChangedProblem(sources: readonly string[], caller: Caller, s: CreateSettings, ports: CreatePorts): Promise<string | null> {
+  const roots = await bindRoots(caller, s, ports);
+  for (const source of sources) {
+    let real: string;
+    try {
+      real = await ports.realpath(source);
+    } catch {
+      continue; // missing: dockerd would create it, in a path that was checked at create
+    }
+    if (real !== source) return `the bind source ${source} now resolves to ${real} (a symlink was put in its path since the container was created); recreate the container`;
+    if (!roots.some((r) => under(real, r))) return `the bind source ${source} is no longer under the directories you may mount; recreate the container`;
+  }
+  return null;
+}
+
 function under(path: string, root: string): boolean {
   return path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
 }
@@ -278,6 +298,13 @@ async function checkHostConfig(hc: JsonObject, caller: Caller, s: CreateSettings
     setField(hc, "Binds", checked);
   }
   await checkMounts(field(hc, "Mounts"), roots, caller, ports, toCreate);
+  const hasBinds = binds.some((b) => b.startsWith("/")) || (Array.isArray(field(hc, "Mounts")) && (field(hc, "Mounts") as Json[]).some((m) => isObject(m) && String(field(m, "Type") ?? "").toLowerCase() === "bind"));
+  const policy = structField(hc, "RestartPolicy");
+  if (policy === "bad") refuse("HostConfig.RestartPolicy must be a mapping");
+  const restart = str(field(policy, "Name"), "HostConfig.RestartPolicy.Name");
+  if (hasBinds && restart !== "" && restart !== "no") {
+    refuse(`--restart ${restart} with a bind mount: dockerd would restart the container without ds01 checking the mount again; leave out --restart, or use a named volume`);
+  }
 }
 
 function checkLabels(body: JsonObject, caller: Caller, s: CreateSettings): JsonObject {

@@ -4,7 +4,7 @@
 // a hook that records what was created.
 import { LABEL } from "../constants/labels.js";
 import { resolveOwner, type IdentityOptions } from "../docker/identity.js";
-import { admitCreate, nameProblem, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
+import { admitCreate, bindsChangedProblem, nameProblem, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
 import { inspectContainer, type ContainerFacts, type GateEngine } from "./engine.js";
 import { field, isObject, setField, structKeyProblem, type Json, type JsonObject } from "../docker/json-fields.js";
 import type { OwnedKind, OwnershipStore } from "./ownership.js";
@@ -31,7 +31,7 @@ export type Decision =
       /** Replacement body (JSON), or undefined to stream the client's body. */
       body?: Buffer;
       /** Only the caller's rows of a listing / the caller's events. */
-      filter?: "list" | "events";
+      filter?: "list" | "events" | "networks";
       /** Parses a successful answer into what was created, to be recorded as the caller's. */
       created?: (status: number, body: Buffer) => Created | null;
       /** What a successful answer removed. */
@@ -229,9 +229,24 @@ async function decideContainer(route: Extract<Route, { kind: "container" }>, tar
       return v !== undefined && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0);
     });
     if (bad) return refuse(`docker update may not change ${bad}`);
+    const restart = field(body, "RestartPolicy");
+    const restartName = isObject(restart ?? null) ? field(restart as JsonObject, "Name") : undefined;
+    if (typeof restartName === "string" && restartName !== "" && restartName !== "no") {
+      const full = await ctx.engine.getJson(`/containers/${facts.id}/json`);
+      if (((full?.Mounts ?? []) as { Type?: string }[]).some((m) => m.Type === "bind")) {
+        return refuse(`--restart ${restartName} on a container with a bind mount: dockerd would restart it without ds01 checking the mount again`);
+      }
+    }
     const lifted = updateLiftsLimits(body, caller, ctx);
     if (lifted) return refuse(lifted);
     forward.body = json(body);
+  }
+  if (route.op === "start" || route.op === "restart") {
+    const full = await ctx.engine.getJson(`/containers/${facts.id}/json`);
+    const mounts = (full?.Mounts ?? []) as { Type?: string; Source?: string }[];
+    const sources = mounts.filter((m) => m.Type === "bind" && typeof m.Source === "string").map((m) => m.Source!);
+    const problem = await bindsChangedProblem(sources, caller, ctx.settings, ports(ctx));
+    if (problem) return refuse(problem);
   }
   if (route.op === "remove") forward.removed = { kind: "container", id: facts.id };
   return forward;
@@ -348,7 +363,7 @@ async function decideNetworkCreate(caller: Caller, readBody: BodyReader): Promis
   const opts = field(body, "Options");
   if (isObject(opts ?? null) && Object.keys(opts as JsonObject).length > 0) return refuse("network driver options are for admins (they can attach to host interfaces)");
   if (ipamChosen(field(body, "IPAM"))) return refuse("choosing a network's subnet, gateway or IP ranges (IPAM) is for admins: a subnet can take over the host's routes; leave it to Docker");
-  for (const k of ["ConfigFrom", "ConfigOnly", "Ingress", "Scope", "EnableIPv6", "Attachable"]) {
+  for (const k of ["ConfigFrom", "ConfigOnly", "Ingress", "Scope", "EnableIPv6"]) {
     const v = field(body, k);
     if (v !== undefined && v !== null && v !== false && v !== "" && v !== "local") return refuse(`network option ${k} is for admins`);
   }
@@ -446,6 +461,8 @@ export async function decide(route: Route, target: Target, caller: Caller, ctx: 
       return decideVolumeRemove(route.name, caller, ctx);
     case "network-create":
       return decideNetworkCreate(caller, readBody);
+    case "network-read":
+      return ctx.settings.gate.show_all_containers ? { action: "forward" } : { action: "forward", filter: "networks" };
     case "network":
       return decideNetwork(route, target, caller, ctx, readBody);
   }

@@ -43,3 +43,23 @@ export function eventsFilter(keep: (event: Record<string, unknown>) => boolean):
     },
   });
 }
+
+/**
+ * `GET /networks[/{id}]`: each network's `Containers` map (container id → name, addresses) keeps
+ * only the caller's containers, so other users' ids, names and addresses are not shown.
+ */
+export function filterNetworksBody(body: Buffer, keepId: (id: string) => boolean): Buffer {
+  let v: unknown;
+  try {
+    v = JSON.parse(body.toString("utf8"));
+  } catch {
+    return Buffer.from("[]\n");
+  }
+  const one = (n: unknown) => {
+    if (typeof n !== "object" || n === null) return n;
+    const net = n as { Containers?: Record<string, unknown> | null };
+    if (net.Containers) net.Containers = Object.fromEntries(Object.entries(net.Containers).filter(([id]) => keepId(id)));
+    return net;
+  };
+  return Buffer.from(JSON.stringify(Array.isArray(v) ? v.map(one) : one(v)) + "\n");
+}

@@ -343,6 +343,7 @@ export class Gate {
       agent: this.agent,
       keepContainer: (id, labels, name) => containerOwnerOf({ id, labels, name }, ctx) === caller.name,
       keepEvent: (ev) => this.keepEvent(ev, caller),
+      keepContainerId: (id) => this.deps.owners.get("container", id)?.user === caller.name,
       onEngineError: (e) => {
         this.deps.log.warn({ error: errorText(e) }, "gate: engine unreachable");
         d.after?.(502, null);

@@ -4,7 +4,7 @@
 import { request, type Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Decision } from "./decide.js";
-import { eventsFilter, filterListBody } from "./filters.js";
+import { eventsFilter, filterListBody, filterNetworksBody } from "./filters.js";
 
 type Forward = Extract<Decision, { action: "forward" }>;
 
@@ -14,6 +14,8 @@ export interface ProxyOptions {
   /** Does a container/event row belong to the caller? (for filtered answers) */
   keepContainer?: (id: string, labels: Record<string, string>, name: string) => boolean;
   keepEvent?: (event: Record<string, unknown>) => boolean;
+  /** Is this container id the caller's? (for network endpoint lists) */
+  keepContainerId?: (id: string) => boolean;
   /** Called with the answer's status and (for creates) its body. */
   onAnswer?: (status: number, body: Buffer | null) => void;
   onEngineError: (e: Error) => void;
@@ -62,7 +64,7 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forwar
   upstream.on("response", (up) => {
     answered = true;
     const status = up.statusCode ?? 502;
-    if ((d.filter === "list" && status === 200) || d.created || d.removed) {
+    if (((d.filter === "list" || d.filter === "networks") && status === 200) || d.created || d.removed) {
       bufferedAnswer(up, res, d, opts, status);
       return;
     }
@@ -100,6 +102,7 @@ function bufferedAnswer(up: IncomingMessage, res: ServerResponse, d: Forward, op
   up.on("end", () => {
     let body: Buffer = Buffer.concat(chunks);
     if (d.filter === "list" && status === 200) body = filterListBody(body, opts.keepContainer ?? (() => true));
+    if (d.filter === "networks" && status === 200) body = filterNetworksBody(body, opts.keepContainerId ?? (() => true));
     opts.onAnswer?.(status, body);
     res.writeHead(status, up.statusMessage, [...headersWithout(up.rawHeaders, BODY_HEADERS), "Content-Length", String(body.length)]);
     res.end(body);

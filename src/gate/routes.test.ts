@@ -7,6 +7,7 @@ describe("classify", () => {
     ["GET", "/version", "open"],
     ["POST", "/containers/create", "create"],
     ["GET", "/containers/json", "list"],
+    ["GET", "/networks/bridge", "network-read"],
     ["GET", "/events", "events"],
     ["POST", "/containers/abc/exec", "exec-create"],
     ["POST", "/exec/0123/start", "exec"],

@@ -15,6 +15,7 @@ export type Route =
   | { kind: "image-remove" } // DELETE /images/{name}
   | { kind: "volume-create" }
   | { kind: "volume"; name: string; op: "remove" }
+  | { kind: "network-read" } // GET /networks, /networks/{id}: other users' endpoints are hidden
   | { kind: "network-create" }
   | { kind: "network"; ref: string; op: "remove" | "connect" | "disconnect" }
   | { kind: "admin"; what: string }; // never for a non-admin
@@ -97,10 +98,10 @@ const RULES: readonly Rule[] = [
   { method: "GET", pattern: new RegExp(`^/volumes/${ID}$`), route: open },
   { method: "DELETE", pattern: new RegExp(`^/volumes/${ID}$`), route: (m) => ({ kind: "volume", name: m[1]!, op: "remove" }) },
 
-  { method: "GET", pattern: /^\/networks$/, route: open },
+  { method: "GET", pattern: /^\/networks$/, route: () => ({ kind: "network-read" }) },
   { method: "POST", pattern: /^\/networks\/create$/, route: () => ({ kind: "network-create" }) },
   { method: "POST", pattern: /^\/networks\/prune$/, route: admin("pruning networks") },
-  { method: "GET", pattern: new RegExp(`^/networks/${ID}$`), route: open },
+  { method: "GET", pattern: new RegExp(`^/networks/${ID}$`), route: () => ({ kind: "network-read" }) },
   { method: "DELETE", pattern: new RegExp(`^/networks/${ID}$`), route: (m) => ({ kind: "network", ref: m[1]!, op: "remove" }) },
   { method: "POST", pattern: new RegExp(`^/networks/${ID}/(connect|disconnect)$`), route: (m) => ({ kind: "network", ref: m[1]!, op: m[2] as "connect" | "disconnect" }) },
 
