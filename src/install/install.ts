@@ -99,9 +99,12 @@ export async function planInstall(opts: { packageRoot: string; prefix: string; g
         (prefix === "/" ? `; link it: ln -s ${join(opts.packageRoot, "bin/ds01.js")} /${INSTALL_PATHS.binary}` : " under this prefix"),
     );
   }
-  if (opts.gate && (await exists("/etc/docker/daemon.json")) && prefix === "/") {
-    const text = await readFile("/etc/docker/daemon.json", "utf8").catch(() => "");
+  if (opts.gate) {
+    const text = prefix === "/" ? await readFile("/etc/docker/daemon.json", "utf8").catch(() => "") : "";
     if (/"hosts"\s*:/.test(text)) notes.push('/etc/docker/daemon.json sets "hosts": remove it, or dockerd keeps listening where users can reach it (and refuses to start with -H fd://)');
+    if (!/"userns-remap"\s*:/.test(text)) {
+      notes.push('dockerd has no "userns-remap": root in a container is root on the host, so a file made setuid in a bind-mounted home runs as root there; set "userns-remap": "default" in /etc/docker/daemon.json or mount /home nosuid,nodev (docs/gate.md)');
+    }
   }
   return { prefix, dirs, steps, notes };
 }
