@@ -319,6 +319,16 @@ export async function ownNetwork(ref: string, caller: Caller, ctx: DecideContext
   return String(n.Id);
 }
 
+/** Labels a volume or network with its creator; a label naming someone else is refused. */
+function stampOwner(body: JsonObject, caller: Caller): string | null {
+  const labels = field(body, "Labels");
+  const own: JsonObject = { ...(isObject(labels ?? null) ? (labels as JsonObject) : {}) };
+  if (typeof own[LABEL.user] === "string" && own[LABEL.user] !== caller.name) return `label ${LABEL.user} names another owner; leave it out`;
+  own[LABEL.user] = caller.name;
+  setField(body, "Labels", own);
+  return null;
+}
+
 async function decideVolumeCreate(caller: Caller, readBody: BodyReader): Promise<Decision> {
   const body = parseJsonBody(await readBody(), "volume create");
   if (typeof body === "string") return refuse(body);
@@ -330,11 +340,8 @@ async function decideVolumeCreate(caller: Caller, readBody: BodyReader): Promise
   if (isObject(opts ?? null) && Object.keys(opts as JsonObject).length > 0) {
     return refuse("volume driver options (type/o/device) mount a host path or device into the volume; only an admin can create such a volume");
   }
-  const labels = field(body, "Labels");
-  const own: JsonObject = { ...(isObject(labels ?? null) ? (labels as JsonObject) : {}) };
-  if (typeof own[LABEL.user] === "string" && own[LABEL.user] !== caller.name) return refuse(`label ${LABEL.user} names another owner; leave it out`);
-  own[LABEL.user] = caller.name;
-  setField(body, "Labels", own);
+  const stamped = stampOwner(body, caller);
+  if (stamped) return refuse(stamped);
   return {
     action: "forward",
     body: json(body),
@@ -367,11 +374,8 @@ async function decideNetworkCreate(caller: Caller, readBody: BodyReader): Promis
     const v = field(body, k);
     if (v !== undefined && v !== null && v !== false && v !== "" && v !== "local") return refuse(`network option ${k} is for admins`);
   }
-  const labels = field(body, "Labels");
-  const own: JsonObject = { ...(isObject(labels ?? null) ? (labels as JsonObject) : {}) };
-  if (typeof own[LABEL.user] === "string" && own[LABEL.user] !== caller.name) return refuse(`label ${LABEL.user} names another owner; leave it out`);
-  own[LABEL.user] = caller.name;
-  setField(body, "Labels", own);
+  const stamped = stampOwner(body, caller);
+  if (stamped) return refuse(stamped);
   return {
     action: "forward",
     body: json(body),
