@@ -9,9 +9,10 @@ import { execFileWithTimeout } from "../../src/util/exec.js";
 import { LABEL } from "../../src/constants/labels.js";
 
 export const GATE_GROUP = "ds01gatetest";
-// dave, erin and frank are only used by the GPU concurrency test: quotas count every container a
-// user has, so files running side by side must not share the users whose GPUs they count.
-export const USERS = ["ds01gt-alice", "ds01gt-bob", "ds01gt-carol", "ds01gt-dave", "ds01gt-erin", "ds01gt-frank", "ds01gt-admin"] as const;
+// Quotas and container limits count every container a user has, so a test that counts must have
+// its users to itself while other files run side by side: carol (gpus), dave, erin and frank (GPU
+// concurrency), gina (container-count concurrency in review).
+export const USERS = ["ds01gt-alice", "ds01gt-bob", "ds01gt-carol", "ds01gt-dave", "ds01gt-erin", "ds01gt-frank", "ds01gt-gina", "ds01gt-admin"] as const;
 export const ADMIN_GROUP = "ds01gtadmins";
 const ENGINE = "/var/run/docker.sock";
 const BIN = join(import.meta.dirname, "../../bin/ds01.js");

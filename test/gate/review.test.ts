@@ -16,6 +16,7 @@ import { asUser, ensureTestUsers, removeRunContainers, removeRunObjects, startGa
 const ALICE = "ds01gt-alice";
 const BOB = "ds01gt-bob";
 const runId = newRunId("gate-rev");
+const GINA = "ds01gt-gina"; // a user of its own: its container count must not move under other test files
 const L = `--label ds01.test.run=${runId}`;
 const IMAGE_PREFIX = `ds01-review-${runId}`;
 let gate: GateProcess;
@@ -303,14 +304,14 @@ describe("limits", () => {
   });
 
   it("concurrent creates cannot exceed max_containers_per_user", async () => {
-    const ps = await root(["ps", "-aq", "--filter", `label=ds01.user=${ALICE}`]);
+    const ps = await root(["ps", "-aq", "--filter", `label=ds01.user=${GINA}`]);
     const have = ps.stdout.split("\n").filter(Boolean).length;
-    const limited = await startGate({ userOverrides: `${ALICE}:\n  max_containers_per_user: ${have + 2}\n` });
+    const limited = await startGate({ userOverrides: `${GINA}:\n  max_containers_per_user: ${have + 2}\n` });
     try {
       const body = JSON.stringify({ Image: TEST_IMAGE, Cmd: ["true"], Labels: { "ds01.test.run": runId } }).replace(/'/g, "");
       const file = join(limited.dir, "burst.sh");
       writeFileSync(file, `#!/bin/sh\nfor i in $(seq 1 16); do curl -s --unix-socket '${limited.socket}' -H 'Content-Type: application/json' -d '${body}' http://d/v1.41/containers/create & done; wait\n`, { mode: 0o755 });
-      const r = await asUser(ALICE, file, {});
+      const r = await asUser(GINA, file, {});
       const created = (r.stdout.match(/"Id":"[0-9a-f]{64}"/g) ?? []).length;
       expect(created).toBeLessThanOrEqual(2);
     } finally {
