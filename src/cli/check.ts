@@ -1,4 +1,9 @@
-import { acquirePassLock } from "../store/index.js";
+import { join } from "node:path";
+import { acquirePassLock, defaultStateDir } from "../store/index.js";
+import { askDaemonForPass, CONTROL_SOCKET_FILE } from "../daemon/control-socket.js";
+
+/** How long `check` waits for the daemon's pass (one pass may stop containers with long graces). */
+const PASS_WAIT_MS = 15 * 60_000;
 import { runPass } from "../pass/run-pass.js";
 import { reportJson, reportText } from "../pass/report-format.js";
 import { openPassEnv } from "../pass/wiring.js";
@@ -10,6 +15,20 @@ import { SPECS } from "./spec.js";
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, SPECS.check.options);
   const dryRun = values["dry-run"] ?? false;
+  if (!dryRun) {
+    // While the daemon runs it holds the pass lock: it runs the pass, and this prints it.
+    const asked = await askDaemonForPass(join(defaultStateDir(ctx), CONTROL_SOCKET_FILE), PASS_WAIT_MS);
+    if (asked) {
+      if (!asked.ok) {
+        if (values.json) printJson(ctx, { error: `the running ds01 daemon could not run the pass: ${asked.error}` });
+        else ctx.err(`ds01: the running ds01 daemon could not run the pass: ${asked.error}\n`);
+        return 1;
+      }
+      if (values.json) printJson(ctx, asked.error === null ? { ...(asked.json as object), run_by: "daemon" } : { error: asked.error, ...(asked.json as object), run_by: "daemon" });
+      else ctx.out(`(run by the ds01 daemon)\n${asked.text}`);
+      return asked.error === null ? 0 : 1;
+    }
+  }
   const env = await openPassEnv(ctx);
   try {
     // Dry runs change nothing, so they need no lock; real passes never overlap with the daemon's.

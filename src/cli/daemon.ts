@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { BROKER_SOCKET_FILE } from "../allocation/broker/protocol.js";
 import { openReservationDb, type ReservationDb } from "../allocation/reservation-store.js";
 import { Daemon } from "../daemon/daemon.js";
+import { CONTROL_SOCKET_FILE } from "../daemon/control-socket.js";
 import { formatListenAddress, parseListenAddress } from "../daemon/listen-address.js";
 import { errorText } from "../errors.js";
 import { depsFor, loadContextConfig } from "../pass/wiring.js";
@@ -59,6 +60,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       log,
       version: packageVersion(),
       allocation: { socketPath: join(stateDir, BROKER_SOCKET_FILE), reservations: reservations.store },
+      controlSocketPath: join(stateDir, CONTROL_SOCKET_FILE),
     });
     try {
       await daemon.start();

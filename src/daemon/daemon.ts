@@ -30,6 +30,8 @@ import { health, type HealthReport } from "./health.js";
 import { HttpEndpoint } from "./http-endpoint.js";
 import { formatListenAddress, type ListenAddress } from "./listen-address.js";
 import { Scheduler, type PassOutcome } from "./scheduler.js";
+import { ControlSocket } from "./control-socket.js";
+import { reportJson, reportText } from "../pass/report-format.js";
 import { realTimers, type Timers } from "./timers.js";
 import { missingGpusText } from "../gpu/missing-gpus.js";
 
@@ -59,6 +61,8 @@ export interface DaemonOptions {
   timers?: Timers;
   /** Serve allocation requests on this Unix socket, deciding under the reservations' lock. */
   allocation?: { socketPath: string; reservations: ReservationStore };
+  /** The control socket (`ds01 check` asks for a pass there). */
+  controlSocketPath?: string;
 }
 
 export class Daemon {
@@ -79,6 +83,9 @@ export class Daemon {
   private stopping = false;
   private passes = 0;
   private passWaiters: (() => void)[] = [];
+  /** Callers waiting for a pass that starts after they asked (the control socket's `pass`). */
+  private reportWaiters: { resolve: (r: PassReport) => void; reject: (e: Error) => void }[] = [];
+  private control: ControlSocket | null = null;
 
   // What /healthz and the gauges read.
   private inventory: GpuInventory | null = null;
@@ -213,6 +220,23 @@ export class Daemon {
     streamUp = null;
     this.scheduler.start();
     if (this.opts.allocation) await this.startBroker(this.opts.allocation);
+    if (this.opts.controlSocketPath) {
+      this.control = new ControlSocket(this.opts.controlSocketPath, async () => {
+        const report = await this.passNow("ds01 check");
+        const failedActions = report.results.filter((r) => !r.executed && r.error !== null).length;
+        const error = report.dockerError !== null ? `Docker unavailable: ${report.dockerError}` : failedActions > 0 ? `${failedActions} action(s) failed` : null;
+        return { text: reportText(report), json: reportJson(report), error };
+      });
+      await this.control.start();
+    }
+  }
+
+  /** Runs a pass as soon as the scheduler can (after the one in flight), and resolves with its report. */
+  passNow(why: string): Promise<PassReport> {
+    if (this.stopping) return Promise.reject(new Error("the daemon is stopping"));
+    const p = new Promise<PassReport>((resolve, reject) => this.reportWaiters.push({ resolve, reject }));
+    this.scheduler?.requestPass(why, 0);
+    return p;
   }
 
   /** Resolves once `n` passes in total have completed since start (for --once). */
@@ -241,6 +265,8 @@ export class Daemon {
     if (abandoned) this.log.warn({ job: inFlight, waited_ms: STOP_WAIT_MS }, "abandoning job in flight");
     await streamStopped;
     await this.broker?.stop();
+    await this.control?.stop();
+    for (const w of this.reportWaiters.splice(0)) w.reject(new Error("the daemon stopped before the pass ran"));
     await this.http?.stop();
     try {
       this.opts.store.append({ time: this.opts.clock.now(), type: EVENT.daemonStopped, user: null, container: null, containerId: null, details: { pid: process.pid, reason, abandoned_job: abandoned ? inFlight : null } });
@@ -339,10 +365,12 @@ export class Daemon {
     const t0 = performance.now();
     this.passSince = this.opts.clock.now();
     this.log.info({ why }, "pass started");
+    const waiting = this.reportWaiters.splice(0); // who asked before this pass began
     let report: PassReport;
     try {
       report = await runPass(this.deps, { dryRun: false });
     } catch (e) {
+      for (const w of waiting) w.reject(e instanceof Error ? e : new Error(String(e)));
       const durationS = (performance.now() - t0) / 1000;
       this.metrics.passFinished(durationS, null);
       this.passSince = null;
@@ -354,6 +382,7 @@ export class Daemon {
     const durationS = (performance.now() - t0) / 1000;
     this.passes++;
     const outcome = this.afterPass(report, durationS);
+    for (const w of waiting) w.resolve(report);
     for (const w of this.passWaiters.splice(0)) w();
     return outcome;
   }

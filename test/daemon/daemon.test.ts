@@ -121,13 +121,15 @@ describe("ds01 daemon (child process, real Docker, nvidia-smi stand-in)", () => 
     expect((await healthz(d.url)).body.warnings).toEqual([]);
   });
 
-  it("refuses a second daemon and a `ds01 check` on the same state dir, naming the holder", async () => {
+  it("refuses a second daemon and a `ds01 gpu health` on the same state dir, naming the holder; `ds01 check` is run by it", async () => {
     const second = await output(spawnDs01({ ...dirs, runId: tc.runId }, ["daemon", "--listen", "127.0.0.1:0"]));
     expect(second.code).toBe(1);
     expect(second.err).toMatch(new RegExp(`held by ds01 daemon \\(pid ${d.pid}\\)`));
+    const health = await output(spawnDs01({ ...dirs, runId: tc.runId, env: gpus.env }, ["gpu", "health"]));
+    expect(health.code).toBe(1);
+    expect(health.err).toMatch(new RegExp(`ds01 daemon, pid ${d.pid}`));
     const check = await output(spawnDs01({ ...dirs, runId: tc.runId, env: gpus.env }, ["check"]));
-    expect(check.code).toBe(1);
-    expect(check.err).toMatch(new RegExp(`ds01 daemon, pid ${d.pid}`));
+    expect(check.out).toMatch(/^\(run by the ds01 daemon\)/);
   });
 
   it("answers `ds01 gpu allocate` through its allocation broker, from its own view of Docker", async () => {
