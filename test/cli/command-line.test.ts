@@ -207,3 +207,13 @@ describe("gpu.expected in the config", () => {
     expect(bad.err).toContain(`${dir}/resource-limits.yaml:5:13: error: gpu.expected: expected true, false or auto, got "maybe"`);
   });
 });
+
+describe("a reader that goes away", () => {
+  it("`ds01 --help | head -1` ends quietly, without an EPIPE trace", async () => {
+    const { execFileWithTimeout } = await import("../../src/util/exec.js");
+    const bin = new URL("../../bin/ds01.js", import.meta.url).pathname;
+    const r = await execFileWithTimeout("sh", ["-c", `'${process.execPath}' '${bin}' --help | head -c 10 >/dev/null; '${process.execPath}' '${bin}' help gate | head -c 1 >/dev/null`], { timeoutMs: 30_000 });
+    expect(r.stderr.toString()).not.toMatch(/EPIPE|Unhandled/);
+    expect(r.code).toBe(0);
+  });
+});
