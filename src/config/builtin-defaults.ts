@@ -2,7 +2,7 @@
 import type { ResolvedLimits, ResolvedPolicies } from "../model/policy.js";
 
 export const BUILTIN_LIMITS: ResolvedLimits = {
-  max_gpu_equivalents: 1.0, // behaviour §1.5: absent means 1.0
+  max_gpu_equivalents: 1.0, // absent means one GPU, as the original read it (docs/config.md)
   max_gpu_slots_per_container: 1, // absent means 1
   allow_full_gpu: true, // the original assumed false when absent; its shipped config says true everywhere
   max_cpus: 16, // max_cpus, then cpus, then 16

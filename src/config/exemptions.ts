@@ -1,4 +1,4 @@
-// lifecycle-exemptions.yaml (behaviour §1.8): per-user waivers from idle and/or runtime enforcement.
+// lifecycle-exemptions.yaml (format in docs/config.md): per-user waivers from idle and/or runtime enforcement.
 import { z } from "zod";
 import type { ActiveExemption, Enforcement } from "../model/policy.js";
 import { nameList, str } from "./fields.js";

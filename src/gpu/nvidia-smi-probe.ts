@@ -1,4 +1,4 @@
-// The GpuProbe adapter: runs nvidia-smi with exactly the invocations of SPEC.md §5, each with a
+// The GpuProbe adapter: runs nvidia-smi with exactly the invocations of docs/gpu-probe.md, each with a
 // timeout. Reading never changes GPU state; `reset` is the one call that does.
 import { InvalidInputError, TransientError, errorText } from "../errors.js";
 import type { GpuInventory } from "../model/gpu.js";

@@ -39,7 +39,7 @@ export interface ContainerEvent {
   time: number; // epoch ms
 }
 
-/** nvidia-smi (SPEC.md §5). The only GPU-state-changing call is the guarded reset. */
+/** nvidia-smi, read-only but for the guarded reset (the three invocations: docs/gpu-probe.md). */
 export interface GpuProbe {
   /** `nvidia-smi -q -x` + `-L`: GPUs, MIG devices, processes. Errors become `inventory.error`. */
   inventory(): Promise<GpuInventory>;
