@@ -2,9 +2,9 @@
 // connection, one JSON line each way. `{"op":"pass"}` asks for an enforcement pass now and is
 // answered with that pass's report once it has run — how `ds01 check` works while the daemon holds
 // the pass lock.
-import { chmodSync, rmSync } from "node:fs";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { connect, type Server, type Socket } from "node:net";
 import { errorText } from "../errors.js";
+import { closeRootOnly, listenRootOnly } from "../util/root-socket.js";
 
 export const CONTROL_SOCKET_FILE = "control.sock";
 const MAX_LINE = 4096;
@@ -29,31 +29,14 @@ export class ControlSocket {
   ) {}
 
   async start(): Promise<void> {
-    rmSync(this.path, { force: true }); // left by a killed daemon (the pass lock says none runs)
-    const server = createServer((s) => this.accept(s));
-    const umask = process.umask(0o177); // born 0600: no one else can connect in between
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(this.path, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-    } finally {
-      process.umask(umask);
-    }
-    chmodSync(this.path, 0o600);
-    this.server = server;
+    this.server = await listenRootOnly(this.path, (s) => this.accept(s));
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
     if (!server) return;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(this.path, { force: true });
+    await closeRootOnly(server, this.path, this.sockets);
   }
 
   private accept(socket: Socket): void {

@@ -8,12 +8,12 @@
 // request is trusted just as `ds01 create --user` is trusted from root. Anyone else falls back to
 // deciding locally under the same lock, with the same rules: the broker is a fast path, never the
 // only path.
-import { chmodSync, rmSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import type { Server, Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { errorText, TransientError } from "../../errors.js";
 import type { AuditEvent } from "../../model/audit-event.js";
 import type { Logger } from "../../util/log.js";
+import { closeRootOnly, listenRootOnly } from "../../util/root-socket.js";
 import { reserveBatch, type AllocatorDeps, type BatchItem, type Observation } from "../allocator.js";
 import { brokerRequestSchema, type BrokerAnswer } from "./protocol.js";
 
@@ -63,23 +63,7 @@ export class AllocationBroker {
   ) {}
 
   async start(): Promise<void> {
-    rmSync(this.path, { force: true }); // a socket left by a killed daemon (the pass lock says none runs)
-    const server = createServer((s) => this.accept(s));
-    // The socket file is born 0600 (umask), not chmod-ed after: no one else can connect in between.
-    const umask = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(this.path, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-    } finally {
-      process.umask(umask);
-    }
-    chmodSync(this.path, 0o600);
-    this.server = server;
+    this.server = await listenRootOnly(this.path, (s) => this.accept(s));
   }
 
   async stop(): Promise<void> {
@@ -87,9 +71,7 @@ export class AllocationBroker {
     this.server = null;
     this.queue = []; // not decided: their callers see the connection close (an error, never a fallback)
     if (!server) return;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(this.path, { force: true });
+    await closeRootOnly(server, this.path, this.sockets);
   }
 
   private accept(socket: Socket): void {
