@@ -5,21 +5,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { fullGpus, writeFakeGpuState, type FakeGpus } from "../helpers/fake-gpus.js";
 import { newRunId } from "../helpers/containers.js";
-import { daemonDirs, ensureBuilt, spawnDs01, startDaemon, until, type DaemonChild, type DaemonDirs } from "./daemon-process.js";
+import { childOutput, daemonDirs, ensureBuilt, spawnDs01, startDaemon, until, type DaemonChild, type DaemonDirs } from "./daemon-process.js";
 
 const runId = newRunId("check-daemon");
 let dirs: DaemonDirs;
 let gpus: FakeGpus;
 let d: DaemonChild;
 
-function output(child: ReturnType<typeof spawnDs01>): Promise<{ code: number | null; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  return new Promise((resolve) => child.once("exit", (code) => (clearTimeout(timer), resolve({ code, out, err }))));
-}
+const output = (child: ReturnType<typeof spawnDs01>) => childOutput(child, 60_000);
 
 beforeAll(async () => {
   await ensureBuilt();

@@ -194,3 +194,13 @@ export function auditEvents(stateDir: string, type?: string): AuditEvent[] {
     store.close();
   }
 }
+
+/** A ds01 child's exit code and output; killed (SIGKILL) after `timeoutMs`. */
+export function childOutput(child: ChildProcess, timeoutMs = 30_000): Promise<{ code: number | null; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  return new Promise((resolve) => child.once("exit", (code) => (clearTimeout(timer), resolve({ code, out, err }))));
+}

@@ -9,7 +9,7 @@ import { METRIC } from "../../src/constants/metrics.js";
 import { execFileWithTimeout } from "../../src/util/exec.js";
 import { useTestContainers } from "../helpers/containers.js";
 import { fullGpus, gpuUuid, writeFakeGpuState, type FakeGpus } from "../helpers/fake-gpus.js";
-import { auditEvents, daemonDirs, ensureBuilt, healthz, scrape, spawnDs01, startDaemon, until, type DaemonChild, type DaemonDirs } from "./daemon-process.js";
+import { childOutput, auditEvents, daemonDirs, ensureBuilt, healthz, scrape, spawnDs01, startDaemon, until, type DaemonChild, type DaemonDirs } from "./daemon-process.js";
 
 const tc = useTestContainers("daemon");
 let dirs: DaemonDirs;
@@ -18,14 +18,7 @@ let d: DaemonChild;
 
 const slot = (uuid: string) => `${METRIC.gpuSlotAllocated}{gpu_uuid="${uuid}",slot_uuid="${uuid}",profile="full"}`;
 
-function output(child: ReturnType<typeof spawnDs01>): Promise<{ code: number | null; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  return new Promise((resolve) => child.once("exit", (code) => (clearTimeout(timer), resolve({ code, out, err }))));
-}
+const output = (child: ReturnType<typeof spawnDs01>) => childOutput(child, 30_000);
 
 beforeAll(async () => {
   await ensureBuilt();
