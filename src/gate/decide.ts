@@ -96,6 +96,13 @@ function parseJsonBody(buf: Buffer, what: string): JsonObject | string {
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
+/** The body as a JSON object whose field names dockerd will read as the gate did, or why not. */
+async function readStruct(readBody: BodyReader, what: string): Promise<JsonObject | string> {
+  const body = parseJsonBody(await readBody(), what);
+  if (typeof body === "string") return body;
+  return structKeyProblem(body, "body") ?? body;
+}
+
 function idFrom(body: Buffer, key: string): string | null {
   try {
     const v = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
@@ -219,10 +226,8 @@ async function decideContainer(route: Extract<Route, { kind: "container" }>, tar
     if (p) return refuse(p);
   }
   if (route.op === "update") {
-    const body = parseJsonBody(await readBody(), "update");
+    const body = await readStruct(readBody, "update");
     if (typeof body === "string") return refuse(body);
-    const keys = structKeyProblem(body, "body");
-    if (keys) return refuse(keys);
     // The docker CLI sends "CgroupParent": "" on every update: empty is no change.
     const bad = UPDATE_FORBIDDEN.find((k) => {
       const v = field(body, k);
@@ -272,10 +277,8 @@ function updateLiftsLimits(body: JsonObject, caller: Caller, ctx: DecideContext)
 async function decideExecCreate(ref: string, target: Target, caller: Caller, ctx: DecideContext, readBody: BodyReader): Promise<Decision> {
   const facts = await ownContainer(ref, caller, ctx);
   if ("action" in facts) return facts;
-  const body = parseJsonBody(await readBody(), "exec");
+  const body = await readStruct(readBody, "exec");
   if (typeof body === "string") return refuse(body);
-  const keys = structKeyProblem(body, "body");
-  if (keys) return refuse(keys);
   const priv = field(body, "Privileged");
   if (priv !== undefined && priv !== null && priv !== false) return refuse("docker exec --privileged gives root on the host; it is not allowed");
   return { action: "forward", target: withObjectId(target, facts.id), body: json(body) };
@@ -330,10 +333,8 @@ function stampOwner(body: JsonObject, caller: Caller): string | null {
 }
 
 async function decideVolumeCreate(caller: Caller, readBody: BodyReader): Promise<Decision> {
-  const body = parseJsonBody(await readBody(), "volume create");
+  const body = await readStruct(readBody, "volume create");
   if (typeof body === "string") return refuse(body);
-  const keys = structKeyProblem(body, "body");
-  if (keys) return refuse(keys);
   const driver = field(body, "Driver");
   if (driver !== undefined && driver !== null && driver !== "" && driver !== "local") return refuse(`volume driver "${String(driver)}" is not allowed; only local volumes`);
   const opts = field(body, "DriverOpts");
@@ -361,10 +362,8 @@ async function decideVolumeRemove(name: string, caller: Caller, ctx: DecideConte
 }
 
 async function decideNetworkCreate(caller: Caller, readBody: BodyReader): Promise<Decision> {
-  const body = parseJsonBody(await readBody(), "network create");
+  const body = await readStruct(readBody, "network create");
   if (typeof body === "string") return refuse(body);
-  const keys = structKeyProblem(body, "body");
-  if (keys) return refuse(keys);
   const driver = field(body, "Driver");
   if (driver !== undefined && driver !== null && driver !== "" && driver !== "bridge") return refuse(`network driver "${String(driver)}" is not allowed; only bridge networks`);
   const opts = field(body, "Options");
@@ -411,10 +410,8 @@ async function decideNetwork(route: Extract<Route, { kind: "network" }>, target:
   const forward: Extract<Decision, { action: "forward" }> = { action: "forward", target: withObjectId(target, id) };
   if (route.op === "remove") forward.removed = { kind: "network", id };
   else {
-    const body = parseJsonBody(await readBody(), `network ${route.op}`);
+    const body = await readStruct(readBody, `network ${route.op}`);
     if (typeof body === "string") return refuse(body);
-    const keys = structKeyProblem(body, "body");
-    if (keys) return refuse(keys);
     const c = field(body, "Container");
     if (typeof c !== "string" || c === "") return refuse(`network ${route.op} needs a Container`);
     const facts = await ownContainer(c, caller, ctx);
