@@ -237,8 +237,7 @@ async function decideContainer(route: Extract<Route, { kind: "container" }>, tar
     const restart = field(body, "RestartPolicy");
     const restartName = isObject(restart ?? null) ? field(restart as JsonObject, "Name") : undefined;
     if (typeof restartName === "string" && restartName !== "" && restartName !== "no") {
-      const full = await ctx.engine.getJson(`/containers/${facts.id}/json`);
-      if (((full?.Mounts ?? []) as { Type?: string }[]).some((m) => m.Type === "bind")) {
+      if ((facts.bindSources ?? []).length > 0) {
         return refuse(`--restart ${restartName} on a container with a bind mount: dockerd would restart it without ds01 checking the mount again`);
       }
     }
@@ -247,10 +246,7 @@ async function decideContainer(route: Extract<Route, { kind: "container" }>, tar
     forward.body = json(body);
   }
   if (route.op === "start" || route.op === "restart") {
-    const full = await ctx.engine.getJson(`/containers/${facts.id}/json`);
-    const mounts = (full?.Mounts ?? []) as { Type?: string; Source?: string }[];
-    const sources = mounts.filter((m) => m.Type === "bind" && typeof m.Source === "string").map((m) => m.Source!);
-    const problem = await bindsChangedProblem(sources, caller, ctx.settings, ports(ctx));
+    const problem = await bindsChangedProblem(facts.bindSources ?? [], caller, ctx.settings, ports(ctx));
     if (problem) return refuse(problem);
   }
   if (route.op === "remove") forward.removed = { kind: "container", id: facts.id };
