@@ -142,7 +142,7 @@ export function reserveSlots(deps: AllocatorDeps, request: AllocationRequest, ob
  * round for a burst of requests instead of one each). Each later request sees the earlier ones'
  * reservations. A request that fails (stale observation) fails alone, before writing anything.
  * The audit events are returned, not appended: the caller records them after the lock (and the
- * broker after answering, in one commit).
+ * broker in one commit before answering).
  */
 export function reserveBatch(deps: AllocatorDeps, items: readonly BatchItem[], obs: Observation): { outcomes: BatchOutcome[]; events: AuditEvent[] } {
   const events: AuditEvent[] = [];

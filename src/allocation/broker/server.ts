@@ -20,7 +20,7 @@ import { brokerRequestSchema, type BrokerAnswer } from "./protocol.js";
 export interface BrokerDeps {
   /** The allocator as of now (limits follow config reloads). */
   allocator(): AllocatorDeps;
-  /** Records a batch's audit events (one commit), after its answers went out. */
+  /** Records a batch's audit events (one commit), before its answers go out. */
   audit(events: AuditEvent[]): void;
   /** The current view of slots and containers, or why there is none (then callers decide locally). */
   observe(): Observation | { unavailable: string };
@@ -192,6 +192,9 @@ export class AllocationBroker {
       for (const p of batch) safely(() => p.reply({ id: p.id, ok: false, error: errorText(e), source }));
       return;
     }
+    // Recorded before anyone hears the answer: a decision a caller has seen is in the audit log
+    // (one commit per batch, so a burst still costs one write).
+    if (decided.events.length > 0) this.audit(decided.events);
     decided.outcomes.forEach((o, i) => {
       const p = batch[i]!;
       safely(() => {
@@ -200,6 +203,5 @@ export class AllocationBroker {
         else p.reply({ id: p.id, ok: false, rejection: o.rejection });
       });
     });
-    if (decided.events.length > 0) this.audit(decided.events);
   }
 }
