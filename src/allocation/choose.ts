@@ -68,24 +68,31 @@ function lexEqual(a: number[], b: number[]): boolean {
 
 function noFreeSlot(input: ChoiceInput, free: number): Rejection {
   const { request } = input;
-  const what =
+  // Singular and plural of what was asked for ("MIG devices with profile 1g.10gb", not "…1g.10gbs").
+  const [one, many] =
     request.profile !== null
-      ? `MIG device with profile ${request.profile}`
+      ? [`MIG device with profile ${request.profile}`, `MIG devices with profile ${request.profile}`]
       : input.allowFullGpu
-        ? "GPU slot"
-        : `MIG device (${request.user} may not use a full GPU: allow_full_gpu: false)`;
+        ? ["GPU slot", "GPU slots"]
+        : [`MIG device (${request.user} may not use a full GPU: allow_full_gpu: false)`, `MIG devices (${request.user} may not use a full GPU: allow_full_gpu: false)`];
+  const what = (n: number) => (n === 1 ? one : many);
   if (request.profile !== null && !input.slots.some((s) => s.kind === "mig" && s.profile === request.profile)) {
     const profiles = [...new Set(input.slots.filter((s) => s.kind === "mig").map((s) => s.profile ?? "?"))].sort();
     return {
-      code: "no_free_slot",
+      code: "never_fits",
       message: `no MIG device with profile ${request.profile} exists on this host (profiles: ${profiles.length ? profiles.join(", ") : "none"})`,
     };
   }
+  // Taken or not, this many slots could ever serve the request: asking for more can never succeed.
+  const suitable = candidates({ ...input, holdings: { ...input.holdings, taken: new Set() } }).length;
+  if (suitable < request.count) {
+    return { code: "never_fits", message: `this host has ${suitable} ${what(suitable)} that could serve the request, ${request.count} requested` };
+  }
   const total = input.slots.filter((s) => s.allocatable).length;
   if (free === 0) {
-    return { code: "no_free_slot", message: `no free ${what}: all ${total} allocatable slots are taken or unsuitable` };
+    return { code: "no_free_slot", message: `no free ${one}: all ${total} allocatable slots are taken or unsuitable` };
   }
-  return { code: "not_enough_free_slots", message: `only ${free} free ${what}${free === 1 ? "" : "s"}, ${request.count} requested` };
+  return { code: "not_enough_free_slots", message: `only ${free} free ${what(free)}, ${request.count} requested` };
 }
 
 /**

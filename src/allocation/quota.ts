@@ -13,9 +13,13 @@ export const REJECT_CODES = [
   "quota_would_exceed",
   "no_free_slot",
   "not_enough_free_slots",
+  "never_fits",
   "not_owner",
 ] as const;
 export type RejectCode = (typeof REJECT_CODES)[number];
+
+/** Refusals that only say "not now": the request fits its quota and the host, but the slots are taken. */
+export const BUSY_CODES: ReadonlySet<RejectCode> = new Set(["no_free_slot", "not_enough_free_slots"]);
 
 export interface Rejection {
   code: RejectCode;
