@@ -205,6 +205,9 @@ function decide(deps: AllocatorDeps, { request, adoptFrom }: BatchItem, obs: Obs
     confirmedAt: null,
     expiresAt: now + ttl,
   }));
+  // A row left on a chosen slot no longer counts (the planner chose the slot knowing every row that
+  // does): a confirmed reservation whose container was removed while no daemon cleared it.
+  for (const r of rows) deps.reservations.deleteSlot(r.slotUuid);
   deps.reservations.insert(rows);
   events.push(
     event(EVENT.gpuAllocate, request, now, {

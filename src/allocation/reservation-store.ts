@@ -34,6 +34,8 @@ export interface ReservationStore {
   /** Deletes one request's rows, or every row for a container name; returns how many. */
   deleteRequest(requestId: string): number;
   deleteContainer(container: string): number;
+  /** Deletes whatever row holds this slot (one at most: the slot is the key); returns how many. */
+  deleteSlot(slotUuid: string): number;
   /** Moves pending reservations from one container name to another. */
   rename(from: string, to: string): number;
 }
@@ -169,6 +171,7 @@ export function reservationStore(db: Database.Database, opts: LockOptions = {}):
   );
   const deleteRequestStmt = db.prepare("DELETE FROM reservations WHERE request_id = ?");
   const deleteContainerStmt = db.prepare("DELETE FROM reservations WHERE container = ?");
+  const deleteSlotStmt = db.prepare("DELETE FROM reservations WHERE slot_uuid = ?");
   const renameStmt = db.prepare("UPDATE reservations SET container = ? WHERE container = ? AND state = 'pending'");
 
   const begin = () => {
@@ -216,6 +219,7 @@ export function reservationStore(db: Database.Database, opts: LockOptions = {}):
     confirm: (requestId, containerId, now, ttlMs) => confirmStmt.run(containerId, now, now + ttlMs, requestId).changes,
     deleteRequest: (requestId) => deleteRequestStmt.run(requestId).changes,
     deleteContainer: (container) => deleteContainerStmt.run(container).changes,
+    deleteSlot: (slotUuid) => deleteSlotStmt.run(slotUuid).changes,
     rename: (from, to) => renameStmt.run(to, from).changes,
   };
 }
