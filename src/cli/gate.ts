@@ -15,11 +15,19 @@ import { DEFAULT_IDENTITY_OPTIONS } from "../docker/identity.js";
 import { loadContextConfig } from "../pass/wiring.js";
 import { createJsonlSink, defaultStateDir, openStore } from "../store/index.js";
 import { createLogger, type LogLevel } from "../util/log.js";
+import { EventStream } from "../daemon/event-stream.js";
+import { realTimers } from "../daemon/timers.js";
+import { DockerRuntime } from "../docker/docker-runtime.js";
+import { QUEUE_SNAPSHOT_FILE, QueueSnapshotWriter } from "../gate/queue-snapshot.js";
+import { join } from "node:path";
+import { createPolicyView } from "../pass/policy-view.js";
+import { nextStepNow } from "../policy/explain.js";
 import { unlink } from "node:fs/promises";
 import { parseCommandArgs, type CliContext } from "./context.js";
 
 const USAGE = "ds01 gate [--socket PATH] [--engine PATH]";
 const RELOAD_CHECK_MS = 5000;
+const QUEUE_RECHECK_MS = 15_000;
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { socket: { type: "string" }, engine: { type: "string" } }, USAGE);
@@ -42,8 +50,38 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const gateRecord = containerRecordLookup(store.db);
   const identity = (c: typeof config) => ({ ...DEFAULT_IDENTITY_OPTIONS, infrastructurePrefixes: c.monitoring.infrastructure_containers, protectedLabel: c.monitoring.infrastructure_label, gateRecord });
   const gpus = (c: typeof config) =>
-    gateGpus({ config: c, engineSocket, stateDir, reservations: reservations.store, identity: identity(c), clock: ctx.clock, env: ctx.env, appendEvent: (e) => store.append(e) });
-  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity, gpus });
+    gateGpus({
+      config: c,
+      engineSocket,
+      stateDir,
+      reservations: reservations.store,
+      identity: identity(c),
+      clock: ctx.clock,
+      env: ctx.env,
+      appendEvent: (e) => store.append(e),
+      nextStep: (now, all, inventory) => {
+        const view = createPolicyView(c, now);
+        const records = new Map(store.all().map((r) => [r.containerId, r]));
+        return (x) => nextStepNow({ now, containers: all, gpus: inventory }, view, x, records.get(x.id) ?? null);
+      },
+    });
+  const snapshot = new QueueSnapshotWriter(stateDir, ctx.clock, (e) => log.warn({ error: errorText(e) }, "gate: the GPU queue snapshot could not be written"));
+  const queue = { clock: ctx.clock, timers: realTimers, snapshot };
+  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity, gpus, queue });
+  // Waiting GPU creates are served when Docker says a container went away (its slots may be free);
+  // the slow re-check covers frees that make no Docker event (a reservation expiring, `gpu release`).
+  const engineEvents = new EventStream({
+    runtime: () => new DockerRuntime({ dockerHost: `unix://${engineSocket}` }),
+    onEvent: (e) => {
+      if (e.action === "destroy" || e.action === "die") gate.slotsMayHaveFreed(`container ${e.name ?? e.id.slice(0, 12)} ${e.action === "destroy" ? "removed" : "exited"}`);
+    },
+    onUp: () => gate.slotsMayHaveFreed("Docker events resumed"),
+    onDown: (error) => log.warn({ error }, "gate: Docker event stream down; waiting GPU creates are re-checked every 15 s"),
+    timers: realTimers,
+    log,
+  });
+  const recheck = setInterval(() => gate.waitingForGpus > 0 && gate.slotsMayHaveFreed("periodic re-check"), QUEUE_RECHECK_MS);
+  recheck.unref();
   const reloader = new ConfigReloader({ dir });
   await reloader.baseline();
 
@@ -73,16 +111,20 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       ctx.err(`ds01: the gate cannot listen on ${socketPath}: ${errorText(e)}\n`);
       return 1;
     }
+    engineEvents.start();
     store.append({ time: ctx.clock.now(), type: EVENT.gateStarted, user: null, container: null, containerId: null, details: { socket: socketPath, engine: engineSocket, pid: process.pid } });
     log.info({ socket: socketPath, engine: engineSocket, engine_dir: dirname(engineSocket) }, "gate: listening");
     const why = await stopped;
+    await engineEvents.stop();
     await gate.close();
+    await unlink(join(stateDir, QUEUE_SNAPSHOT_FILE)).catch(() => undefined);
     await unlink(socketPath).catch(() => undefined);
     store.append({ time: ctx.clock.now(), type: EVENT.gateStopped, user: null, container: null, containerId: null, details: { reason: why } });
     log.info({ reason: why }, "gate: stopped");
     return 0;
   } finally {
     clearInterval(timer);
+    clearInterval(recheck);
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     process.off("SIGHUP", onHup);

@@ -8,6 +8,8 @@ import { allocationStatus } from "../allocation/status.js";
 import { EXIT } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
+import { readQueueSnapshot } from "../gate/queue-snapshot.js";
+import { defaultStateDir } from "../store/index.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, SPECS["gpu status"].options);
@@ -21,11 +23,13 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     const holdings = computeHoldings({ slots: obs.slots, containers: obs.containers, reservations, now: ctx.clock.now(), listedAt: obs.listedAt });
     const status = allocationStatus({ slots: obs.slots, unusableGpus: slotTable(inv.gpus).unusableGpus, holdings, limitsFor: deps.limitsFor });
     const probeError = inv.error === null ? null : `cannot read the GPUs: ${inv.error}`;
+    const snap = await readQueueSnapshot(defaultStateDir(ctx));
+    const queue = (snap?.waiting ?? []).map((w) => ({ position: w.position, user: w.user, container: w.container, gpus: w.count, waited_s: Math.max(0, Math.round((ctx.clock.now() - w.since) / 1000)) }));
     // No nvidia-smi at all is a host without GPUs (exit 0, as gpu list); a failing one is a failure.
     const code = inv.error !== null && inv.errorKind !== "not_found" ? EXIT.failure : EXIT.ok;
     if (values.json) {
       // "error" only with a failing exit code; a host without nvidia-smi gets a "note".
-      printJson(ctx, probeError === null ? status : { [code === EXIT.ok ? "note" : "error"]: probeError, ...status });
+      printJson(ctx, probeError === null ? { ...status, queue } : { [code === EXIT.ok ? "note" : "error"]: probeError, ...status, queue });
       if (probeError) ctx.err(`ds01: ${probeError}\n`);
       return code;
     }
@@ -49,6 +53,10 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
         const limit = u.limit_gpu_equivalents === null ? "unlimited" : `${formatEq(u.limit_gpu_equivalents)} (${u.limit_key})`;
         ctx.out(`${u.user.padEnd(16)} ${formatEq(u.held_gpu_equivalents).padEnd(7)} ${limit.padEnd(24)} ${u.gpu_containers.join(", ") || "-"}\n`);
       }
+    }
+    if (queue.length > 0) {
+      ctx.out(`\nWAITING FOR A GPU (the gate's queue, served in this order)\n${"POS".padEnd(4)} ${"USER".padEnd(16)} ${"GPUS".padEnd(5)} ${"WAITED".padEnd(7)} CONTAINER\n`);
+      for (const q of queue) ctx.out(`${String(q.position).padEnd(4)} ${q.user.padEnd(16)} ${String(q.gpus).padEnd(5)} ${`${q.waited_s} s`.padEnd(7)} ${q.container}\n`);
     }
     return code;
   } finally {

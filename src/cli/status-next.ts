@@ -9,8 +9,7 @@ import { ProcHostProcesses } from "../gpu/host-processes.js";
 import { observeGpus } from "../gpu/observe-gpus.js";
 import type { ContainerRecord } from "../model/record.js";
 import { createPolicyView } from "../pass/policy-view.js";
-import { explainContainer } from "../policy/explain.js";
-import type { Snapshot } from "../policy/plan-types.js";
+import { nextStepNow } from "../policy/explain.js";
 import { defaultStateDir, openStore, STORE_FILE } from "../store/index.js";
 import { isoTime } from "../util/clock.js";
 import type { CliContext } from "./context.js";
@@ -38,17 +37,8 @@ export async function nextStepFor(ctx: CliContext, config: LoadedConfig): Promis
   const { inventory } = await observeGpus({ probe, hostProcesses: new ProcHostProcesses(), dcgmExporterUrl: config.gpu.dcgm_exporter_url });
   const view = createPolicyView(config, now);
   return (c, reading, all) => {
-    const snapshot: Snapshot = {
-      now,
-      containers: all,
-      dockerError: null,
-      activity: new Map([[c.id, { cpuPct: reading?.cpuPct ?? null, netBytesPerS: reading?.netBytesPerS ?? null }]]),
-      gpus: inventory,
-      gpuUtilMax: new Map(),
-      keepaliveMtime: new Map(),
-      releasedGpus: [],
-    };
-    const e = explainContainer(snapshot, view, c, records.get(c.id) ?? null);
-    return e.next ? { kind: e.next.kind, reason: e.next.reason, at: isoTime(e.next.at) } : null;
+    const activity = { cpuPct: reading?.cpuPct ?? null, netBytesPerS: reading?.netBytesPerS ?? null };
+    const next = nextStepNow({ now, containers: all, gpus: inventory, activity }, view, c, records.get(c.id) ?? null);
+    return next ? { kind: next.kind, reason: next.reason, at: isoTime(next.at) } : null;
   };
 }

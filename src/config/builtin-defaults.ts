@@ -65,5 +65,6 @@ export const BUILTIN_APP = {
     allow_image_removal: false,
     max_create_body_kb: 1024,
     gpus_all: "cap" as "cap" | "refuse",
+    gpu_wait_s: 180,
   },
 } as const;

@@ -171,6 +171,7 @@ function gateConfig(g: NonNullable<RawConfig["gate"]>): GateConfig {
     allow_image_removal: g.allow_image_removal ?? d.allow_image_removal,
     max_create_body_kb: g.max_create_body_kb ?? d.max_create_body_kb,
     gpus_all: g.gpus_all ?? d.gpus_all,
+    gpu_wait_s: g.gpu_wait_s ?? d.gpu_wait_s,
   };
 }
 

@@ -32,6 +32,8 @@ export interface GateConfig {
   max_create_body_kb: number;
   /** What `--gpus all` means for a non-admin: their per-container cap, or a refusal. */
   gpus_all: "cap" | "refuse";
+  /** How long a GPU create that fits its quota waits for a free slot; 0 = refuse at once. */
+  gpu_wait_s: number;
 }
 
 export interface LoadedConfig {

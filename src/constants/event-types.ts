@@ -30,6 +30,10 @@ export const EVENT = {
   gpuReset: "gpu.reset",
   gpuResetFailed: "gpu.reset_failed",
   gpuAlert: "gpu.alert",
+  gpuQueueWait: "gpu.queue_wait",
+  gpuQueueServed: "gpu.queue_served",
+  gpuQueueTimeout: "gpu.queue_timeout",
+  gpuQueueLeft: "gpu.queue_left",
 
   exemptionAdded: "exemption.added",
   exemptionRemoved: "exemption.removed",

@@ -46,13 +46,19 @@ export interface DecideSettings extends CreateSettings {
   identity: IdentityOptions;
 }
 
+/** A reservation for a gated create, or why not: `busy` = fits the quota, but every suitable slot is taken now. */
+export type GpuReserve = { ok: true; requestId: string; slots: Slot[] } | { ok: false; reason: string; unavailable?: boolean; busy?: boolean };
+
 /** The allocator, as the gate uses it (absent: GPU requests are refused). */
 export interface GateGpus {
   /** The caller's per-container slot cap (what `--gpus all` means), null = none. */
   capFor(user: string): number | null;
-  reserve(user: string, container: string, count: number): Promise<{ ok: true; requestId: string; slots: Slot[] } | { ok: false; reason: string; unavailable?: boolean }>;
+  /** `signal`: the client went away (a request waiting for a slot leaves the queue). */
+  reserve(user: string, container: string, count: number, signal?: AbortSignal): Promise<GpuReserve>;
   confirm(requestId: string, containerId: string): boolean;
   release(requestId: string): void;
+  /** Who holds the slots this request could use, and the planner's next step for them ("" = none). */
+  holders?(user: string, container: string, count: number): Promise<string>;
 }
 
 export interface DecideContext {
@@ -64,6 +70,12 @@ export interface DecideContext {
   owners: OwnershipStore;
   settings: DecideSettings;
   realpath(path: string): Promise<string>;
+  /** Aborts when the client's connection closes. */
+  signal?: AbortSignal;
+  /** This user's creates that passed the count but dockerd has not answered yet (waiting for a GPU, say). */
+  createsInFlight?(user: string): number;
+  /** The create passed the count: it is now in flight, and the user's next create may be decided. */
+  admitted?(): void;
 }
 
 /** Reads the request body (JSON), at most `limit` bytes; null when there is none. */
@@ -153,6 +165,7 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
   if (!d.ok) return refuse(d.reason);
   const limited = await admitLimits(d.body, caller, ctx);
   if (limited) return refuse(limited);
+  ctx.admitted?.();
   const gpu = await admitGpus(d.body, name, caller, ctx);
   if (!gpu.ok) return gpu.unavailable ? { action: "respond", status: 503, message: `ds01: ${gpu.reason}` } : refuse(gpu.reason);
   for (const v of d.volumesToCreate) {
@@ -186,9 +199,11 @@ async function admitLimits(body: JsonObject, caller: Caller, ctx: DecideContext)
     const r = await ctx.engine.call("GET", "/containers/json?all=1");
     const rows = r.status === 200 ? (JSON.parse(r.body.toString("utf8")) as { Id: string; Names?: string[]; Labels?: Record<string, string> | null }[]) : null;
     if (!rows) return "your containers could not be counted (the engine did not list them); try again";
-    const mine = rows.filter((c) => containerOwnerOf({ id: c.Id, name: (c.Names?.[0] ?? "").replace(/^\//, ""), labels: c.Labels ?? {} }, ctx) === caller.name);
-    if (mine.length >= limits.max_containers_per_user) {
-      return `you have ${mine.length} containers and may have ${limits.max_containers_per_user} (max_containers_per_user); remove one you no longer need (docker ps -a, docker rm)`;
+    const listed = rows.filter((c) => containerOwnerOf({ id: c.Id, name: (c.Names?.[0] ?? "").replace(/^\//, ""), labels: c.Labels ?? {} }, ctx) === caller.name).length;
+    const inFlight = ctx.createsInFlight?.(caller.name) ?? 0;
+    const mine = listed + inFlight;
+    if (mine >= limits.max_containers_per_user) {
+      return `you have ${mine} containers${inFlight > 0 ? ` (${inFlight} of them being created)` : ""} and may have ${limits.max_containers_per_user} (max_containers_per_user); remove one you no longer need (docker ps -a, docker rm)`;
     }
   }
   return null;
@@ -209,7 +224,7 @@ async function admitGpus(
   }
   if (!ctx.gpus) return { ok: false, reason: "GPU allocation is not available on this gate" };
   const container = name?.replace(/^\//, "") || `gate-${caller.name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const r = await ctx.gpus.reserve(caller.name, container, ask.count);
+  const r = await ctx.gpus.reserve(caller.name, container, ask.count, ctx.signal);
   if (!r.ok) return { ok: false, unavailable: r.unavailable, reason: ask.all ? `${r.reason} (--gpus all means your per-container cap, ${ask.count})` : r.reason };
   withSlots(body, r.slots, Date.now());
   return { ok: true, requestId: r.requestId, uuids: r.slots.map((s) => s.uuid) };

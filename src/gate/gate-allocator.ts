@@ -1,7 +1,9 @@
 // The allocator wired for the gate: the same reservations, quotas and broker as `ds01 create`,
 // seeing every container on dockerd's own socket (never a scoped view) with gate-record identity.
 import { join } from "node:path";
-import { requestSlots, releaseRequest, confirmReservation, type AllocatorDeps } from "../allocation/allocator.js";
+import { requestSlots, releaseRequest, confirmReservation, observeForAllocation, type AllocatorDeps } from "../allocation/allocator.js";
+import { holdersText } from "../allocation/holders-text.js";
+import { BUSY_CODES } from "../allocation/quota.js";
 import { brokerClient } from "../allocation/broker/client.js";
 import { BROKER_SOCKET_FILE } from "../allocation/broker/protocol.js";
 import type { ReservationStore } from "../allocation/reservation-store.js";
@@ -11,6 +13,9 @@ import { DockerRuntime } from "../docker/docker-runtime.js";
 import { identify, type IdentityOptions } from "../docker/identity.js";
 import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import type { AuditEvent } from "../model/audit-event.js";
+import type { ObservedContainer } from "../model/container.js";
+import type { GpuInventory } from "../model/gpu.js";
+import type { NextStep } from "../allocation/holders-text.js";
 import type { Clock } from "../util/clock.js";
 import { TransientError } from "../errors.js";
 import type { GateGpus } from "./decide.js";
@@ -24,6 +29,8 @@ export interface GateAllocatorInputs {
   clock: Clock;
   env: NodeJS.ProcessEnv;
   appendEvent: (e: AuditEvent) => void;
+  /** The planner's next step for a container (from the store's records), for refusals after a wait. */
+  nextStep?: (now: number, all: ObservedContainer[], gpus: GpuInventory) => (c: ObservedContainer) => NextStep | null;
 }
 
 export function gateGpus(i: GateAllocatorInputs): GateGpus {
@@ -55,7 +62,7 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
     async reserve(user, container, count) {
       try {
         const r = await requestSlots(deps, { user, container, count, profile: null, preferFull: true });
-        return r.ok ? { ok: true, requestId: r.allocation.requestId, slots: r.allocation.slots } : { ok: false, reason: r.rejection.message };
+        return r.ok ? { ok: true, requestId: r.allocation.requestId, slots: r.allocation.slots } : { ok: false, reason: r.rejection.message, busy: BUSY_CODES.has(r.rejection.code) };
       } catch (e) {
         if (e instanceof TransientError) return { ok: false, unavailable: true, reason: `GPUs cannot be allocated right now (${e.message}); nothing was created, try again in a moment` };
         throw e;
@@ -63,5 +70,18 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
     },
     confirm: (requestId, containerId) => confirmReservation(deps, requestId, containerId),
     release: (requestId) => void releaseRequest(deps, requestId),
+    async holders(user, container, count) {
+      const obs = await observeForAllocation(deps, true);
+      const now = i.clock.now();
+      const next = i.nextStep?.(now, obs.containers, await sharedInventory());
+      return holdersText({
+        ...obs,
+        reservations: i.reservations.all(),
+        now,
+        request: { user, container, count, profile: null, preferFull: true },
+        allowFullGpu: policy(user).limits.allow_full_gpu,
+        ...(next ? { next } : {}),
+      });
+    },
   };
 }

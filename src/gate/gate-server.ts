@@ -21,6 +21,12 @@ import { peerCredentials, type PeerCredentials } from "./peer-credentials.js";
 import { forwardHttp, forwardUpgrade, sendJson, type ProxyOptions } from "./proxy.js";
 import { classify, type Route } from "./routes.js";
 import { parseTarget, type Target } from "./target.js";
+import { GpuQueue } from "./gpu-queue.js";
+import { queuedGpus } from "./queued-gpus.js";
+import type { QueueSnapshotWriter } from "./queue-snapshot.js";
+import type { Timers } from "../daemon/timers.js";
+import type { Clock } from "../util/clock.js";
+import type { GpuReserve } from "./decide.js";
 
 export interface GateDeps {
   engineSocket: string;
@@ -33,6 +39,8 @@ export interface GateDeps {
   credentials?: (socket: Socket) => PeerCredentials;
   /** The allocator for GPU creates (built per config). */
   gpus?: (config: LoadedConfig) => GateGpus;
+  /** The fair queue for GPU creates that find no free slot (absent: they are refused at once). */
+  queue?: { clock: Clock; timers: Timers; snapshot?: QueueSnapshotWriter };
 }
 
 type Forward = Extract<Decision, { action: "forward" }>;
@@ -100,6 +108,7 @@ export class Gate {
   private settings: DecideSettings;
   private gpus: GateGpus | undefined;
   private readonly open = new Set<Socket>();
+  private readonly queue: GpuQueue<GpuReserve> | null;
 
   constructor(
     config: LoadedConfig,
@@ -108,7 +117,38 @@ export class Gate {
     this.engine = new GateEngine(deps.engineSocket, this.agent);
     this.config = config;
     this.settings = this.settingsFor(config);
-    this.gpus = deps.gpus?.(config);
+    const q = deps.queue;
+    this.queue = q
+      ? new GpuQueue<GpuReserve>({
+          clock: q.clock,
+          timers: q.timers,
+          onChange: (w) => q.snapshot?.waiting(w),
+          discard: (r) => r.ok && this.gpus?.release(r.requestId),
+        })
+      : null;
+    this.gpus = this.gpusFor(config);
+  }
+
+  /** The allocator for `config`, behind the queue when there is one. */
+  private gpusFor(config: LoadedConfig): GateGpus | undefined {
+    const inner = this.deps.gpus?.(config);
+    if (!inner || !this.queue) return inner;
+    return queuedGpus(inner, {
+      queue: this.queue,
+      waitS: () => this.config.gate.gpu_wait_s,
+      ...(this.deps.queue?.snapshot ? { snapshot: this.deps.queue.snapshot } : {}),
+      audit: (type, user, container, details) => this.audit(type, user, container, null, details),
+    });
+  }
+
+  /** A GPU slot may have freed (`why`: a container was destroyed, …): waiting creates get their turn. */
+  slotsMayHaveFreed(why: string): void {
+    this.queue?.kick(why);
+  }
+
+  /** GPU creates waiting for a slot now. */
+  get waitingForGpus(): number {
+    return this.queue?.length ?? 0;
   }
 
   private settingsFor(config: LoadedConfig): DecideSettings {
@@ -120,12 +160,34 @@ export class Gate {
   setConfig(config: LoadedConfig): void {
     this.config = config;
     this.settings = this.settingsFor(config);
-    this.gpus = this.deps.gpus?.(config);
+    this.gpus = this.gpusFor(config);
   }
 
   private readonly createChains = new Map<string, Promise<void>>();
+  private readonly inFlight = new Map<string, number>();
 
-  /** Waits for the user's earlier create to be answered; resolves to this one's release (idempotent, and at most 60 s held). */
+  /** One create's place among the user's creates in flight (enter and leave at most once each). */
+  private flightFor(user: string): { enter(): void; leave(): void } {
+    let state: "before" | "in" | "out" = "before";
+    const add = (d: number) => {
+      const n = (this.inFlight.get(user) ?? 0) + d;
+      if (n > 0) this.inFlight.set(user, n);
+      else this.inFlight.delete(user);
+    };
+    return {
+      enter: () => {
+        if (state !== "before") return;
+        state = "in";
+        add(1);
+      },
+      leave: () => {
+        if (state === "in") add(-1);
+        state = "out";
+      },
+    };
+  }
+
+  /** Waits for the user's earlier create to be counted; resolves to this one's release (idempotent; held at most 60 s). */
   private async createLock(user: string): Promise<() => void> {
     const before = this.createChains.get(user) ?? Promise.resolve();
     let done!: () => void;
@@ -280,11 +342,30 @@ export class Gate {
         limitsFor: (user) => resolvePolicy(config, user, Date.now()).limits,
         hostCpus: availableParallelism(),
       };
-      // One create per user at a time, from the count until dockerd has answered, so concurrent
-      // creates cannot all pass max_containers_per_user on the same count.
-      const release = route.kind === "create" ? await this.createLock(caller.name) : () => undefined;
+      // A create waiting for a GPU leaves the queue when its client hangs up.
+      const gone = new AbortController();
+      const hangUp = () => gone.abort();
+      if (route.kind === "create") {
+        req.socket.once("close", hangUp);
+        ctx.signal = gone.signal;
+      }
+      // One create per user is counted at a time, so concurrent creates cannot all pass
+      // max_containers_per_user on the same count. Once counted, a create is "in flight" (it counts
+      // for the user's next ones) until dockerd answers, and the lock passes on: a create waiting
+      // for a GPU does not hold up the user's next create.
+      const unlock = route.kind === "create" ? await this.createLock(caller.name) : () => undefined;
+      const flight = this.flightFor(caller.name);
+      ctx.createsInFlight = (user) => this.inFlight.get(user) ?? 0;
+      ctx.admitted = () => {
+        flight.enter();
+        unlock();
+      };
+      const release = () => {
+        unlock();
+        flight.leave();
+      };
       try {
-        decision = await decide(route, target, caller, ctx, body);
+        decision = await decide(route, target, caller, ctx, body).finally(() => req.socket.off("close", hangUp));
         if (decision.action === "forward") {
           const after = decision.after;
           decision.after = (status, answer) => {

@@ -27,10 +27,12 @@ function setup() {
 }
 
 /** Starts requests in this order, each after the previous one joined the queue. */
+const joined: [string, number][] = [];
+
 async function enqueue(q: GpuQueue<string>, p: ReturnType<typeof pool>, asks: { user: string; label: string; count?: number; signal?: AbortSignal }[], waitMs = 60_000) {
   const outcomes: Promise<QueueOutcome<string>>[] = [];
   for (const a of asks) {
-    outcomes.push(q.admit({ user: a.user, container: a.label, count: a.count ?? 1 }, p.attempt(a.label, a.count), waitMs, a.signal));
+    outcomes.push(q.admit({ user: a.user, container: a.label, count: a.count ?? 1 }, p.attempt(a.label, a.count), { waitMs, signal: a.signal, onJoin: (pos) => joined.push([a.label, pos]) }));
     await flush();
   }
   return outcomes;
@@ -41,7 +43,7 @@ describe("GpuQueue", () => {
     const { q } = setup();
     const p = pool(1);
     const [o] = await enqueue(q, p, [{ user: "alice", label: "a1" }]);
-    expect(await o).toEqual({ kind: "done", value: "a1", waitedMs: 0, queued: false });
+    expect(await o).toEqual({ kind: "done", value: "a1", waitedMs: 0, queued: false, trigger: null });
     expect(q.length).toBe(0);
   });
 
@@ -64,6 +66,13 @@ describe("GpuQueue", () => {
       { user: "carol", label: "c1" },
     ]);
     expect(q.waiting().map((w) => w.container)).toEqual(["a1", "b1", "c1", "a2", "a3"]);
+    expect(joined.slice(-5)).toEqual([
+      ["a1", 1],
+      ["a2", 2],
+      ["a3", 3],
+      ["b1", 2],
+      ["c1", 3],
+    ]);
     const served: string[] = [];
     outcomes.forEach((o) => void o.then((r) => r.kind === "done" && served.push(r.value)));
     for (let i = 0; i < 5; i++) {
@@ -109,8 +118,8 @@ describe("GpuQueue", () => {
     expect(await b).toMatchObject({ kind: "timeout", queued: true });
     expect(q.waiting()).toEqual([{ user: "carol", container: "c1", count: 1, position: 1, since: 1_010_000 }]);
     p.state.free = 1;
-    q.kick();
-    expect(await c).toMatchObject({ kind: "done", value: "c1", waitedMs: 50_000 });
+    q.kick("container x destroyed");
+    expect(await c).toMatchObject({ kind: "done", value: "c1", waitedMs: 50_000, trigger: "container x destroyed" });
   });
 
   it("a client that goes away leaves the queue and is never tried again", async () => {
@@ -141,7 +150,7 @@ describe("GpuQueue", () => {
       await gate;
       return { kind: "done", value: "reserved-for-a1" };
     };
-    const a = q.admit({ user: "alice", container: "a1", count: 1 }, slow, 60_000, ac.signal);
+    const a = q.admit({ user: "alice", container: "a1", count: 1 }, slow, { waitMs: 60_000, signal: ac.signal });
     await flush();
     q.kick(); // second try starts and blocks on `gate`
     await flush();

@@ -17,7 +17,8 @@ import type { Clock } from "../util/clock.js";
 export type Attempt<T> = { kind: "done"; value: T } | { kind: "wait"; reason: string };
 
 export type QueueOutcome<T> =
-  | { kind: "done"; value: T; waitedMs: number; queued: boolean }
+  /** `trigger`: what made the queue try again when it was served (null: served without waiting). */
+  | { kind: "done"; value: T; waitedMs: number; queued: boolean; trigger: string | null }
   /** Waited `gpu_wait_s` (or 0: no waiting) and still no slot; `reason` is the last try's. */
   | { kind: "timeout"; reason: string; waitedMs: number; queued: boolean }
   /** The client went away while waiting. */
@@ -27,6 +28,15 @@ export interface QueueAsk {
   user: string;
   container: string;
   count: number;
+}
+
+export interface AdmitOptions {
+  /** How long to wait in the queue; 0 = try once. */
+  waitMs: number;
+  /** Aborts when the client goes away. */
+  signal?: AbortSignal;
+  /** Called when the request joins the queue, with its position (1 = next). */
+  onJoin?(position: number): void;
 }
 
 export interface WaitingView extends QueueAsk {
@@ -58,6 +68,7 @@ export class GpuQueue<T> {
   private readonly byUser = new Map<string, Entry<T>[]>();
   private serving = false;
   private again = false;
+  private trigger = "";
 
   constructor(private readonly opts: GpuQueueOptions<T>) {}
 
@@ -72,11 +83,12 @@ export class GpuQueue<T> {
    * resolves when served, after `waitMs`, or when `signal` aborts. A request never overtakes one
    * that is already waiting.
    */
-  async admit(ask: QueueAsk, attempt: () => Promise<Attempt<T>>, waitMs: number, signal?: AbortSignal): Promise<QueueOutcome<T>> {
+  async admit(ask: QueueAsk, attempt: () => Promise<Attempt<T>>, how: AdmitOptions): Promise<QueueOutcome<T>> {
+    const { waitMs, signal } = how;
     let lastReason = "";
     if (this.length === 0) {
       const first = await attempt();
-      if (first.kind === "done") return { kind: "done", value: first.value, waitedMs: 0, queued: false };
+      if (first.kind === "done") return { kind: "done", value: first.value, waitedMs: 0, queued: false, trigger: null };
       if (waitMs <= 0) return { kind: "timeout", reason: first.reason, waitedMs: 0, queued: false };
       lastReason = first.reason;
     }
@@ -104,13 +116,15 @@ export class GpuQueue<T> {
         this.rotation.push(ask.user);
       }
       this.changed();
+      how.onJoin?.(this.waiting().find((x) => x.since === since && x.user === ask.user && x.container === ask.container)?.position ?? this.length);
       // A slot may have freed while the first try ran, with nobody waiting to be told.
-      this.kick();
+      this.kick("joined the queue");
     });
   }
 
-  /** Something may have freed a slot: serve waiting requests, in order, while they fit. */
-  kick(): void {
+  /** Something may have freed a slot (`why`, for the audit): serve waiting requests, in order, while they fit. */
+  kick(why = "re-check"): void {
+    this.trigger = why;
     if (this.serving) {
       this.again = true;
       return;
@@ -128,6 +142,7 @@ export class GpuQueue<T> {
     try {
       do {
         this.again = false;
+        const trigger = this.trigger;
         for (let head = this.head(); head; head = this.head()) {
           let r: Attempt<T>;
           try {
@@ -145,7 +160,7 @@ export class GpuQueue<T> {
             break;
           }
           this.remove(head, true);
-          head.finish({ kind: "done", value: r.value, waitedMs: this.opts.clock.now() - head.since, queued: true });
+          head.finish({ kind: "done", value: r.value, waitedMs: this.opts.clock.now() - head.since, queued: true, trigger });
         }
       } while (this.again);
     } finally {

@@ -4,7 +4,8 @@ import type { ContainerRecord } from "../model/record.js";
 import { assessCleanup } from "./cleanup.js";
 import { highDemandRatio } from "./high-demand.js";
 import { assessIdle, type IdleOutcome } from "./idle.js";
-import type { PolicyView, Skip, Snapshot } from "./plan-types.js";
+import type { GpuInventory } from "../model/gpu.js";
+import type { ContainerActivity, PolicyView, Skip, Snapshot } from "./plan-types.js";
 import { observeRecord } from "./records.js";
 import { assessRuntime, type RuntimeOutcome } from "./runtime.js";
 
@@ -43,4 +44,27 @@ export function explainContainer(s: Snapshot, policies: PolicyView, c: ObservedC
   }
   out.next = nexts.sort((a, b) => a.at - b.at)[0] ?? null;
   return out;
+}
+
+export interface VisibleNow {
+  now: number;
+  containers: readonly ObservedContainer[];
+  gpus: GpuInventory;
+  /** The container's CPU/network reading, when one was taken. */
+  activity?: ContainerActivity;
+}
+
+/** The planner's next step for `c` from what is visible now (no GPU samples, no keep-alive files). */
+export function nextStepNow(v: VisibleNow, policies: PolicyView, c: ObservedContainer, prev: ContainerRecord | null): Explanation["next"] {
+  const snapshot: Snapshot = {
+    now: v.now,
+    containers: v.containers,
+    dockerError: null,
+    activity: new Map([[c.id, v.activity ?? { cpuPct: null, netBytesPerS: null }]]),
+    gpus: v.gpus,
+    gpuUtilMax: new Map(),
+    keepaliveMtime: new Map(),
+    releasedGpus: [],
+  };
+  return explainContainer(snapshot, policies, c, prev).next;
 }

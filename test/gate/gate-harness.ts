@@ -11,8 +11,20 @@ import { LABEL } from "../../src/constants/labels.js";
 export const GATE_GROUP = "ds01gatetest";
 // Quotas and container limits count every container a user has, so a test that counts must have
 // its users to itself while other files run side by side: carol (gpus), dave, erin and frank (GPU
-// concurrency), gina (container-count concurrency in review).
-export const USERS = ["ds01gt-alice", "ds01gt-bob", "ds01gt-carol", "ds01gt-dave", "ds01gt-erin", "ds01gt-frank", "ds01gt-gina", "ds01gt-admin"] as const;
+// concurrency), gina (container-count concurrency in review), henry, ivy and jack (the GPU queue).
+export const USERS = [
+  "ds01gt-alice",
+  "ds01gt-bob",
+  "ds01gt-carol",
+  "ds01gt-dave",
+  "ds01gt-erin",
+  "ds01gt-frank",
+  "ds01gt-gina",
+  "ds01gt-henry",
+  "ds01gt-ivy",
+  "ds01gt-jack",
+  "ds01gt-admin",
+] as const;
 export const ADMIN_GROUP = "ds01gtadmins";
 const ENGINE = "/var/run/docker.sock";
 const BIN = join(import.meta.dirname, "../../bin/ds01.js");
@@ -63,13 +75,16 @@ export interface GateProcess {
   env(extra?: Record<string, string>): Record<string, string>;
 }
 
-/** Extra resource-limits.yaml text, appended to the bundled default config. */
-export async function startGate(opts: { extraConfig?: string; engine?: string; userOverrides?: string; env?: Record<string, string> } = {}): Promise<GateProcess> {
+/**
+ * `extraConfig`: resource-limits.yaml text appended to the bundled default config. `gpuWaitS`: the
+ * GPU queue's wait (default 0 here, so a test that fills the GPUs gets its refusal at once).
+ */
+export async function startGate(opts: { extraConfig?: string; engine?: string; userOverrides?: string; env?: Record<string, string>; gpuWaitS?: number } = {}): Promise<GateProcess> {
   const dir = mkdtempSync(join(tmpdir(), "ds01-gate-"));
   chmodSync(dir, 0o755); // the test users must reach the socket inside
   const configDir = join(dir, "config");
   cpSync(join(import.meta.dirname, "../../config/default"), configDir, { recursive: true });
-  const gateConfig = `\ngate:\n  socket_group: ${GATE_GROUP}\naccess_control:\n  admin_users: [root]\n  admin_group: ${ADMIN_GROUP}\n${opts.extraConfig ?? ""}\n`;
+  const gateConfig = `\ngate:\n  socket_group: ${GATE_GROUP}\n  gpu_wait_s: ${opts.gpuWaitS ?? 0}\naccess_control:\n  admin_users: [root]\n  admin_group: ${ADMIN_GROUP}\n${opts.extraConfig ?? ""}\n`;
   writeFileSync(join(configDir, "resource-limits.yaml"), `${readDefault(configDir)}${gateConfig}`);
   // Test files run side by side as the same users: no container count limit unless a test sets one.
   const unlimited = USERS.map((u) => `${u}:\n  max_containers_per_user: null\n`).join("");
