@@ -18,7 +18,9 @@ export const METRIC = {
   orphanProcessesTotal: "ds01_orphan_processes_found_total",
   gpusMissing: "ds01_gpus_missing",
   gpuResetFailuresTotal: "ds01_gpu_reset_failures_total",
-  highDemand: "ds01_high_demand", // 1 when allocated/total >= threshold
+  highDemand: "ds01_high_demand", // 1 when allocated/total >= threshold, or a GPU create waits
+  gpuQueueLength: "ds01_gpu_queue_length",
+  gpuQueueWait: "ds01_gpu_queue_wait_seconds",
   dockerUp: "ds01_docker_up",
   configReloadsTotal: "ds01_config_reloads_total", // labels: result
   passInterval: "ds01_pass_interval_seconds", // config daemon.pass_interval_s; the pass-stale alert compares against 3x this

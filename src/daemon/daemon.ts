@@ -138,8 +138,10 @@ export class Daemon {
     this.deps = this.buildDeps(this.config);
     this.metrics.setPassInterval(this.config.daemon.pass_interval_s);
     this.metrics.setDockerUp(false);
-    this.metrics.setFigureSource(() =>
+    this.metrics.setQueueSource(() => this.deps.gpuQueue?.() ?? Promise.resolve(null));
+    this.metrics.setFigureSource((gpuQueueWaiting) =>
       fleetFigures({
+        gpuQueueWaiting,
         inventory: this.inventory,
         utilisation: this.utilisation,
         containers: this.fleet.containers(),

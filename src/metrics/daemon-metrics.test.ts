@@ -4,6 +4,7 @@ import { container, gpu, gpuUuid, inventory, T0 } from "../../test/helpers/fleet
 import type { PlannedAction } from "../policy/plan-types.js";
 import { DaemonMetrics, KNOWN_ACTIONS } from "./daemon-metrics.js";
 import { fleetFigures } from "./fleet-figures.js";
+import { emptySnapshot } from "../gate/queue-snapshot.js";
 
 /** `name{labels} value` lines → map (label order as prom-client prints it). */
 function samples(text: string): Map<string, number> {
@@ -26,6 +27,27 @@ describe("DaemonMetrics", () => {
     const text = await m.text();
     const names = new Set([...samples(text).keys()].map((k) => k.replace(/\{.*$/, "").replace(/_(bucket|sum|count)$/, "")));
     for (const name of Object.values(METRIC)) expect(names, name).toContain(name);
+  });
+
+  it("exports the gate's GPU queue: its length, the wait histogram, and high demand while someone waits", async () => {
+    const m = new DaemonMetrics({ version: "x" });
+    // One GPU of two held: 50 %, under the 0.8 threshold; the queue alone makes demand high.
+    const figures = (w: number) => fleetFigures({ inventory: inventory([gpu(0), gpu(1)]), utilisation: new Map(), containers: [container({ gpus: [gpuUuid(0)] })], records: new Map(), now: T0, highDemandThreshold: 0.8, gpuQueueWaiting: w });
+    m.setFigureSource(figures);
+    let s = samples(await m.text());
+    expect(s.get(METRIC.gpuQueueLength)).toBe(0);
+    expect(s.get(METRIC.highDemand)).toBe(0);
+    expect(s.get(`${METRIC.gpuQueueWait}_count`)).toBe(0);
+    const snap = emptySnapshot(process.pid, T0);
+    snap.waiting = [1, 2].map((position) => ({ user: "u", container: `c${position}`, count: 1, position, since: T0 }));
+    snap.waits = { count: 3, sumS: 70, buckets: [1, 1, 1, 2, 3, 3, 3, 3, 3] };
+    m.setQueueSource(async () => snap);
+    s = samples(await m.text());
+    expect(s.get(METRIC.gpuQueueLength)).toBe(2);
+    expect(s.get(METRIC.highDemand)).toBe(1);
+    expect(s.get(`${METRIC.gpuQueueWait}_bucket{le="30"}`)).toBe(2);
+    expect(s.get(`${METRIC.gpuQueueWait}_bucket{le="+Inf"}`)).toBe(3);
+    expect(s.get(`${METRIC.gpuQueueWait}_sum`)).toBe(70);
   });
 
   it("pre-creates labelled counters at 0 and counts results, deliveries, errors and reloads", async () => {

@@ -8,6 +8,7 @@ import type { ActionResult } from "../actions/executor.js";
 import { DELIVERY_CHANNELS } from "../model/notice.js";
 import type { ActionKind, ActionReason } from "../policy/plan-types.js";
 import type { FleetFigures } from "./fleet-figures.js";
+import { WAIT_BUCKETS_S, type QueueSnapshot } from "../gate/queue-snapshot.js";
 
 export const PROBE_SOURCES = ["docker", "nvidia_smi", "dcgm"] as const;
 export type ProbeSource = (typeof PROBE_SOURCES)[number];
@@ -28,7 +29,9 @@ const result = (ok: boolean) => (ok ? METRIC_RESULT.ok : METRIC_RESULT.failed);
 
 export class DaemonMetrics {
   readonly registry = new Registry();
-  private figures: () => FleetFigures | null = () => null;
+  private figures: (queueWaiting: number) => FleetFigures | null = () => null;
+  private queue: () => Promise<QueueSnapshot | null> = async () => null;
+  private lastQueue: QueueSnapshot | null = null;
 
   private readonly info = this.gauge(METRIC.info, "ds01 build information (always 1)", ["version"]);
   private readonly slotsTotal = this.gauge(METRIC.gpuSlotsTotal, "Allocatable GPU slots by kind (full GPU or MIG device)", ["kind"]);
@@ -44,6 +47,7 @@ export class DaemonMetrics {
   private readonly dockerUp = this.gauge(METRIC.dockerUp, "1 when the Docker engine answered the last pass and the event stream is connected");
   private readonly lastPass = this.gauge(METRIC.lastSuccessfulPass, "When the last pass that could see Docker finished (Unix seconds)");
   private readonly passInterval = this.gauge(METRIC.passInterval, "Configured daemon.pass_interval_s");
+  private readonly queueLength = this.gauge(METRIC.gpuQueueLength, "GPU creates waiting in the gate's queue for a free slot");
 
   private readonly actions = this.counter(METRIC.actionsTotal, "Actions carried out or failed, by kind, reason and result", ["kind", "reason", "result"]);
   private readonly notifications = this.counter(METRIC.notificationsTotal, "Notice deliveries by channel and result", ["channel", "result"]);
@@ -60,6 +64,7 @@ export class DaemonMetrics {
     for (const channel of DELIVERY_CHANNELS) for (const r of RESULTS) this.notifications.inc({ channel, result: r }, 0);
     for (const source of PROBE_SOURCES) this.probeErrors.inc({ source }, 0);
     for (const r of RESULTS) this.reloads.inc({ result: r }, 0);
+    this.registry.registerMetric(queueWaitHistogram(() => this.lastQueue) as never);
     this.orphans.inc(0);
     this.resetFailures.inc(0);
   }
@@ -72,9 +77,14 @@ export class DaemonMetrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
-  /** Where the gauges' numbers come from at scrape time. */
-  setFigureSource(fn: () => FleetFigures | null): void {
+  /** Where the gauges' numbers come from at scrape time (given how many wait in the GPU queue). */
+  setFigureSource(fn: (queueWaiting: number) => FleetFigures | null): void {
     this.figures = fn;
+  }
+
+  /** The gate's GPU queue (who waits, and how long served requests waited), read at scrape time. */
+  setQueueSource(fn: () => Promise<QueueSnapshot | null>): void {
+    this.queue = fn;
   }
 
   /** One executed (or failed) action. Dry runs are not counted. */
@@ -122,7 +132,10 @@ export class DaemonMetrics {
 
   /** The Prometheus text exposition, gauges refreshed from the current figures. */
   async text(): Promise<string> {
-    this.refresh(this.figures());
+    this.lastQueue = await this.queue().catch(() => null);
+    const waiting = this.lastQueue?.waiting.length ?? 0;
+    this.queueLength.set(waiting);
+    this.refresh(this.figures(waiting));
     return this.registry.metrics();
   }
 
@@ -148,4 +161,36 @@ export class DaemonMetrics {
     this.eqAllocated.set(f.equivalentsAllocated);
     for (const s of f.slots) if (s.held !== null) this.slotAllocated.set({ gpu_uuid: s.gpuUuid, slot_uuid: s.slotUuid, profile: s.profile }, s.held);
   }
+}
+
+/**
+ * The gate's wait-time histogram, exposed as the gate counted it (the gate has no endpoint of its
+ * own; its cumulative counts come with the queue snapshot). Zero until a gate has served a wait.
+ */
+function queueWaitHistogram(snapshot: () => QueueSnapshot | null) {
+  const name = METRIC.gpuQueueWait;
+  const help = "How long GPU creates waited in the gate's queue (served, timed out or left)";
+  return {
+    name,
+    help,
+    type: "histogram",
+    aggregator: "sum",
+    reset: () => undefined,
+    get: async () => {
+      const w = snapshot()?.waits;
+      const buckets = WAIT_BUCKETS_S.map((le, i) => ({ metricName: `${name}_bucket`, labels: { le }, value: w?.buckets[i] ?? 0 }));
+      return {
+        name,
+        help,
+        type: "histogram",
+        aggregator: "sum",
+        values: [
+          ...buckets,
+          { metricName: `${name}_bucket`, labels: { le: "+Inf" }, value: w?.count ?? 0 },
+          { metricName: `${name}_sum`, labels: {}, value: w?.sumS ?? 0 },
+          { metricName: `${name}_count`, labels: {}, value: w?.count ?? 0 },
+        ],
+      };
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { slotTable, type SlotKind } from "../allocation/slots.js";
 import type { ObservedContainer } from "../model/container.js";
 import type { GpuInventory } from "../model/gpu.js";
 import type { ContainerRecord } from "../model/record.js";
-import { highDemandRatio } from "../policy/high-demand.js";
+import { highDemandRatio, isHighDemand } from "../policy/high-demand.js";
 import { holdsGpu, isLive } from "../daemon/fleet.js";
 
 export interface FleetFigureInput {
@@ -22,6 +22,8 @@ export interface FleetFigureInput {
   now: number;
   /** Global `policies.high_demand_threshold`; null = high demand mode off. */
   highDemandThreshold: number | null;
+  /** GPU creates waiting in the gate's queue (they make demand high). */
+  gpuQueueWaiting?: number;
 }
 
 export interface SlotFigure {
@@ -104,8 +106,8 @@ export function fleetFigures(input: FleetFigureInput): FleetFigures {
   let highDemand: number | null = null;
   if (inv && !inv.error) {
     const ratio = highDemandRatio(inv, input.containers);
-    if (input.highDemandThreshold === null) highDemand = 0;
-    else if (ratio !== null) highDemand = ratio >= input.highDemandThreshold ? 1 : 0;
+    const waiting = input.gpuQueueWaiting ?? 0;
+    if (ratio !== null || waiting > 0 || input.highDemandThreshold === null) highDemand = isHighDemand(ratio, input.highDemandThreshold, waiting) ? 1 : 0;
   }
 
   const known = slots.filter((s) => s.weight !== null);

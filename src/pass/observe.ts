@@ -1,5 +1,6 @@
 // observe: the I/O half of a pass. Containers, their identity and activity, GPUs, keep-alive files,
 // GPUs released since the last pass → one Snapshot (plus the records with fresh counter samples).
+import type { QueueSnapshot } from "../gate/queue-snapshot.js";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { EVENT } from "../constants/event-types.js";
@@ -38,6 +39,8 @@ export interface ObserveDeps {
   keepaliveFile: string;
   procRoot?: string;
   gpuSamples?: GpuSampleSource;
+  /** The gate's GPU queue now (null: no gate, or unreadable; a failure reads as nobody waiting). */
+  gpuQueue?: () => Promise<QueueSnapshot | null>;
   log: Logger;
 }
 
@@ -85,7 +88,8 @@ export async function observe(deps: ObserveDeps, previous: ReadonlyMap<string, C
   const keepaliveMtime = await keepaliveTimes(running, deps.keepaliveFile, deps.procRoot ?? "/proc");
   const releasedGpus = lastPassAt === null ? [] : releasedSince(deps.events, lastPassAt);
   const otherLiveContainerIds = await otherLiveOwners(deps.runtime, gpus, containers);
-  const snapshot: Snapshot = { now, containers, dockerError, activity, gpus, gpuUtilMax, keepaliveMtime, releasedGpus, otherLiveContainerIds };
+  const gpuQueueWaiting = deps.gpuQueue ? ((await deps.gpuQueue().catch(() => null))?.waiting.length ?? 0) : 0;
+  const snapshot: Snapshot = { now, containers, dockerError, activity, gpus, gpuUtilMax, keepaliveMtime, releasedGpus, otherLiveContainerIds, gpuQueueWaiting };
   return { snapshot, records };
 }
 

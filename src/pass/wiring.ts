@@ -1,5 +1,6 @@
 // The composition root for passes: config, store, Docker, nvidia-smi, /proc, notifier → PassDeps.
 // Constructors here do nothing but remember; nothing starts until a pass runs.
+import { readQueueSnapshot } from "../gate/queue-snapshot.js";
 import { containerRecordLookup } from "../gate/ownership.js";
 import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -58,6 +59,7 @@ export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log
     },
     dcgmExporterUrl: config.gpu.dcgm_exporter_url,
     keepaliveFile,
+    gpuQueue: () => readQueueSnapshot(defaultStateDir(ctx)),
     gpuSamples: {
       maxSince(uuid, since) {
         const samples = store.gpuSamplesSince(uuid, since);

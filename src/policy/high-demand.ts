@@ -15,6 +15,15 @@ export function slotWeights(inv: GpuInventory): Map<string, number> {
   return w;
 }
 
+/**
+ * High demand: the allocated share is at or above the threshold, or someone waits in the gate's GPU
+ * queue (a queue means demand beyond what is free, whatever the share). Threshold null = mode off.
+ */
+export function isHighDemand(ratio: number | null, threshold: number | null, queueWaiting: number): boolean {
+  if (threshold === null) return false;
+  return queueWaiting > 0 || (ratio !== null && ratio >= threshold);
+}
+
 /** null when there is no capacity to speak of (no GPU, or the probe failed). */
 export function highDemandRatio(inv: GpuInventory, containers: readonly ObservedContainer[]): number | null {
   if (inv.error) return null;

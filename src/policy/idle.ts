@@ -1,5 +1,6 @@
 // Idle enforcement for one running container (seeds 05-01 and 06-02, SPEC.md capability 3).
 // Pure: everything comes in as arguments; the result says what to do and what to remember.
+import { isHighDemand } from "./high-demand.js";
 import type { ObservedContainer } from "../model/container.js";
 import type { ContainerRecord } from "../model/record.js";
 import { formatDuration, HOUR_MS, MINUTE_MS, SECOND_MS } from "../util/duration.js";
@@ -65,7 +66,7 @@ export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: Containe
     r.idleSince ??= now;
   } // unknown: the streak neither grows nor resets
 
-  const highDemand = ctx.highDemandRatio !== null && p.high_demand_threshold !== null && ctx.highDemandRatio >= p.high_demand_threshold;
+  const highDemand = isHighDemand(ctx.highDemandRatio, p.high_demand_threshold, ctx.snapshot.gpuQueueWaiting ?? 0);
   const timeoutS = highDemand ? baseTimeoutS * p.high_demand_idle_reduction : baseTimeoutS;
   const timeoutMs = timeoutS * SECOND_MS;
   const idleForMs = r.idleSince === null ? null : now - r.idleSince;

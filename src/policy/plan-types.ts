@@ -37,6 +37,8 @@ export interface Snapshot {
   otherLiveContainerIds?: ReadonlySet<string>;
   /** GPU UUIDs released since the last pass (containers stopped/removed): the health check looks at these. */
   releasedGpus: readonly string[];
+  /** GPU creates waiting in the gate's queue (absent = none, or no gate): counts as high demand. */
+  gpuQueueWaiting?: number;
 }
 
 /** The policy functions the planner needs; the config module supplies them (one resolution everywhere). */
