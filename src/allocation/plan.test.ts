@@ -226,3 +226,32 @@ describe("planAllocation: the named container", () => {
     });
   });
 });
+
+describe("planAllocation: pinned devices", () => {
+  const pin = (ids: string[], rest: Partial<PlanInput> = {}) => plan({ count: ids.length, pinned: ids, preferFull: false }, rest);
+
+  it("gives exactly the named devices when they are free and within quota, by index, UUID or gpu:mig", () => {
+    const r = pin(["1", migUuidOf(2, 4), "2:0"]);
+    expect(r.ok && r.slots.map((s) => s.id)).toEqual(["1", "2.4", "2.0"]);
+  });
+
+  it.each([
+    { name: "taken", ids: ["0"], rest: { containers: [container("x", "bob", [uuidOf(0)])] }, code: "no_free_slot", message: "GPU device 0 (0) is taken by bob's x; ask for a number of GPUs to get any free one" },
+    { name: "taken through its whole GPU", ids: ["2:1"], rest: { containers: [container("w", "bob", [uuidOf(2)])] }, code: "no_free_slot", message: "GPU device 2:1 (2.1) is taken by bob's w; ask for a number of GPUs to get any free one" },
+    { name: "absent", ids: ["7"], rest: {}, code: "never_fits", message: 'there is no GPU device "7" on this host (see ds01 gpu list)' },
+    { name: "a GPU in MIG mode, whole", ids: ["2"], rest: {}, code: "never_fits", message: "GPU 2 is in MIG mode and cannot be given whole; name one of its MIG devices (2:0, 2:1, 2:2, 2:3, 2:4) or ask for a number of GPUs" },
+    { name: "named twice", ids: ["0", uuidOf(0)], rest: {}, code: "invalid_request", message: `device ${uuidOf(0)} is named twice` },
+    { name: "a full GPU for a MIG-only user", ids: ["0"], rest: { limits: limits({ allow_full_gpu: false }) }, code: "full_gpu_not_allowed", message: "alice may not use a full GPU (allow_full_gpu: false); name a MIG device instead" },
+    {
+      name: "over the quota",
+      ids: ["0", "1"],
+      rest: { limits: limits({ max_gpu_equivalents: 1.5 }) },
+      code: "quota_would_exceed",
+      message: "alice holds 0.0 of 1.5 GPU-equivalents (max_gpu_equivalents): containers none; the named devices weigh 2.0 and only 1.5 remain",
+    },
+  ])("refuses a pinned device that is $name", ({ ids, rest, code, message }) => {
+    const r = pin(ids, rest);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.rejection).toEqual({ code, message });
+  });
+});

@@ -1,6 +1,7 @@
 // One allocation decision (pure): quota layers, then the choice of slots.
 import type { ObservedContainer } from "../model/container.js";
 import { chooseSlots } from "./choose.js";
+import { choosePinned } from "./pinned.js";
 import { computeHoldings, emptyUsage, type Holdings, type UserUsage } from "./holdings.js";
 import { equivalentCeiling, heldText, precheck, type QuotaLimits, type Rejection } from "./quota.js";
 import type { AllocationRequest } from "./request.js";
@@ -41,13 +42,21 @@ export function planAllocation(input: PlanInput): Plan {
   if (pre) return { ok: false, rejection: pre, usage };
   if (request.count === 0) return { ok: true, slots: [], gpuEquivalent: 0, usage };
   const ceiling = equivalentCeiling(input.limits);
-  const choice = chooseSlots({
+  const budget = ceiling === null ? null : sumWeights([ceiling.limit, -usage.equivalents]);
+  const budgetText = ceiling === null ? "" : heldText(usage, ceiling);
+  const pinned = request.pinned;
+  if (pinned && pinned.length !== request.count) {
+    return { ok: false, rejection: { code: "invalid_request", message: `${pinned.length} devices named for ${request.count} slots` }, usage };
+  }
+  const choice = pinned?.length
+    ? choosePinned({ slots: input.slots, holdings, request: { ...request, pinned }, allowFullGpu: input.limits.allow_full_gpu, budget, budgetText })
+    : chooseSlots({
     slots: input.slots,
     holdings,
     request,
     allowFullGpu: input.limits.allow_full_gpu,
-    budget: ceiling === null ? null : sumWeights([ceiling.limit, -usage.equivalents]),
-    budgetText: ceiling === null ? "" : heldText(usage, ceiling),
+    budget,
+    budgetText,
   });
   if (!choice.ok) return { ok: false, rejection: choice.rejection, usage };
   return { ok: true, slots: choice.slots, gpuEquivalent: choice.gpuEquivalent, usage };

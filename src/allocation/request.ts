@@ -10,4 +10,6 @@ export interface AllocationRequest {
   profile: string | null;
   /** Full GPUs before MIG devices (only when the user may have full GPUs). */
   preferFull: boolean;
+  /** Exactly these devices (UUIDs, GPU indexes, "gpu:mig"), `count` of them; absent = any free slots. */
+  pinned?: readonly string[];
 }

@@ -12,7 +12,7 @@ import type { Route } from "./routes.js";
 import type { Slot } from "../allocation/slots.js";
 import { applyLimits } from "../allocation/container-limits.js";
 import type { ResolvedLimits } from "../model/policy.js";
-import { gpuAskOf, withSlots, withoutGpus } from "./gpu-admission.js";
+import { gpuAskOf, withSlots, withoutGpus, takeGpuDevices, type GpuAsk } from "./gpu-admission.js";
 import { queryValue, withObjectId, withQueryValue, type Target } from "./target.js";
 
 export interface Created {
@@ -46,6 +46,12 @@ export interface DecideSettings extends CreateSettings {
   identity: IdentityOptions;
 }
 
+/** How many GPU slots, or exactly which devices (GPU indexes, "gpu:mig", UUIDs). */
+export interface GpuWant {
+  count: number;
+  pinned?: string[];
+}
+
 /** A reservation for a gated create, or why not: `busy` = fits the quota, but every suitable slot is taken now. */
 export type GpuReserve = { ok: true; requestId: string; slots: Slot[] } | { ok: false; reason: string; unavailable?: boolean; busy?: boolean };
 
@@ -54,11 +60,11 @@ export interface GateGpus {
   /** The caller's per-container slot cap (what `--gpus all` means), null = none. */
   capFor(user: string): number | null;
   /** `signal`: the client went away (a request waiting for a slot leaves the queue). */
-  reserve(user: string, container: string, count: number, signal?: AbortSignal): Promise<GpuReserve>;
+  reserve(user: string, container: string, want: GpuWant, signal?: AbortSignal): Promise<GpuReserve>;
   confirm(requestId: string, containerId: string): boolean;
   release(requestId: string): void;
   /** Who holds the slots this request could use, and the planner's next step for them ("" = none). */
-  holders?(user: string, container: string, count: number): Promise<string>;
+  holders?(user: string, container: string, want: GpuWant): Promise<string>;
 }
 
 export interface DecideContext {
@@ -161,12 +167,14 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
   const parsed = parseJsonBody(await readBody(), "create");
   if (typeof parsed === "string") return refuse(parsed);
   const name = queryValue(target, "name");
+  // `--device /dev/nvidia0` is a GPU request: out of Devices (which the create check refuses), into the allocation.
+  const gpuDevices = takeGpuDevices(parsed);
   const d = await admitCreate(parsed, name, caller, ctx.settings, ports(ctx));
   if (!d.ok) return refuse(d.reason);
   const limited = await admitLimits(d.body, caller, ctx);
   if (limited) return refuse(limited);
   ctx.admitted?.();
-  const gpu = await admitGpus(d.body, name, caller, ctx);
+  const gpu = await admitGpus(d.body, name, caller, ctx, gpuDevices);
   if (!gpu.ok) return gpu.unavailable ? { action: "respond", status: 503, message: `ds01: ${gpu.reason}` } : refuse(gpu.reason);
   for (const v of d.volumesToCreate) {
     const r = await ctx.engine.call("POST", "/volumes/create", { Name: v, Labels: { [LABEL.user]: caller.name } });
@@ -215,8 +223,9 @@ async function admitGpus(
   name: string | undefined,
   caller: Caller,
   ctx: DecideContext,
+  devices: GpuAsk,
 ): Promise<{ ok: true; requestId: string | null; uuids: string[] } | { ok: false; reason: string; unavailable?: boolean }> {
-  const ask = gpuAskOf(body, ctx.gpus?.capFor(caller.name) ?? null, ctx.settings.gate.gpus_all);
+  const ask = gpuAskOf(body, ctx.gpus?.capFor(caller.name) ?? null, ctx.settings.gate.gpus_all, devices);
   if (ask.kind === "refuse") return { ok: false, reason: ask.reason };
   if (ask.kind === "none") {
     withoutGpus(body);
@@ -224,8 +233,12 @@ async function admitGpus(
   }
   if (!ctx.gpus) return { ok: false, reason: "GPU allocation is not available on this gate" };
   const container = name?.replace(/^\//, "") || `gate-${caller.name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const r = await ctx.gpus.reserve(caller.name, container, ask.count, ctx.signal);
-  if (!r.ok) return { ok: false, unavailable: r.unavailable, reason: ask.all ? `${r.reason} (--gpus all means your per-container cap, ${ask.count})` : r.reason };
+  const want: GpuWant = ask.kind === "pinned" ? { count: ask.ids.length, pinned: ask.ids } : { count: ask.count };
+  const r = await ctx.gpus.reserve(caller.name, container, want, ctx.signal);
+  if (!r.ok) {
+    const about = ask.kind === "pinned" ? ` (${ask.how})` : ask.all ? ` (--gpus all means your per-container cap, ${ask.count})` : "";
+    return { ok: false, unavailable: r.unavailable, reason: `${r.reason}${about}` };
+  }
   withSlots(body, r.slots, Date.now());
   return { ok: true, requestId: r.requestId, uuids: r.slots.map((s) => s.uuid) };
 }

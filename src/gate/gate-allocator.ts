@@ -18,7 +18,8 @@ import type { GpuInventory } from "../model/gpu.js";
 import type { NextStep } from "../allocation/holders-text.js";
 import type { Clock } from "../util/clock.js";
 import { TransientError } from "../errors.js";
-import type { GateGpus } from "./decide.js";
+import type { GateGpus, GpuWant } from "./decide.js";
+import type { AllocationRequest } from "../allocation/request.js";
 
 export interface GateAllocatorInputs {
   config: LoadedConfig;
@@ -57,11 +58,20 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
     appendEvent: i.appendEvent,
     ...(i.env.DS01_ALLOCATION_BROKER === "off" ? {} : { broker: brokerClient(join(i.stateDir, BROKER_SOCKET_FILE)) }),
   };
+  // Full GPUs first for those who may have them; MIG devices otherwise (never a refusal for the order).
+  const requestOf = (user: string, container: string, want: GpuWant): AllocationRequest => ({
+    user,
+    container,
+    count: want.count,
+    profile: null,
+    preferFull: !want.pinned && policy(user).limits.allow_full_gpu,
+    ...(want.pinned ? { pinned: want.pinned } : {}),
+  });
   return {
     capFor: (user) => policy(user).limits.max_gpu_slots_per_container,
-    async reserve(user, container, count) {
+    async reserve(user, container, want) {
       try {
-        const r = await requestSlots(deps, { user, container, count, profile: null, preferFull: true });
+        const r = await requestSlots(deps, requestOf(user, container, want));
         return r.ok ? { ok: true, requestId: r.allocation.requestId, slots: r.allocation.slots } : { ok: false, reason: r.rejection.message, busy: BUSY_CODES.has(r.rejection.code) };
       } catch (e) {
         if (e instanceof TransientError) return { ok: false, unavailable: true, reason: `GPUs cannot be allocated right now (${e.message}); nothing was created, try again in a moment` };
@@ -70,7 +80,7 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
     },
     confirm: (requestId, containerId) => confirmReservation(deps, requestId, containerId),
     release: (requestId) => void releaseRequest(deps, requestId),
-    async holders(user, container, count) {
+    async holders(user, container, want) {
       const obs = await observeForAllocation(deps, true);
       const now = i.clock.now();
       const next = i.nextStep?.(now, obs.containers, await sharedInventory());
@@ -78,7 +88,7 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
         ...obs,
         reservations: i.reservations.all(),
         now,
-        request: { user, container, count, profile: null, preferFull: true },
+        request: requestOf(user, container, want),
         allowFullGpu: policy(user).limits.allow_full_gpu,
         ...(next ? { next } : {}),
       });

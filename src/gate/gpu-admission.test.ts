@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gpuAskOf, withSlots, withoutGpus } from "./gpu-admission.js";
+import { gpuAskOf, takeGpuDevices, withSlots, withoutGpus } from "./gpu-admission.js";
 import type { JsonObject } from "../docker/json-fields.js";
 
 const gpu = (r: object): JsonObject => ({ Image: "x", HostConfig: { DeviceRequests: [r] } }) as JsonObject;
@@ -13,10 +13,27 @@ describe("gpuAskOf", () => {
     expect(gpuAskOf({ Image: "x" }, 1)).toEqual({ kind: "none" });
   });
 
-  it("refuses GPUs by hand (ids, the environment) and other device drivers", () => {
-    expect(gpuAskOf(gpu({ Driver: "nvidia", DeviceIDs: ["0"] }), 1).kind).toBe("refuse");
-    expect(gpuAskOf({ Image: "x", Env: ["NVIDIA_VISIBLE_DEVICES=all"] }, 1).kind).toBe("refuse");
+  it("reads named devices from --gpus device=…, the environment and --device /dev/nvidia*", () => {
+    expect(gpuAskOf(gpu({ Driver: "nvidia", DeviceIDs: ["0", "GPU-abc"] }), 1)).toEqual({ kind: "pinned", ids: ["0", "GPU-abc"], how: "--gpus device=0,GPU-abc" });
+    expect(gpuAskOf({ Image: "x", Env: ["NVIDIA_VISIBLE_DEVICES=1,2:0"] }, 1)).toEqual({ kind: "pinned", ids: ["1", "2:0"], how: "NVIDIA_VISIBLE_DEVICES=1,2:0" });
+    expect(gpuAskOf({ Image: "x", Env: ["NVIDIA_VISIBLE_DEVICES=all"] }, 3)).toEqual({ kind: "count", count: 3, all: true });
+    expect(gpuAskOf({ Image: "x", Env: ["NVIDIA_VISIBLE_DEVICES=all"] }, 3, "refuse").kind).toBe("refuse");
     expect(gpuAskOf({ Image: "x", Env: ["NVIDIA_VISIBLE_DEVICES=void"] }, 1)).toEqual({ kind: "none" });
+    expect(gpuAskOf({ Image: "x", Env: ["NVIDIA_VISIBLE_DEVICES=0;rm -rf"] }, 1).kind).toBe("refuse");
+    const body: JsonObject = {
+      Image: "x",
+      HostConfig: { Devices: [{ PathOnHost: "/dev/nvidia1", PathInContainer: "/dev/nvidia1", CgroupPermissions: "rwm" }, { PathOnHost: "/dev/nvidiactl" }, { PathOnHost: "/dev/fuse" }] },
+    };
+    const devices = takeGpuDevices(body);
+    expect(devices).toEqual({ kind: "pinned", ids: ["1"], how: "--device /dev/nvidia1" });
+    expect((body.HostConfig as JsonObject).Devices).toEqual([{ PathOnHost: "/dev/fuse" }]); // left for the create check to refuse
+    expect(gpuAskOf(body, 1, "cap", devices)).toEqual(devices);
+    expect(takeGpuDevices({ Image: "x", HostConfig: { Devices: [{ PathOnHost: "/dev/nvidia-uvm" }] } }).kind).toBe("refuse");
+  });
+
+  it("refuses GPUs asked for two ways, and other device drivers", () => {
+    expect(gpuAskOf({ ...gpu({ Driver: "nvidia", Count: 1 }), Env: ["NVIDIA_VISIBLE_DEVICES=0"] }, 1)).toMatchObject({ kind: "refuse", reason: expect.stringMatching(/more than one way/) });
+    expect(gpuAskOf(gpu({ Driver: "nvidia", Count: 1 }), 1, "cap", { kind: "pinned", ids: ["0"], how: "--device /dev/nvidia0" }).kind).toBe("refuse");
     expect(gpuAskOf(gpu({ Driver: "amd", Count: 1 }), 1).kind).toBe("refuse");
     expect(gpuAskOf(gpu({ Driver: "nvidia", Count: "1" }), 1).kind).toBe("refuse");
   });

@@ -19,10 +19,11 @@ const seconds = (ms: number) => Math.round(ms / 100) / 10;
 export function queuedGpus(inner: GateGpus, w: QueueWiring): GateGpus {
   return {
     ...inner,
-    async reserve(user, container, count, signal) {
+    async reserve(user, container, want, signal) {
+      const count = want.count;
       let last: GpuReserve | null = null;
       const attempt = async () => {
-        const r = await inner.reserve(user, container, count);
+        const r = await inner.reserve(user, container, want);
         last = r;
         if (!r.ok && r.busy) return { kind: "wait" as const, reason: r.reason };
         return { kind: "done" as const, value: r };
@@ -47,7 +48,7 @@ export function queuedGpus(inner: GateGpus, w: QueueWiring): GateGpus {
         // Waiting is off (gpu_wait_s: 0): the allocator's answer as it is.
         return last ?? { ok: false, reason: o.reason };
       }
-      const held = await inner.holders?.(user, container, count).catch(() => "");
+      const held = await inner.holders?.(user, container, want).catch(() => "");
       w.audit(EVENT.gpuQueueTimeout, user, container, { count, waited_s: seconds(o.waitedMs), reason: o.reason });
       return { ok: false, reason: `${o.reason || "every GPU slot you could use is taken"}, still after waiting ${Math.round(o.waitedMs / 1000)} s in the GPU queue (gate.gpu_wait_s: ${waitS})${held ? `; ${held}` : ""}` };
     },

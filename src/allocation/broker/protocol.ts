@@ -17,6 +17,7 @@ export const brokerRequestSchema = z.object({
     count: z.number().int().min(0),
     profile: z.string().nullable(),
     preferFull: z.boolean(),
+    pinned: z.array(z.string().min(1)).max(64).optional(),
   }),
   adoptFrom: z.array(z.string()).default([]),
 });
