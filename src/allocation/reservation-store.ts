@@ -20,6 +20,7 @@ import Database from "better-sqlite3";
 import { InvalidInputError, TransientError } from "../errors.js";
 import type { Reservation, ReservationState } from "./reservation.js";
 import { makeStateDir } from "../store/state-dir.js";
+import { checkIntegrity, openReadonly, refuseEmptyFile } from "../store/open-database.js";
 
 export interface ReservationStore {
   /** Runs fn holding the allocation lock (one IMMEDIATE transaction): all of it commits or none. */
@@ -125,10 +126,12 @@ export function openReservationDb(stateDir: string, opts: LockOptions = {}): Res
   makeStateDir(stateDir);
   const path = join(stateDir, RESERVATION_DB_FILE);
   const created = !existsSync(path);
+  if (!created) refuseEmptyFile(path);
   // Opening waits longer than a request does: many processes may open the file at the same moment.
   const db = new Database(path, { timeout: 30_000 });
   try {
     if (created) chmodSync(path, 0o640);
+    else checkIntegrity(db, path);
     // WAL is a property of the file: set once (it needs an exclusive lock), then only read. When many
     // processes open a new file at once, the switch can answer "locked" at once (no busy wait): retry.
     retryWhileBusy(() => {
@@ -152,6 +155,31 @@ export function openReservationDb(stateDir: string, opts: LockOptions = {}): Res
     throw e;
   }
   return { path, store: reservationStore(db, opts), close: () => db.close() };
+}
+
+/**
+ * Opens the reservations for reading only (`ds01 gpu status`): nothing is created or migrated; no
+ * file yet reads as no reservations. Writing through the returned store fails.
+ */
+export function openReservationDbReadonly(stateDir: string): ReservationDb {
+  const path = join(stateDir, RESERVATION_DB_FILE);
+  if (!existsSync(path)) {
+    const db = new Database(":memory:");
+    db.exec(SCHEMA);
+    return { path, store: reservationStore(db), close: () => db.close() };
+  }
+  refuseEmptyFile(path);
+  const opened = openReadonly(path, 30_000);
+  try {
+    checkIntegrity(opened.db, path);
+    const v = Number(opened.db.pragma("user_version", { simple: true }));
+    if (v > SCHEMA_VERSION) throw new InvalidInputError(`${path}: schema version ${v} is newer than this ds01 understands (${SCHEMA_VERSION})`);
+    if (v < SCHEMA_VERSION) throw new InvalidInputError(`${path}: not set up yet (schema version ${v}); run an allocation as root first`);
+    return { path, store: reservationStore(opened.db), close: opened.close };
+  } catch (e) {
+    opened.close();
+    throw e;
+  }
 }
 
 /** Wraps a connection whose database has the reservations table. */

@@ -1,7 +1,7 @@
 // The composition root for passes: config, store, Docker, nvidia-smi, /proc, notifier → PassDeps.
 // Constructors here do nothing but remember; nothing starts until a pass runs.
 import { containerRecordLookup } from "../gate/ownership.js";
-import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CliContext } from "../cli/context.js";
@@ -13,6 +13,7 @@ import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import { ProcHostProcesses } from "../gpu/host-processes.js";
 import { createNotifier } from "../notify/notifier.js";
 import { createJsonlSink, defaultStateDir, openStore, STORE_FILE, type Store } from "../store/index.js";
+import { storeAccess, unreadableStoreText } from "../store/store-access.js";
 import { createLogger, logFormatFor, type Logger } from "../util/log.js";
 import { createActivitySampler } from "./activity-sampler.js";
 import { parseScope, scopedRuntime } from "./scoped-runtime.js";
@@ -74,24 +75,20 @@ export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log
   };
 }
 
-function readable(file: string): boolean {
-  try {
-    accessSync(file, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): Promise<PassEnv> {
   const log = opts.log ?? createLogger({ level: "warn", format: logFormatFor(ctx.env) });
   const { config, dir } = await loadContextConfig(ctx);
   const stateDir = defaultStateDir(ctx);
   const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
   // A read-only command on a machine where no pass ever ran, or run by a user who may not read the
-  // state directory (0750 root), reads an empty, throw-away store: it judges from what it sees now.
+  // state directory (0750 root), reads an empty, throw-away store: it judges from what it sees now,
+  // and says so when there is a store it may not read.
   const readonly = opts.readonlyStore ?? false;
-  const fresh = readonly && !readable(join(stateDir, STORE_FILE));
+  const access = readonly ? storeAccess(join(stateDir, STORE_FILE)) : null;
+  if (access?.kind === "unreadable") {
+    ctx.err(`ds01: note: ${unreadableStoreText("the system's records", join(stateDir, STORE_FILE), access.why)}; judging only from what is visible now (no recorded idle streaks, warnings or runtimes)\n`);
+  }
+  const fresh = access !== null && access.kind !== "readable";
   const storeDir = fresh ? mkdtempSync(join(tmpdir(), "ds01-empty-")) : stateDir;
   const store = openStore(storeDir, { readonly: readonly && !fresh, clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
   const close = () => {

@@ -5,9 +5,9 @@
 // round and no Docker listing, instead of 100 processes polling SQLite's lock in turn.
 //
 // The socket is created 0600: only root (the daemon's user) may connect, so the `user` field of a
-// request is trusted just as `ds01 create --user` is trusted from root. Anyone else falls back to
-// deciding locally under the same lock, with the same rules: the broker is a fast path, never the
-// only path.
+// request is trusted just as `ds01 create --user` is trusted from root. Nobody else allocates at
+// all (src/cli/authority.ts); root falls back to deciding locally under the same lock, with the
+// same rules, when the broker cannot decide: the broker is a fast path for root and the gate.
 import type { Server, Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { errorText, TransientError } from "../../errors.js";
