@@ -151,7 +151,8 @@ export function openReservationDb(stateDir: string, opts: LockOptions = {}): Res
   } catch (e) {
     db.close();
     const code = (e as { code?: unknown } | null)?.code;
-    if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") throw new InvalidInputError(`${path}: not a ds01 database`);
+    if (code === "SQLITE_CORRUPT") throw new InvalidInputError(`${path}: the database is damaged (${(e as Error).message}); restore it from a backup, or move it away to start afresh`);
+    if (code === "SQLITE_NOTADB") throw new InvalidInputError(`${path}: not a ds01 database`);
     throw e;
   }
   return { path, store: reservationStore(db, opts), close: () => db.close() };

@@ -37,7 +37,7 @@ export function refuseEmptyFile(path: string): void {
 /** PRAGMA quick_check: every page's structure; throws InvalidInputError naming the first problems. */
 export function checkIntegrity(db: Database.Database, path: string): void {
   const rows = db.pragma("quick_check(5)") as { quick_check: string }[];
-  const problems = rows.map((r) => r.quick_check).filter((p) => p !== "ok");
+  const problems = rows.map((r) => r.quick_check.replace(/\s+/g, " ").trim()).filter((p) => p !== "ok");
   if (problems.length > 0) {
     throw new InvalidInputError(`${path}: the database is damaged (integrity check at open: ${problems.join("; ")}); restore it from a backup, or move it away to start afresh`);
   }

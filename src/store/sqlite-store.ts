@@ -106,10 +106,9 @@ export function openStore(stateDir: string, opts: OpenStoreOptions = {}): Store 
     version = readonly ? userVersion(db) : migrate(db, migrations);
   } catch (e) {
     closeDb();
-    if (e instanceof InvalidInputError) throw new InvalidInputError(`${path}: ${e.message}`);
-    if (isSqliteCode(e, "SQLITE_NOTADB") || isSqliteCode(e, "SQLITE_CORRUPT")) {
-      throw new InvalidInputError(`${path}: not a ds01 database (${(e as Error).message})`);
-    }
+    if (e instanceof InvalidInputError) throw e.message.startsWith(`${path}: `) ? e : new InvalidInputError(`${path}: ${e.message}`);
+    if (isSqliteCode(e, "SQLITE_CORRUPT")) throw new InvalidInputError(`${path}: the database is damaged (${(e as Error).message}); restore it from a backup, or move it away to start afresh`);
+    if (isSqliteCode(e, "SQLITE_NOTADB")) throw new InvalidInputError(`${path}: not a ds01 database (${(e as Error).message})`);
     throw e;
   }
   if (version > latest) {
