@@ -34,6 +34,9 @@ import { ControlSocket } from "./control-socket.js";
 import { reportJson, reportText } from "../pass/report-format.js";
 import { realTimers, type Timers } from "./timers.js";
 import { missingGpusText } from "../gpu/missing-gpus.js";
+import type { IdentityOptions } from "../docker/identity.js";
+import type { ObservedContainer } from "../model/container.js";
+import { listedAllocationView } from "./allocation-view.js";
 
 /** observe-gpus logs this fixed message when dcgm-exporter cannot be read; the daemon counts it. */
 export const DCGM_SCRAPE_FAILED_MSG = "dcgm-exporter scrape failed";
@@ -59,8 +62,11 @@ export interface DaemonOptions {
   log: Logger;
   version: string;
   timers?: Timers;
-  /** Serve allocation requests on this Unix socket, deciding under the reservations' lock. */
-  allocation?: { socketPath: string; reservations: ReservationStore };
+  /**
+   * Serve allocation requests on this Unix socket, deciding under the reservations' lock. `listAll`
+   * (set when the janitor is scoped) lists every container: the broker then decides from it.
+   */
+  allocation?: { socketPath: string; reservations: ReservationStore; listAll?: ((identity: IdentityOptions) => Promise<ObservedContainer[]>) | null };
   /** The control socket (`ds01 check` asks for a pass there). */
   controlSocketPath?: string;
 }
@@ -292,7 +298,11 @@ export class Daemon {
         };
       },
       audit: (events) => store.commit([], events),
-      observe: () => this.allocationView(),
+      observe: () => {
+        const listAll = a.listAll;
+        if (!listAll) return this.allocationView();
+        return listedAllocationView({ inventory: this.inventory, gpuError: this.gpuError, listAll: () => listAll(this.deps.identity), now: () => clock.now() });
+      },
       log: this.log,
     });
     try {

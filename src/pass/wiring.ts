@@ -9,6 +9,8 @@ import { loadConfig } from "../config/load-config.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { locateConfigDir } from "../config/locate-config-dir.js";
 import { DockerRuntime } from "../docker/docker-runtime.js";
+import { identify, type IdentityOptions } from "../docker/identity.js";
+import type { ObservedContainer } from "../model/container.js";
 import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import { ProcHostProcesses } from "../gpu/host-processes.js";
 import { createNotifier } from "../notify/notifier.js";
@@ -39,8 +41,19 @@ export async function loadContextConfig(ctx: CliContext): Promise<{ config: Load
   return { config: await loadConfig(dir), dir };
 }
 
+/**
+ * Where DS01_SCOPE_LABEL narrows the janitor, allocation must still see every container: this
+ * lists them all (unscoped), identified; null when no scope is set (the daemon's fleet is complete).
+ */
+export function everyContainerLister(ctx: CliContext): ((identity: IdentityOptions) => Promise<ObservedContainer[]>) | null {
+  if (!parseScope(ctx.env.DS01_SCOPE_LABEL)) return null;
+  const runtime = new DockerRuntime({});
+  return async (identity) => (await runtime.list()).map((info) => ({ ...info, identity: identify(info, identity) }));
+}
+
 export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log: Logger): PassDeps {
-  // DS01_SCOPE_LABEL narrows ds01 to containers with that label (staged rollouts, shared test engines).
+  // DS01_SCOPE_LABEL narrows the janitor to containers with that label (staged rollouts, shared
+  // test engines); never allocation (everyContainerLister).
   const runtime = scopedRuntime(new DockerRuntime({}), parseScope(ctx.env.DS01_SCOPE_LABEL));
   const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
   const host = new ProcHostProcesses();

@@ -22,8 +22,12 @@ export interface BrokerDeps {
   allocator(): AllocatorDeps;
   /** Records a batch's audit events (one commit), before its answers go out. */
   audit(events: AuditEvent[]): void;
-  /** The current view of slots and containers, or why there is none (then callers decide locally). */
-  observe(): Observation | { unavailable: string };
+  /**
+   * The current view of slots and containers, or why there is none (then callers decide locally).
+   * A promise where the view needs a listing (a scoped daemon): requests arriving meanwhile wait
+   * for the next batch.
+   */
+  observe(): Observation | { unavailable: string } | Promise<Observation | { unavailable: string }>;
   log: Logger;
 }
 
@@ -129,16 +133,16 @@ export class AllocationBroker {
     if (!this.draining) {
       this.draining = true;
       // Let every request already in the socket buffers join this batch.
-      setImmediate(() => this.drain());
+      setImmediate(() => void this.drain());
     }
   }
 
-  private drain(): void {
+  private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0 && this.server !== null) {
         const batch = this.queue;
         this.queue = [];
-        this.decide(batch);
+        await this.decide(batch);
       }
     } finally {
       this.draining = false;
@@ -153,25 +157,27 @@ export class AllocationBroker {
     }
   }
 
-  private decide(batch: Pending[]): void {
+  private async decide(batch: Pending[]): Promise<void> {
+    let obs: Awaited<ReturnType<BrokerDeps["observe"]>>;
+    try {
+      const o = this.deps.observe();
+      obs = o instanceof Promise ? await o : o;
+    } catch (e) {
+      obs = { unavailable: errorText(e) };
+    }
+    if (this.server === null) return; // stopped meanwhile: the callers see the connection close
     const t0 = performance.now();
     try {
-      this.decideBatch(batch);
+      this.decideBatch(batch, obs);
     } finally {
       this.counts.busyMs += performance.now() - t0;
     }
   }
 
-  private decideBatch(batch: Pending[]): void {
+  private decideBatch(batch: Pending[], obs: Observation | { unavailable: string }): void {
     this.counts.batches++;
     this.counts.requests += batch.length;
     this.counts.largestBatch = Math.max(this.counts.largestBatch, batch.length);
-    let obs: ReturnType<BrokerDeps["observe"]>;
-    try {
-      obs = this.deps.observe();
-    } catch (e) {
-      obs = { unavailable: errorText(e) };
-    }
     if ("unavailable" in obs) {
       for (const p of batch) safely(() => p.reply({ id: p.id, unavailable: obs.unavailable }));
       return;
