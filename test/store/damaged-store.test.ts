@@ -1,14 +1,14 @@
 // A store that is not what it should be is refused when it is opened, with a clear message, and
 // never silently replaced: a 0-byte file, a damaged page. And a read-only state directory (a real
 // read-only mount) still serves the read commands.
-import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openReservationDb, RESERVATION_DB_FILE } from "../../src/allocation/reservation-store.js";
 import { InvalidInputError } from "../../src/errors.js";
 import { openStore, STORE_FILE } from "../../src/store/index.js";
 import { runCli } from "../helpers/cli.js";
+import { canMountTmpfs, mountTmpfs } from "../helpers/tmpfs.js";
 import { ev, T0, tempDir } from "./helpers.js";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -69,34 +69,17 @@ describe("a damaged page", () => {
   });
 });
 
-/** A tmpfs this test mounts, fills while writable, then remounts read-only. */
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const probe = join(tmp.dir, "probe");
-  mkdirSync(probe);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", probe], { stdio: "ignore" });
-    execFileSync("umount", [probe], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
-
 describe("a read-only state directory", () => {
   it("still serves the read commands (events, gpu status, check --dry-run)", async (t) => {
-    if (!canMount()) return t.skip("needs root and mount(8) for a read-only tmpfs");
-    const mnt = join(tmp.dir, "ro");
-    mkdirSync(mnt);
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt]);
+    if (!canMountTmpfs()) return t.skip("needs root and mount(8) for a read-only tmpfs");
+    const fs = mountTmpfs(join(tmp.dir, "ro"), 16);
+    const mnt = fs.dir;
     try {
       const s = openStore(mnt);
       s.append(ev({ type: "gpu.allocate", user: "rouser" }));
       s.close();
       openReservationDb(mnt).close();
-      execFileSync("mount", ["-o", "remount,ro", mnt]);
+      fs.readonly();
       expect(() => writeFileSync(join(mnt, "x"), "")).toThrow(/EROFS/);
 
       const ev1 = await runCli(["--state-dir", mnt, "events", "--json"], root);
@@ -108,7 +91,7 @@ describe("a read-only state directory", () => {
       const dry = await runCli(["--state-dir", mnt, "check", "--dry-run", "--json"], { ...root, env: { DS01_NVIDIA_SMI: "/nonexistent/nvidia-smi", DS01_SCOPE_LABEL: "ds01.test.none-such" } });
       expect(dry.code, dry.err).toBe(0);
     } finally {
-      execFileSync("umount", [mnt]);
+      fs.unmount();
     }
   });
 });

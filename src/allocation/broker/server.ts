@@ -16,6 +16,7 @@ import type { Logger } from "../../util/log.js";
 import { closeRootOnly, listenRootOnly } from "../../util/root-socket.js";
 import { reserveBatch, type AllocatorDeps, type BatchItem, type Observation } from "../allocator.js";
 import { brokerRequestSchema, type BrokerAnswer } from "./protocol.js";
+import { isStoreError } from "../../store/store-error.js";
 
 export interface BrokerDeps {
   /** The allocator as of now (limits follow config reloads). */
@@ -149,11 +150,14 @@ export class AllocationBroker {
     }
   }
 
-  private audit(events: AuditEvent[]): void {
+  /** Null when recorded, else why not. */
+  private audit(events: AuditEvent[]): string | null {
     try {
       this.deps.audit(events);
+      return null;
     } catch (e) {
       this.deps.log.error({ error: errorText(e), events: events.length }, "could not record allocation events");
+      return errorText(e);
     }
   }
 
@@ -193,14 +197,23 @@ export class AllocationBroker {
         for (const p of batch) safely(() => p.reply({ id: p.id, unavailable: errorText(e) }));
         return;
       }
-      const source = e instanceof TransientError ? e.source : "allocation";
+      // A store that fails (disk full, I/O error) is said to be the store, not "allocation".
+      const store = isStoreError(e);
+      const source = e instanceof TransientError ? e.source : store ? "store" : "allocation";
+      const error = store ? `the allocation store failed, nothing was allocated: ${errorText(e)}` : errorText(e);
       this.deps.log.warn({ error: errorText(e), requests: batch.length }, "allocation batch failed");
-      for (const p of batch) safely(() => p.reply({ id: p.id, ok: false, error: errorText(e), source }));
+      for (const p of batch) safely(() => p.reply({ id: p.id, ok: false, error, source }));
       return;
     }
     // Recorded before anyone hears the answer: a decision a caller has seen is in the audit log
-    // (one commit per batch, so a burst still costs one write).
-    if (decided.events.length > 0) this.audit(decided.events);
+    // (one commit per batch, so a burst still costs one write). One that cannot be recorded is not
+    // handed out: its reservations expire by themselves.
+    const unrecorded = decided.events.length > 0 ? this.audit(decided.events) : null;
+    if (unrecorded !== null) {
+      const error = `the audit store failed, so the decision was not handed out (its reservation expires by itself): ${unrecorded}`;
+      for (const p of batch) safely(() => p.reply({ id: p.id, ok: false, error, source: "store" }));
+      return;
+    }
     decided.outcomes.forEach((o, i) => {
       const p = batch[i]!;
       safely(() => {
