@@ -40,7 +40,10 @@ export async function openAllocator(ctx: CliContext, opts: OpenAllocatorOptions 
     const access = storeAccess(path);
     if (access.kind === "unreadable") throw new RefusedError(unreadableStoreText("the GPU reservations", path, access.why));
   }
-  const store = opts.readonly ? null : openStore(stateDir, { clock: ctx.clock });
+  // The audit store is opened per request here (100 creates at once open it 100 times), so its
+  // whole-file check is left to the daemon and the gate, which open it once; the reservations,
+  // small, are checked at every open.
+  const store = opts.readonly ? null : openStore(stateDir, { clock: ctx.clock, checkIntegrity: false });
   const reservations = opts.readonly ? openReservationDbReadonly(stateDir) : openReservationDb(stateDir);
   const runtime = new DockerRuntime();
   const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, env: ctx.env, timeoutMs: config.gpu.probe_timeout_s * 1000 });
