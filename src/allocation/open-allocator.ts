@@ -12,11 +12,12 @@ import { defaultStateDir, openStore, type Store } from "../store/index.js";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { brokerClient } from "./broker/client.js";
-import { BROKER_SOCKET_FILE } from "./broker/protocol.js";
-import type { CreateDeps } from "./create-flow.js";
-import { openReservationDb, openReservationDbReadonly, RESERVATION_DB_FILE } from "./reservation-store.js";
+import { openReservationDbReadonly, RESERVATION_DB_FILE } from "./reservation-store.js";
 import { RefusedError } from "../errors.js";
 import { storeAccess, unreadableStoreText } from "../store/store-access.js";
+import { BROKER_SOCKET_FILE } from "./broker/protocol.js";
+import type { CreateDeps } from "./create-flow.js";
+import { openReservationDb } from "./reservation-store.js";
 
 export interface OpenedAllocator {
   deps: CreateDeps;

@@ -22,6 +22,11 @@ import type { Store } from "../store/index.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { Backoff } from "./backoff.js";
+import type { IdentityOptions } from "../docker/identity.js";
+import type { ObservedContainer } from "../model/container.js";
+import { listedAllocationView } from "./allocation-view.js";
+import { StoreHealth } from "./store-health.js";
+import { isStoreError } from "../store/store-error.js";
 import { ConfigReloader } from "./config-reloader.js";
 import { ContainerEventHandler } from "./container-events.js";
 import { EventStream } from "./event-stream.js";
@@ -34,11 +39,6 @@ import { ControlSocket } from "./control-socket.js";
 import { reportJson, reportText } from "../pass/report-format.js";
 import { realTimers, type Timers } from "./timers.js";
 import { missingGpusText } from "../gpu/missing-gpus.js";
-import type { IdentityOptions } from "../docker/identity.js";
-import type { ObservedContainer } from "../model/container.js";
-import { listedAllocationView } from "./allocation-view.js";
-import { StoreHealth } from "./store-health.js";
-import { isStoreError } from "../store/store-error.js";
 
 /** observe-gpus logs this fixed message when dcgm-exporter cannot be read; the daemon counts it. */
 export const DCGM_SCRAPE_FAILED_MSG = "dcgm-exporter scrape failed";
