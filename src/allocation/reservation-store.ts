@@ -14,13 +14,13 @@
 // the last). Here commits use synchronous=NORMAL in WAL mode (~0.2 ms): a process crash loses
 // nothing committed; an OS crash may lose the newest reservations, which is harmless, since every
 // process that held them died with it and created containers carry their slots in their labels.
-import { chmodSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { InvalidInputError, TransientError } from "../errors.js";
 import type { Reservation, ReservationState } from "./reservation.js";
 import { makeStateDir } from "../store/state-dir.js";
-import { checkIntegrity, openReadonly, refuseEmptyFile } from "../store/open-database.js";
+import { bornWhole, checkIntegrity, openReadonly, refuseEmptyFile } from "../store/open-database.js";
 
 export interface ReservationStore {
   /** Runs fn holding the allocation lock (one IMMEDIATE transaction): all of it commits or none. */
@@ -125,13 +125,18 @@ function retryWhileBusy<T>(fn: () => T, ms: number): T {
 export function openReservationDb(stateDir: string, opts: LockOptions = {}): ReservationDb {
   makeStateDir(stateDir);
   const path = join(stateDir, RESERVATION_DB_FILE);
-  const created = !existsSync(path);
-  if (!created) refuseEmptyFile(path);
+  if (!existsSync(path)) {
+    bornWhole(path, (fresh) => {
+      fresh.pragma("journal_mode = WAL");
+      fresh.exec(SCHEMA);
+      fresh.pragma(`user_version = ${SCHEMA_VERSION}`);
+    });
+  }
+  refuseEmptyFile(path);
   // Opening waits longer than a request does: many processes may open the file at the same moment.
   const db = new Database(path, { timeout: 30_000 });
   try {
-    if (created) chmodSync(path, 0o640);
-    else checkIntegrity(db, path);
+    checkIntegrity(db, path);
     // WAL is a property of the file: set once (it needs an exclusive lock), then only read. When many
     // processes open a new file at once, the switch can answer "locked" at once (no busy wait): retry.
     retryWhileBusy(() => {

@@ -3,7 +3,8 @@
 // (a damaged page is found now, not at the first unlucky query), and read a database in a
 // directory this process cannot write (a read-only mount, another user's directory) from a
 // private snapshot, since SQLite's WAL mode cannot open it there otherwise.
-import { accessSync, constants, copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { accessSync, chmodSync, constants, copyFileSync, linkSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import Database from "better-sqlite3";
@@ -16,6 +17,32 @@ export interface OpenedDatabase {
   snapshotOf: string | null;
   /** Closes the connection and removes a snapshot. */
   close(): void;
+}
+
+/**
+ * Creates a new database at `path` whole: under a private name first (mode 0640), set up by
+ * `init`, closed, then linked into place, which fails harmlessly when another process got there
+ * first. So a database file is never seen half-born, and a 0-byte file at `path` is always a lost
+ * one, never one that a concurrent first open is still writing.
+ */
+export function bornWhole(path: string, init: (db: Database.Database) => void): void {
+  const tmp = `${path}.new-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    const db = new Database(tmp);
+    try {
+      chmodSync(tmp, 0o640);
+      init(db);
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  } finally {
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`, `${tmp}-journal`]) rmSync(f, { force: true });
+  }
 }
 
 /** Refuses an existing 0-byte file (InvalidInputError naming it). */

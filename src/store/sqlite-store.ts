@@ -6,7 +6,7 @@
 // append()/commit() returns, even across a power cut (EventStore's contract; SPEC.md §4: no
 // committed audit record is lost). NORMAL would only survive process crashes. ds01 commits a few
 // times per pass, so the cost of one fsync per commit is negligible.
-import { chmodSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { InvalidInputError } from "../errors.js";
@@ -20,7 +20,7 @@ import { mirrorEvents, type JsonlSink, type MirrorErrorHandler } from "./jsonl-s
 import { MIGRATIONS, SCHEMA_VERSION, pendingMigrations, type Migration } from "./migrations.js";
 import { decodeRecord, encodeRecord } from "./record-codec.js";
 import { makeStateDir } from "./state-dir.js";
-import { checkIntegrity, openReadonly, refuseEmptyFile } from "./open-database.js";
+import { bornWhole, checkIntegrity, openReadonly, refuseEmptyFile } from "./open-database.js";
 
 export const STORE_FILE = "ds01.sqlite";
 
@@ -84,18 +84,24 @@ export function openStore(stateDir: string, opts: OpenStoreOptions = {}): Store 
   let db: Database.Database;
   let closeDb: () => void;
   const created = !existsSync(path);
-  if (!created) refuseEmptyFile(path);
   try {
     if (readonly) {
       if (created) throw new InvalidInputError(`${path}: no ds01 store here`);
+      refuseEmptyFile(path);
       const opened = openReadonly(path, opts.busyTimeoutMs ?? 5000);
       db = opened.db;
       closeDb = opened.close;
     } else {
       makeStateDir(stateDir);
+      if (created) {
+        bornWhole(path, (fresh) => {
+          fresh.pragma("journal_mode = WAL");
+          migrate(fresh, migrations);
+        });
+      }
+      refuseEmptyFile(path);
       db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
       closeDb = () => db.close();
-      if (created) chmodSync(path, 0o640);
     }
   } catch (e) {
     if (isSqliteCode(e, "SQLITE_NOTADB") || isSqliteCode(e, "SQLITE_CORRUPT")) throw new InvalidInputError(`${path}: not a ds01 database (${(e as Error).message})`);
