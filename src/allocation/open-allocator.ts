@@ -12,6 +12,9 @@ import { defaultStateDir, openStore, type Store } from "../store/index.js";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { brokerClient } from "./broker/client.js";
+import { openReservationDbReadonly, RESERVATION_DB_FILE } from "./reservation-store.js";
+import { RefusedError } from "../errors.js";
+import { storeAccess, unreadableStoreText } from "../store/store-access.js";
 import { BROKER_SOCKET_FILE } from "./broker/protocol.js";
 import type { CreateDeps } from "./create-flow.js";
 import { openReservationDb } from "./reservation-store.js";
@@ -19,16 +22,30 @@ import { openReservationDb } from "./reservation-store.js";
 export interface OpenedAllocator {
   deps: CreateDeps;
   config: LoadedConfig;
-  store: Store;
+  /** null when opened read-only. */
+  store: Store | null;
   close(): void;
 }
 
-export async function openAllocator(ctx: CliContext): Promise<OpenedAllocator> {
+export interface OpenAllocatorOptions {
+  /** For read commands (gpu status): nothing is created, and writing through the stores fails. */
+  readonly?: boolean;
+}
+
+export async function openAllocator(ctx: CliContext, opts: OpenAllocatorOptions = {}): Promise<OpenedAllocator> {
   const { dir } = locateConfigDir(ctx);
   const config = await loadConfig(dir);
   const stateDir = defaultStateDir(ctx);
-  const store = openStore(stateDir, { clock: ctx.clock });
-  const reservations = openReservationDb(stateDir);
+  if (opts.readonly) {
+    const path = join(stateDir, RESERVATION_DB_FILE);
+    const access = storeAccess(path);
+    if (access.kind === "unreadable") throw new RefusedError(unreadableStoreText("the GPU reservations", path, access.why));
+  }
+  // The audit store is opened per request here (100 creates at once open it 100 times), so its
+  // whole-file check is left to the daemon and the gate, which open it once; the reservations,
+  // small, are checked at every open.
+  const store = opts.readonly ? null : openStore(stateDir, { clock: ctx.clock, checkIntegrity: false });
+  const reservations = opts.readonly ? openReservationDbReadonly(stateDir) : openReservationDb(stateDir);
   const runtime = new DockerRuntime();
   const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, env: ctx.env, timeoutMs: config.gpu.probe_timeout_s * 1000 });
   const identity = { ...DEFAULT_IDENTITY_OPTIONS, infrastructurePrefixes: config.monitoring.infrastructure_containers };
@@ -45,7 +62,10 @@ export async function openAllocator(ctx: CliContext): Promise<OpenedAllocator> {
     inventory: () => probe.inventory(),
     limitsFor: (user) => policyFor(user).limits,
     resourceLimitsFor: (user) => policyFor(user).limits,
-    appendEvent: (e) => store.append(e),
+    appendEvent: (e) => {
+      if (!store) throw new Error("bug: a read-only allocator appends no events");
+      store.append(e);
+    },
     creator: containerCreator(),
     hostCpus: availableParallelism(),
     // DS01_ALLOCATION_BROKER=off: always decide here (tests of the local path; debugging).
@@ -57,7 +77,7 @@ export async function openAllocator(ctx: CliContext): Promise<OpenedAllocator> {
     store,
     close: () => {
       reservations.close();
-      store.close();
+      store?.close();
     },
   };
 }

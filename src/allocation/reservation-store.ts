@@ -14,12 +14,13 @@
 // the last). Here commits use synchronous=NORMAL in WAL mode (~0.2 ms): a process crash loses
 // nothing committed; an OS crash may lose the newest reservations, which is harmless, since every
 // process that held them died with it and created containers carry their slots in their labels.
-import { chmodSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { InvalidInputError, TransientError } from "../errors.js";
 import type { Reservation, ReservationState } from "./reservation.js";
 import { makeStateDir } from "../store/state-dir.js";
+import { bornWhole, checkIntegrity, openReadonly, refuseEmptyFile } from "../store/open-database.js";
 
 export interface ReservationStore {
   /** Runs fn holding the allocation lock (one IMMEDIATE transaction): all of it commits or none. */
@@ -126,11 +127,18 @@ function retryWhileBusy<T>(fn: () => T, ms: number): T {
 export function openReservationDb(stateDir: string, opts: LockOptions = {}): ReservationDb {
   makeStateDir(stateDir);
   const path = join(stateDir, RESERVATION_DB_FILE);
-  const created = !existsSync(path);
+  if (!existsSync(path)) {
+    bornWhole(path, (fresh) => {
+      fresh.pragma("journal_mode = WAL");
+      fresh.exec(SCHEMA);
+      fresh.pragma(`user_version = ${SCHEMA_VERSION}`);
+    });
+  }
+  refuseEmptyFile(path);
   // Opening waits longer than a request does: many processes may open the file at the same moment.
   const db = new Database(path, { timeout: 30_000 });
   try {
-    if (created) chmodSync(path, 0o640);
+    checkIntegrity(db, path);
     // WAL is a property of the file: set once (it needs an exclusive lock), then only read. When many
     // processes open a new file at once, the switch can answer "locked" at once (no busy wait): retry.
     retryWhileBusy(() => {
@@ -150,10 +158,36 @@ export function openReservationDb(stateDir: string, opts: LockOptions = {}): Res
   } catch (e) {
     db.close();
     const code = (e as { code?: unknown } | null)?.code;
-    if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") throw new InvalidInputError(`${path}: not a ds01 database`);
+    if (code === "SQLITE_CORRUPT") throw new InvalidInputError(`${path}: the database is damaged (${(e as Error).message}); restore it from a backup, or move it away to start afresh`);
+    if (code === "SQLITE_NOTADB") throw new InvalidInputError(`${path}: not a ds01 database`);
     throw e;
   }
   return { path, store: reservationStore(db, opts), close: () => db.close() };
+}
+
+/**
+ * Opens the reservations for reading only (`ds01 gpu status`): nothing is created or migrated; no
+ * file yet reads as no reservations. Writing through the returned store fails.
+ */
+export function openReservationDbReadonly(stateDir: string): ReservationDb {
+  const path = join(stateDir, RESERVATION_DB_FILE);
+  if (!existsSync(path)) {
+    const db = new Database(":memory:");
+    db.exec(SCHEMA);
+    return { path, store: reservationStore(db), close: () => db.close() };
+  }
+  refuseEmptyFile(path);
+  const opened = openReadonly(path, 30_000);
+  try {
+    checkIntegrity(opened.db, path);
+    const v = Number(opened.db.pragma("user_version", { simple: true }));
+    if (v > SCHEMA_VERSION) throw new InvalidInputError(`${path}: schema version ${v} is newer than this ds01 understands (${SCHEMA_VERSION})`);
+    if (v < SCHEMA_VERSION) throw new InvalidInputError(`${path}: not set up yet (schema version ${v}); run an allocation as root first`);
+    return { path, store: reservationStore(opened.db), close: opened.close };
+  } catch (e) {
+    opened.close();
+    throw e;
+  }
 }
 
 /** Wraps a connection whose database has the reservations table. */

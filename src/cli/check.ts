@@ -10,11 +10,14 @@ import { openPassEnv } from "../pass/wiring.js";
 import { lockHeldText } from "./lock-held.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
+import { requireSystemAuthority } from "./authority.js";
 
 /** One full pass (release/health → idle → runtime → cleanup), then exit. For cron users and admins. */
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, SPECS.check.options);
   const dryRun = values["dry-run"] ?? false;
+  // A real pass warns and stops everyone's containers: the daemon's job, or root's.
+  if (!dryRun) requireSystemAuthority(ctx, "ds01 check", "`ds01 check --dry-run` shows what a pass would do; `ds01 explain <container>` why.");
   if (!dryRun) {
     // While the daemon runs it holds the pass lock: it runs the pass, and this prints it.
     const asked = await askDaemonForPass(join(defaultStateDir(ctx), CONTROL_SOCKET_FILE), PASS_WAIT_MS);
@@ -29,7 +32,8 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       return asked.error === null ? 0 : 1;
     }
   }
-  const env = await openPassEnv(ctx);
+  // A dry run reads the store (records, streaks) and writes nothing, so it opens it read-only.
+  const env = await openPassEnv(ctx, { readonlyStore: dryRun });
   try {
     // Dry runs change nothing, so they need no lock; real passes never overlap with the daemon's.
     const lock = dryRun ? null : acquirePassLock(env.stateDir, "ds01 check");

@@ -8,6 +8,7 @@ import { checkContainerName, checkNotInfrastructure, gpuAsk, parseLabel, request
 import { InvalidInputError } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
+import { ALLOCATE_INSTEAD, requireSystemAuthority } from "./authority.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   // Everything after the options is the container's command, dashes and all.
@@ -18,6 +19,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const name = checkContainerName(values.name ?? `ds01-${randomBytes(3).toString("hex")}`);
   if (name.includes("._.")) throw new InvalidInputError(`--name ${name}: ds01 adds the ._.<user> suffix itself`);
   const extraLabels = Object.fromEntries((values.label ?? []).map(parseLabel));
+  requireSystemAuthority(ctx, "ds01 create", ALLOCATE_INSTEAD);
   const opened = await openAllocator(ctx);
   try {
     checkNotInfrastructure(ctx, name, extraLabels, opened.config.monitoring);

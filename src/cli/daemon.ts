@@ -8,7 +8,7 @@ import { Daemon } from "../daemon/daemon.js";
 import { CONTROL_SOCKET_FILE } from "../daemon/control-socket.js";
 import { formatListenAddress, parseListenAddress } from "../daemon/listen-address.js";
 import { errorText } from "../errors.js";
-import { depsFor, loadContextConfig } from "../pass/wiring.js";
+import { depsFor, everyContainerLister, loadContextConfig } from "../pass/wiring.js";
 import { acquirePassLock, createJsonlSink, defaultStateDir, openStore, type Store } from "../store/index.js";
 import { isoTime } from "../util/clock.js";
 import { createLogger, logFormatFor, type LogLevel } from "../util/log.js";
@@ -59,7 +59,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       clock: ctx.clock,
       log,
       version: packageVersion(),
-      allocation: { socketPath: join(stateDir, BROKER_SOCKET_FILE), reservations: reservations.store },
+      allocation: { socketPath: join(stateDir, BROKER_SOCKET_FILE), reservations: reservations.store, listAll: everyContainerLister(ctx) },
       controlSocketPath: join(stateDir, CONTROL_SOCKET_FILE),
     });
     try {

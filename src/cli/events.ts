@@ -1,11 +1,12 @@
 // `ds01 events`: the audit log, filtered. Reads the store read-only, so it can run beside the daemon.
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { InvalidInputError } from "../errors.js";
+import { InvalidInputError, RefusedError } from "../errors.js";
 import type { AuditEvent, AuditEventFilter } from "../model/audit-event.js";
 import { formatJsonlLine } from "../store/jsonl-format.js";
 import { openStore, STORE_FILE } from "../store/sqlite-store.js";
 import { defaultStateDir } from "../store/state-dir.js";
+import { storeAccess, unreadableStoreText } from "../store/store-access.js";
 import { isoTime } from "../util/clock.js";
 import { parseDuration } from "../util/duration.js";
 import { detailForHumans } from "./detail-time.js";
@@ -49,8 +50,12 @@ function parseLimit(text: string): number {
 
 function readEvents(ctx: CliContext, filter: AuditEventFilter): AuditEvent[] {
   const dir = defaultStateDir(ctx);
-  if (!existsSync(join(dir, STORE_FILE))) {
-    ctx.err(`ds01: no audit store at ${join(dir, STORE_FILE)} yet; nothing recorded\n`);
+  const path = join(dir, STORE_FILE);
+  const access = storeAccess(path);
+  // "Nothing recorded" only where there really is no store: one this caller may not read is said so.
+  if (access.kind === "unreadable") throw new RefusedError(unreadableStoreText("the audit log", path, access.why));
+  if (access.kind === "absent") {
+    ctx.err(`ds01: no audit store at ${path} yet; nothing recorded\n`);
     return [];
   }
   const store = openStore(dir, { readonly: true });

@@ -7,6 +7,7 @@ import { InvalidInputError } from "../errors.js";
 import { isoTime } from "../util/clock.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
+import { ALLOCATE_INSTEAD, requireSystemAuthority } from "./authority.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, SPECS["gpu allocate"].options);
@@ -15,6 +16,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const user = requestUser(ctx, values.user);
   const ask = gpuAsk(values, 1);
   if (ask.count < 1) throw new InvalidInputError("--gpus must be at least 1");
+  requireSystemAuthority(ctx, "ds01 gpu allocate", ALLOCATE_INSTEAD);
   const opened = await openAllocator(ctx);
   try {
     const a = await allocate(opened.deps, { user, container, ...ask });

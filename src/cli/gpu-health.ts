@@ -8,11 +8,13 @@ import { isoTime } from "../util/clock.js";
 import { lockHeldText } from "./lock-held.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
+import { requireSystemAuthority } from "./authority.js";
 
 /** On-demand health check of every GPU: end orphan processes, reset only whole unshared idle GPUs. */
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, SPECS["gpu health"].options);
   const dryRun = values["dry-run"] ?? false;
+  if (!dryRun) requireSystemAuthority(ctx, "ds01 gpu health", "`ds01 gpu health --dry-run` shows what it would do.");
   const env = await openPassEnv(ctx, { readonlyStore: dryRun });
   try {
     const lock = dryRun ? null : acquirePassLock(env.stateDir, "ds01 gpu health");

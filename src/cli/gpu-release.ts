@@ -7,12 +7,14 @@ import { EVENT } from "../constants/event-types.js";
 import { InvalidInputError } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
+import { requireSystemAuthority } from "./authority.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, SPECS["gpu release"].options);
   if (!values.container) throw new InvalidInputError("--container needs a name");
   const name = checkContainerName(values.container);
   const user = ctx.uid === 0 ? (values.user ?? null) : requestUser(ctx, values.user);
+  requireSystemAuthority(ctx, "ds01 gpu release", "A reservation nobody uses expires by itself; removing your container frees its GPUs.");
   const opened = await openAllocator(ctx);
   try {
     const names = user && !name.includes("._.") ? [name, containerName(name, user)] : [name];

@@ -13,7 +13,7 @@ import { defaultStateDir } from "../store/index.js";
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, SPECS["gpu status"].options);
-  const opened = await openAllocator(ctx);
+  const opened = await openAllocator(ctx, { readonly: true });
   try {
     const { deps } = opened;
     const inv = await deps.inventory();

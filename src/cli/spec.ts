@@ -199,7 +199,7 @@ export const GROUPS = {
 /** Options that come before the command. */
 export const GLOBAL_OPTIONS = {
   config: { type: "string", value: "DIR", help: "config directory (default: $DS01_CONFIG_DIR, /etc/ds01, the bundled one)" },
-  "state-dir": { type: "string", value: "DIR", help: "state directory: audit store, locks (default: $DS01_STATE_DIR, else /var/lib/ds01 for root, ~/.local/state/ds01 for others)" },
+  "state-dir": { type: "string", value: "DIR", help: "state directory: audit store, locks (default: $DS01_STATE_DIR, else /var/lib/ds01)" },
   "log-format": { type: "string", value: "human|json", help: "log lines on stderr (default: human on a terminal, json otherwise)" },
 } as const satisfies Record<string, OptionSpec>;
 

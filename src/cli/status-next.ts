@@ -1,7 +1,6 @@
 // The "time left" part of `ds01 status`: the planner's own assessment (explain) for each container,
 // with the records of the store when this user may read it (streaks, warnings, runtime across
 // restarts), otherwise from what can be seen now.
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
@@ -11,13 +10,16 @@ import type { ContainerRecord } from "../model/record.js";
 import { createPolicyView } from "../pass/policy-view.js";
 import { nextStepNow } from "../policy/explain.js";
 import { defaultStateDir, openStore, STORE_FILE } from "../store/index.js";
+import { storeAccess, unreadableStoreText } from "../store/store-access.js";
 import { isoTime } from "../util/clock.js";
 import type { CliContext } from "./context.js";
 import type { NextStep } from "./status.js";
 
 function readRecords(ctx: CliContext): Map<string, ContainerRecord> {
   const dir = defaultStateDir(ctx);
-  if (!existsSync(join(dir, STORE_FILE))) return new Map();
+  const access = storeAccess(join(dir, STORE_FILE));
+  if (access.kind === "unreadable") ctx.err(`ds01: note: ${unreadableStoreText("the system's records", join(dir, STORE_FILE), access.why)}; time left is judged from what is visible now\n`);
+  if (access.kind !== "readable") return new Map();
   try {
     const store = openStore(dir, { readonly: true });
     try {
@@ -25,8 +27,9 @@ function readRecords(ctx: CliContext): Map<string, ContainerRecord> {
     } finally {
       store.close();
     }
-  } catch {
-    return new Map(); // not readable by this user: judge from what is visible now
+  } catch (e) {
+    ctx.err(`ds01: note: cannot read the system's records: ${e instanceof Error ? e.message : String(e)}; time left is judged from what is visible now\n`);
+    return new Map();
   }
 }
 

@@ -15,6 +15,7 @@ export const METRIC = {
   passDuration: "ds01_pass_duration_seconds", // histogram
   lastSuccessfulPass: "ds01_last_successful_pass_timestamp_seconds",
   probeErrorsTotal: "ds01_probe_errors_total", // labels: source (docker|nvidia_smi|dcgm|cgroup)
+  storeErrorsTotal: "ds01_store_errors_total", // failed writes to ds01's own SQLite store (never a probe error)
   orphanProcessesTotal: "ds01_orphan_processes_found_total",
   gpusMissing: "ds01_gpus_missing",
   gpuResetFailuresTotal: "ds01_gpu_reset_failures_total",

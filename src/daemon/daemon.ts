@@ -22,6 +22,11 @@ import type { Store } from "../store/index.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { Backoff } from "./backoff.js";
+import type { IdentityOptions } from "../docker/identity.js";
+import type { ObservedContainer } from "../model/container.js";
+import { listedAllocationView } from "./allocation-view.js";
+import { StoreHealth } from "./store-health.js";
+import { isStoreError } from "../store/store-error.js";
 import { ConfigReloader } from "./config-reloader.js";
 import { ContainerEventHandler } from "./container-events.js";
 import { EventStream } from "./event-stream.js";
@@ -59,8 +64,11 @@ export interface DaemonOptions {
   log: Logger;
   version: string;
   timers?: Timers;
-  /** Serve allocation requests on this Unix socket, deciding under the reservations' lock. */
-  allocation?: { socketPath: string; reservations: ReservationStore };
+  /**
+   * Serve allocation requests on this Unix socket, deciding under the reservations' lock. `listAll`
+   * (set when the janitor is scoped) lists every container: the broker then decides from it.
+   */
+  allocation?: { socketPath: string; reservations: ReservationStore; listAll?: ((identity: IdentityOptions) => Promise<ObservedContainer[]>) | null };
   /** The control socket (`ds01 check` asks for a pass there). */
   controlSocketPath?: string;
 }
@@ -105,11 +113,13 @@ export class Daemon {
   private lastSuccessAt: number | null = null;
   private passSince: number | null = null;
   private configWarning: string | null = null;
+  private readonly storeHealth: StoreHealth;
 
   constructor(private readonly opts: DaemonOptions) {
     this.config = opts.config;
     this.timers = opts.timers ?? realTimers;
     this.metrics = new DaemonMetrics({ version: opts.version });
+    this.storeHealth = new StoreHealth({ count: () => this.metrics.storeError(), log: opts.log });
     // Count dcgm-exporter failures from observe's fixed log line; pass everything through.
     const base = opts.log;
     this.log = {
@@ -293,8 +303,12 @@ export class Daemon {
           inventory: () => Promise.reject(new Error("the broker decides from the daemon's GPU inventory")),
         };
       },
-      audit: (events) => store.commit([], events),
-      observe: () => this.allocationView(),
+      audit: (events) => this.storeHealth.guard("recording allocation decisions", () => store.commit([], events)),
+      observe: () => {
+        const listAll = a.listAll;
+        if (!listAll) return this.allocationView();
+        return listedAllocationView({ inventory: this.inventory, gpuError: this.gpuError, listAll: () => listAll(this.deps.identity), now: () => clock.now() });
+      },
       log: this.log,
     });
     try {
@@ -331,6 +345,7 @@ export class Daemon {
       dockerError: this.dockerError,
       eventStreamError: this.streamError,
       gpuError: this.gpuError,
+      storeError: this.storeHealth.error,
       lastSuccessfulPassAt: this.lastSuccessAt,
       passRunningSince: this.passSince,
       configWarning: this.configWarning,
@@ -352,13 +367,21 @@ export class Daemon {
   private async sampleJob(): Promise<void> {
     await this.checkConfig();
     const now = this.opts.clock.now();
+    let sample: Map<string, number | null>;
     try {
-      const sample = await this.deps.probe.sample();
-      for (const [uuid, util] of sample) this.opts.store.recordGpuSample(uuid, now, util);
+      sample = await this.deps.probe.sample();
       this.utilisation = sample;
       this.gpuError = null;
     } catch (e) {
-      this.noteGpuFailure(e, "sample");
+      return this.noteGpuFailure(e, "sample");
+    }
+    // A failing store is the store's failure, not the GPU probe's.
+    try {
+      this.storeHealth.guard("recording GPU samples", () => {
+        for (const [uuid, util] of sample) this.opts.store.recordGpuSample(uuid, now, util);
+      });
+    } catch {
+      // noted by guard
     }
   }
 
@@ -376,6 +399,7 @@ export class Daemon {
       const durationS = (performance.now() - t0) / 1000;
       this.metrics.passFinished(durationS, null);
       this.passSince = null;
+      if (isStoreError(e)) this.storeHealth.failed(e, "pass");
       this.log.error({ error: errorText(e), duration_ms: Math.round(durationS * 1000) }, "pass failed");
       return { retryInMs: this.passBackoff.next() };
     } finally {
@@ -423,6 +447,7 @@ export class Daemon {
     this.metrics.resetsFailed(this.opts.store.query({ since: report.now, type: EVENT.gpuResetFailed }).length);
     const finishedAt = this.opts.clock.now();
     this.lastSuccessAt = finishedAt;
+    this.storeHealth.ok(); // the pass committed its records
     this.metrics.passFinished(durationS, finishedAt);
     this.updateDockerUp();
     const mem = process.memoryUsage();

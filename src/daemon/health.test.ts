@@ -10,6 +10,7 @@ describe("health", () => {
     ["docker down (the stream error is implied)", { dockerError: "connect ENOENT", eventStreamError: "ended" }, ["docker unreachable: connect ENOENT"]],
     ["only the event stream down", { eventStreamError: "event stream ended" }, ["docker event stream down: event stream ended"]],
     ["nvidia-smi hanging", { gpuError: "timed out after 10000 ms" }, ["GPU probe failing: timed out after 10000 ms"]],
+    ["the store failing (a full disk) is the store, not the GPU probe", { storeError: "recording GPU samples: database or disk is full" }, ["store failing: recording GPU samples: database or disk is full"]],
     ["passes stale", { now: T0 + 1000 + 900_001 }, ["last successful pass 900 s ago (more than 3 pass intervals)"]],
     ["never a good pass, long after start", { lastSuccessfulPassAt: null, now: T0 + 900_001 }, ["no successful pass since the start 900 s ago"]],
     ["never a good pass, just started", { lastSuccessfulPassAt: null, now: T0 + 5000 }, []],

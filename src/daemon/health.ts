@@ -1,6 +1,7 @@
 // /healthz (pure): "ok", or "degraded" with one reason per problem. Degraded means the daemon runs
 // but cannot enforce fully: Docker unreachable (no actions at all), the event stream down (exits
-// are only seen by the next pass), the GPU probe failing (GPU signals unknown), passes stale.
+// are only seen by the next pass), the GPU probe failing (GPU signals unknown), its own store
+// failing (nothing can be recorded, so nothing is done), passes stale.
 // A refused config edit is a warning only: the last good config keeps running.
 import { missingGpusText } from "../gpu/missing-gpus.js";
 import { isoTime } from "../util/clock.js";
@@ -15,6 +16,8 @@ export interface HealthInput {
   eventStreamError: string | null;
   /** Why nvidia-smi failed at the last pass or sample; null when it answered or is not installed. */
   gpuError: string | null;
+  /** Why the last write to ds01's own store failed; null when it succeeded. */
+  storeError?: string | null;
   lastSuccessfulPassAt: number | null;
   passRunningSince: number | null;
   configWarning: string | null;
@@ -36,6 +39,7 @@ export function health(h: HealthInput): HealthReport {
   if (h.dockerError) reasons.push(`docker unreachable: ${h.dockerError}`);
   if (h.eventStreamError && !h.dockerError) reasons.push(`docker event stream down: ${h.eventStreamError}`);
   if (h.gpuError) reasons.push(`GPU probe failing: ${h.gpuError}`);
+  if (h.storeError) reasons.push(`store failing: ${h.storeError}`);
   const staleAfter = 3 * h.passIntervalMs;
   const since = h.lastSuccessfulPassAt ?? h.startedAt;
   if (h.now - since > staleAfter) {

@@ -52,6 +52,7 @@ export class DaemonMetrics {
   private readonly actions = this.counter(METRIC.actionsTotal, "Actions carried out or failed, by kind, reason and result", ["kind", "reason", "result"]);
   private readonly notifications = this.counter(METRIC.notificationsTotal, "Notice deliveries by channel and result", ["channel", "result"]);
   private readonly probeErrors = this.counter(METRIC.probeErrorsTotal, "Failed reads of an outside system, by source", ["source"]);
+  private readonly storeErrors = this.counter(METRIC.storeErrorsTotal, "Failed writes to ds01's own store (disk full, I/O error, read-only)");
   private readonly missing = this.gauge(METRIC.gpusMissing, "Attached GPUs missing from nvidia-smi's output at the last pass (fallen off the bus)");
   private readonly orphans = this.counter(METRIC.orphanProcessesTotal, "GPU processes found without a running container");
   private readonly resetFailures = this.counter(METRIC.gpuResetFailuresTotal, "GPU resets that failed");
@@ -66,6 +67,7 @@ export class DaemonMetrics {
     for (const r of RESULTS) this.reloads.inc({ result: r }, 0);
     this.registry.registerMetric(queueWaitHistogram(() => this.lastQueue) as never);
     this.orphans.inc(0);
+    this.storeErrors.inc(0);
     this.resetFailures.inc(0);
   }
 
@@ -98,6 +100,10 @@ export class DaemonMetrics {
 
   probeError(source: ProbeSource): void {
     this.probeErrors.inc({ source });
+  }
+
+  storeError(): void {
+    this.storeErrors.inc();
   }
 
   gpusMissing(n: number): void {

@@ -2,7 +2,7 @@
 // Constructors here do nothing but remember; nothing starts until a pass runs.
 import { readQueueSnapshot } from "../gate/queue-snapshot.js";
 import { containerRecordLookup } from "../gate/ownership.js";
-import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CliContext } from "../cli/context.js";
@@ -10,10 +10,13 @@ import { loadConfig } from "../config/load-config.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { locateConfigDir } from "../config/locate-config-dir.js";
 import { DockerRuntime } from "../docker/docker-runtime.js";
+import { identify, type IdentityOptions } from "../docker/identity.js";
+import type { ObservedContainer } from "../model/container.js";
 import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import { ProcHostProcesses } from "../gpu/host-processes.js";
 import { createNotifier } from "../notify/notifier.js";
 import { createJsonlSink, defaultStateDir, openStore, STORE_FILE, type Store } from "../store/index.js";
+import { storeAccess, unreadableStoreText } from "../store/store-access.js";
 import { createLogger, logFormatFor, type Logger } from "../util/log.js";
 import { createActivitySampler } from "./activity-sampler.js";
 import { parseScope, scopedRuntime } from "./scoped-runtime.js";
@@ -39,8 +42,19 @@ export async function loadContextConfig(ctx: CliContext): Promise<{ config: Load
   return { config: await loadConfig(dir), dir };
 }
 
+/**
+ * Where DS01_SCOPE_LABEL narrows the janitor, allocation must still see every container: this
+ * lists them all (unscoped), identified; null when no scope is set (the daemon's fleet is complete).
+ */
+export function everyContainerLister(ctx: CliContext): ((identity: IdentityOptions) => Promise<ObservedContainer[]>) | null {
+  if (!parseScope(ctx.env.DS01_SCOPE_LABEL)) return null;
+  const runtime = new DockerRuntime({});
+  return async (identity) => (await runtime.list()).map((info) => ({ ...info, identity: identify(info, identity) }));
+}
+
 export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log: Logger): PassDeps {
-  // DS01_SCOPE_LABEL narrows ds01 to containers with that label (staged rollouts, shared test engines).
+  // DS01_SCOPE_LABEL narrows the janitor to containers with that label (staged rollouts, shared
+  // test engines); never allocation (everyContainerLister).
   const runtime = scopedRuntime(new DockerRuntime({}), parseScope(ctx.env.DS01_SCOPE_LABEL));
   const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
   const host = new ProcHostProcesses();
@@ -76,24 +90,20 @@ export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log
   };
 }
 
-function readable(file: string): boolean {
-  try {
-    accessSync(file, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): Promise<PassEnv> {
   const log = opts.log ?? createLogger({ level: "warn", format: logFormatFor(ctx.env) });
   const { config, dir } = await loadContextConfig(ctx);
   const stateDir = defaultStateDir(ctx);
   const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
   // A read-only command on a machine where no pass ever ran, or run by a user who may not read the
-  // state directory (0750 root), reads an empty, throw-away store: it judges from what it sees now.
+  // state directory (0750 root), reads an empty, throw-away store: it judges from what it sees now,
+  // and says so when there is a store it may not read.
   const readonly = opts.readonlyStore ?? false;
-  const fresh = readonly && !readable(join(stateDir, STORE_FILE));
+  const access = readonly ? storeAccess(join(stateDir, STORE_FILE)) : null;
+  if (access?.kind === "unreadable") {
+    ctx.err(`ds01: note: ${unreadableStoreText("the system's records", join(stateDir, STORE_FILE), access.why)}; judging only from what is visible now (no recorded idle streaks, warnings or runtimes)\n`);
+  }
+  const fresh = access !== null && access.kind !== "readable";
   const storeDir = fresh ? mkdtempSync(join(tmpdir(), "ds01-empty-")) : stateDir;
   const store = openStore(storeDir, { readonly: readonly && !fresh, clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
   const close = () => {

@@ -1,7 +1,6 @@
 // Where ds01 keeps its state (SQLite store, pass lock).
 import { mkdirSync, statSync, type Stats } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { InvalidInputError } from "../errors.js";
 
 export const SYSTEM_STATE_DIR = "/var/lib/ds01";
@@ -14,13 +13,16 @@ export interface StateDirContext {
   uid: number;
 }
 
-/** --state-dir, else $DS01_STATE_DIR, else /var/lib/ds01 for root, else ~/.local/state/ds01. */
+/**
+ * --state-dir, else $DS01_STATE_DIR, else /var/lib/ds01, for everyone. There is no private state
+ * for a non-root caller: a store of one's own would mean reservations, a pass lock and an audit log
+ * that the system never sees (src/cli/authority.ts refuses such a caller the deciding commands).
+ */
 export function defaultStateDir(ctx: StateDirContext): string {
   if (ctx.stateDir) return ctx.stateDir;
   const fromEnv = ctx.env.DS01_STATE_DIR;
   if (fromEnv) return fromEnv;
-  if (ctx.uid === 0) return SYSTEM_STATE_DIR;
-  return join(ctx.env.HOME || homedir(), ".local", "state", "ds01");
+  return SYSTEM_STATE_DIR;
 }
 
 const WHY: Record<string, string> = {

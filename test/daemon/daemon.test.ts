@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { METRIC } from "../../src/constants/metrics.js";
 import { execFileWithTimeout } from "../../src/util/exec.js";
 import { useTestContainers } from "../helpers/containers.js";
-import { fullGpus, gpuUuid, writeFakeGpuState, type FakeGpus } from "../helpers/fake-gpus.js";
+import { fullGpus, gpuUuid as fakeGpuUuid, writeFakeGpuState, type FakeGpus } from "../helpers/fake-gpus.js";
 import { childOutput, auditEvents, daemonDirs, ensureBuilt, healthz, scrape, spawnDs01, startDaemon, until, type DaemonChild, type DaemonDirs } from "./daemon-process.js";
 
 const tc = useTestContainers("daemon");
@@ -16,13 +16,16 @@ let dirs: DaemonDirs;
 let gpus: FakeGpus;
 let d: DaemonChild;
 
+// GPUs of this file's own: the broker sees every container on the shared engine, other test
+// files' too, and those hold the stand-in's usual UUIDs.
+const gpuUuid = (n: number) => fakeGpuUuid(n, "a0704444");
 const slot = (uuid: string) => `${METRIC.gpuSlotAllocated}{gpu_uuid="${uuid}",slot_uuid="${uuid}",profile="full"}`;
 
 const output = (child: ReturnType<typeof spawnDs01>) => childOutput(child, 30_000);
 
 beforeAll(async () => {
   await ensureBuilt();
-  gpus = await writeFakeGpuState({ gpus: fullGpus(2) });
+  gpus = await writeFakeGpuState({ gpus: fullGpus(2).map((g, i) => ({ ...g, uuid: gpuUuid(i) })) });
   dirs = await daemonDirs();
 }, 200_000);
 

@@ -1,13 +1,14 @@
 // A ds01 installation for one test: a config dir with tiny timeouts, a state dir, the nvidia-smi
 // stand-in, a clock the test moves by hand, and ds01 commands run in-process through main().
 import { mkdtemp, writeFile, mkdir } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.js";
 import type { CliContext } from "../../src/cli/context.js";
 import { LABEL } from "../../src/constants/labels.js";
 import type { AuditEvent } from "../../src/model/audit-event.js";
-import { openStore } from "../../src/store/index.js";
+import { openStore, STORE_FILE } from "../../src/store/index.js";
 import { fullGpus, writeFakeGpuState, type FakeGpu, type FakeGpus } from "./fake-gpus.js";
 
 /** Simulated minutes: the test clock moves, Docker's times stay real. */
@@ -123,6 +124,8 @@ export async function lifecycleEnv(opts: { runId: string; gpus?: FakeGpu[]; conf
       return { code: r.code, report: r.json as CheckJson, err: r.err };
     },
     events(type) {
+      // No store at all (only dry runs so far, which create nothing): nothing recorded.
+      if (!existsSync(join(stateDir, STORE_FILE))) return [];
       const store = openStore(stateDir, { readonly: true });
       try {
         return store.query(type ? { type } : {});

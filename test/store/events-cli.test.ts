@@ -131,10 +131,10 @@ describe("ds01 events: missing store and bad input", () => {
     expect(r.err).toContain(missing);
   });
 
-  it("uses ~/.local/state/ds01 for a non-root user without --state-dir", async () => {
+  it("reads the system's store (/var/lib/ds01) for a non-root user without --state-dir, never a private one", async () => {
     const r = await ds01(["events", "--json"]);
-    expect(r.code).toBe(0);
-    expect(r.err).toContain(join(tmp.dir, ".local", "state", "ds01"));
+    expect(r.err).toContain("/var/lib/ds01");
+    expect(r.err).not.toContain(join(tmp.dir, ".local"));
   });
 
   it.each([

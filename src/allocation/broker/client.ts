@@ -1,15 +1,19 @@
-// Asks the daemon's allocation broker to reserve. Answers null when no broker can be reached
-// (no daemon, a socket left behind, not root) or when the broker says it cannot decide now: the
-// caller then decides locally. Once a request was sent, a lost answer is an error, not a
-// fallback: the broker may have reserved, and a second local decision could double-book.
+// Asks the daemon's allocation broker to reserve. Answers null when no broker listens (no daemon,
+// a socket left behind) or when the broker says it cannot decide now: the caller (root, or the
+// gate) then decides locally. A broker that refuses the connection (permission) is a refusal,
+// never a reason to decide elsewhere: only root may decide at all (src/cli/authority.ts). Once a
+// request was sent, a lost answer is an error, not a fallback: the broker may have reserved, and a
+// second local decision could double-book.
 import { connect } from "node:net";
-import { TransientError } from "../../errors.js";
+import { RefusedError, TransientError } from "../../errors.js";
 import type { AllocationRequest } from "../request.js";
 import type { ReserveBroker, Reserved } from "../allocator.js";
 import type { BrokerAnswer } from "./protocol.js";
 
-// Not connected, nothing sent: no daemon, a dead daemon's socket, not root, a full backlog.
-const FALLBACK_CODES = new Set(["ENOENT", "ECONNREFUSED", "EACCES", "EPERM", "ENOTSOCK", "EAGAIN"]);
+// Not connected, nothing sent: no daemon, a dead daemon's socket, a full backlog.
+const FALLBACK_CODES = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK", "EAGAIN"]);
+// Not allowed to connect: the broker exists and this caller may not use it.
+const REFUSED_CODES = new Set(["EACCES", "EPERM"]);
 
 export interface BrokerClientOptions {
   /** Connect plus answer; default 10 s. */
@@ -67,6 +71,9 @@ export function brokerClient(path: string, opts: BrokerClientOptions = {}): Rese
           if (!sent && FALLBACK_CODES.has(e.code ?? "")) {
             opts.onFallback?.(`${path}: ${e.code}`);
             return done(() => resolve(null));
+          }
+          if (!sent && REFUSED_CODES.has(e.code ?? "")) {
+            return done(() => reject(new RefusedError(`the ds01 daemon's allocation broker (${path}) refused this caller (${e.code}): only root may allocate; nothing was decided`)));
           }
           done(() => reject(new TransientError(`the allocation broker (${path}) failed: ${e.message}`, "allocation-broker", { cause: e })));
         });

@@ -5,9 +5,9 @@
 // round and no Docker listing, instead of 100 processes polling SQLite's lock in turn.
 //
 // The socket is created 0600: only root (the daemon's user) may connect, so the `user` field of a
-// request is trusted just as `ds01 create --user` is trusted from root. Anyone else falls back to
-// deciding locally under the same lock, with the same rules: the broker is a fast path, never the
-// only path.
+// request is trusted just as `ds01 create --user` is trusted from root. Nobody else allocates at
+// all (src/cli/authority.ts); root falls back to deciding locally under the same lock, with the
+// same rules, when the broker cannot decide: the broker is a fast path for root and the gate.
 import type { Server, Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { errorText, TransientError } from "../../errors.js";
@@ -16,14 +16,19 @@ import type { Logger } from "../../util/log.js";
 import { closeRootOnly, listenRootOnly } from "../../util/root-socket.js";
 import { reserveBatch, type AllocatorDeps, type BatchItem, type Observation } from "../allocator.js";
 import { brokerRequestSchema, type BrokerAnswer } from "./protocol.js";
+import { isStoreError } from "../../store/store-error.js";
 
 export interface BrokerDeps {
   /** The allocator as of now (limits follow config reloads). */
   allocator(): AllocatorDeps;
   /** Records a batch's audit events (one commit), before its answers go out. */
   audit(events: AuditEvent[]): void;
-  /** The current view of slots and containers, or why there is none (then callers decide locally). */
-  observe(): Observation | { unavailable: string };
+  /**
+   * The current view of slots and containers, or why there is none (then callers decide locally).
+   * A promise where the view needs a listing (a scoped daemon): requests arriving meanwhile wait
+   * for the next batch.
+   */
+  observe(): Observation | { unavailable: string } | Promise<Observation | { unavailable: string }>;
   log: Logger;
 }
 
@@ -129,49 +134,54 @@ export class AllocationBroker {
     if (!this.draining) {
       this.draining = true;
       // Let every request already in the socket buffers join this batch.
-      setImmediate(() => this.drain());
+      setImmediate(() => void this.drain());
     }
   }
 
-  private drain(): void {
+  private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0 && this.server !== null) {
         const batch = this.queue;
         this.queue = [];
-        this.decide(batch);
+        await this.decide(batch);
       }
     } finally {
       this.draining = false;
     }
   }
 
-  private audit(events: AuditEvent[]): void {
+  /** Null when recorded, else why not. */
+  private audit(events: AuditEvent[]): string | null {
     try {
       this.deps.audit(events);
+      return null;
     } catch (e) {
       this.deps.log.error({ error: errorText(e), events: events.length }, "could not record allocation events");
+      return errorText(e);
     }
   }
 
-  private decide(batch: Pending[]): void {
+  private async decide(batch: Pending[]): Promise<void> {
+    let obs: Awaited<ReturnType<BrokerDeps["observe"]>>;
+    try {
+      const o = this.deps.observe();
+      obs = o instanceof Promise ? await o : o;
+    } catch (e) {
+      obs = { unavailable: errorText(e) };
+    }
+    if (this.server === null) return; // stopped meanwhile: the callers see the connection close
     const t0 = performance.now();
     try {
-      this.decideBatch(batch);
+      this.decideBatch(batch, obs);
     } finally {
       this.counts.busyMs += performance.now() - t0;
     }
   }
 
-  private decideBatch(batch: Pending[]): void {
+  private decideBatch(batch: Pending[], obs: Observation | { unavailable: string }): void {
     this.counts.batches++;
     this.counts.requests += batch.length;
     this.counts.largestBatch = Math.max(this.counts.largestBatch, batch.length);
-    let obs: ReturnType<BrokerDeps["observe"]>;
-    try {
-      obs = this.deps.observe();
-    } catch (e) {
-      obs = { unavailable: errorText(e) };
-    }
     if ("unavailable" in obs) {
       for (const p of batch) safely(() => p.reply({ id: p.id, unavailable: obs.unavailable }));
       return;
@@ -187,14 +197,23 @@ export class AllocationBroker {
         for (const p of batch) safely(() => p.reply({ id: p.id, unavailable: errorText(e) }));
         return;
       }
-      const source = e instanceof TransientError ? e.source : "allocation";
+      // A store that fails (disk full, I/O error) is said to be the store, not "allocation".
+      const store = isStoreError(e);
+      const source = e instanceof TransientError ? e.source : store ? "store" : "allocation";
+      const error = store ? `the allocation store failed, nothing was allocated: ${errorText(e)}` : errorText(e);
       this.deps.log.warn({ error: errorText(e), requests: batch.length }, "allocation batch failed");
-      for (const p of batch) safely(() => p.reply({ id: p.id, ok: false, error: errorText(e), source }));
+      for (const p of batch) safely(() => p.reply({ id: p.id, ok: false, error, source }));
       return;
     }
     // Recorded before anyone hears the answer: a decision a caller has seen is in the audit log
-    // (one commit per batch, so a burst still costs one write).
-    if (decided.events.length > 0) this.audit(decided.events);
+    // (one commit per batch, so a burst still costs one write). One that cannot be recorded is not
+    // handed out: its reservations expire by themselves.
+    const unrecorded = decided.events.length > 0 ? this.audit(decided.events) : null;
+    if (unrecorded !== null) {
+      const error = `the audit store failed, so the decision was not handed out (its reservation expires by itself): ${unrecorded}`;
+      for (const p of batch) safely(() => p.reply({ id: p.id, ok: false, error, source: "store" }));
+      return;
+    }
     decided.outcomes.forEach((o, i) => {
       const p = batch[i]!;
       safely(() => {
