@@ -2,6 +2,7 @@
 // quota but finds both GPUs taken waits instead of failing; waiting creates are served round-robin
 // across users, when Docker reports a holder removed (not by a periodic re-check); a client that
 // hangs up leaves the queue; a wait that runs out says who holds the GPUs.
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +19,9 @@ const IVY = "ds01gt-ivy";
 const JACK = "ds01gt-jack";
 const runId = newRunId("gate-queue");
 const L = `--label ds01.test.run=${runId}`;
-const GPUS = [gpuUuid(0, "9e9e9e9e"), gpuUuid(1, "9e9e9e9e")];
+// GPU UUIDs of this run only: a container an earlier, interrupted run left behind holds none of them.
+const prefix = createHash("sha256").update(runId).digest("hex").slice(0, 8);
+const GPUS = [gpuUuid(0, prefix), gpuUuid(1, prefix)];
 let gate: GateProcess;
 let fake: FakeGpus;
 
