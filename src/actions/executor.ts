@@ -168,7 +168,8 @@ async function deliver(a: PlannedAction, deps: ExecutorDeps): Promise<{ delivere
     deps.onDelivery?.(d.channel, d.ok);
     if (!d.ok) deps.store.append(auditOf(a, deps.clock.now(), EVENT.notifyFailed, { channel: d.channel, target: d.target, error: d.error }));
   }
-  return { delivered: results.filter((d) => d.ok).length, execInContainer: results.some((d) => d.channel === "container_file") };
+  // Written through the archive endpoint nothing ran in the container; an exec did (its CPU is ds01's).
+  return { delivered: results.filter((d) => d.ok).length, execInContainer: results.some((d) => d.channel === "container_file" && d.via === "exec") };
 }
 
 async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {

@@ -2,37 +2,24 @@
 // SIGTERMed, stops of one pass running side by side, and a container without a shell warned and
 // stopped. Real daemon child process, real containers that ignore SIGTERM (PID 1 without a TERM
 // handler: Docker waits the whole grace, then SIGKILLs), the nvidia-smi stand-in.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LABEL } from "../../src/constants/labels.js";
 import type { AuditEvent } from "../../src/model/audit-event.js";
 import { execFileWithTimeout } from "../../src/util/exec.js";
 import { useTestContainers } from "../helpers/containers.js";
+import { NO_SHELL_IMAGE, ensureNoShellImage } from "../helpers/docker-env.js";
 import { fullGpus, gpuUuid, writeFakeGpuState } from "../helpers/fake-gpus.js";
 import { auditEvents, daemonDirs, ensureBuilt, startDaemon, until, type DaemonChild } from "./daemon-process.js";
 
 const tc = useTestContainers("daemon-intents");
 const docker = new Dockerode({ timeout: 60_000 });
-/** An image whose only file is a static busybox: no /bin/sh, no applet links. */
-const NO_SHELL_IMAGE = "ds01-test-noshell:latest";
 /** Longer than the daemon's old 5 s shutdown wait, so a stop is still in flight when it gave up. */
 const GRACE_S = 8;
 
 beforeAll(async () => {
   await ensureBuilt();
-  const have = await execFileWithTimeout("docker", ["image", "inspect", NO_SHELL_IMAGE], { timeoutMs: 20_000 });
-  if (have.code === 0) return;
-  const root = await mkdtemp(join(tmpdir(), "ds01-noshell-"));
-  try {
-    const script = `mkdir -p "$1/bin" && cp /bin/busybox "$1/bin/busybox" && tar -C "$1" -c . | docker import - ${NO_SHELL_IMAGE}`;
-    const r = await execFileWithTimeout("sh", ["-c", script, "sh", root], { timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`building ${NO_SHELL_IMAGE}: ${r.stderr.toString()}`);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+  await ensureNoShellImage();
 }, 200_000);
 
 /** Idle after ~11 s, no startup grace, no warning lead, an 8 s stop grace (see crash.test.ts). */
