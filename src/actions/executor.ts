@@ -16,6 +16,7 @@ import { auditOf, eventTypeFor } from "./action-events.js";
 import { guardKill, guardRemove, guardStop, type GuardConfig } from "./guards.js";
 import type { Intent, IntentKind, IntentLog } from "./intents.js";
 import { PidReusedError, endProcess, type ExpectedProcess, type KillOptions } from "./kill-process.js";
+import { UNDELIVERED_ATTEMPTS, countUndelivered, givenUp } from "./undelivered.js";
 
 /** Containers acted on at once within a pass. */
 export const ACTION_CONCURRENCY = 8;
@@ -172,6 +173,21 @@ async function deliver(a: PlannedAction, deps: ExecutorDeps): Promise<{ delivere
   return { delivered: results.filter((d) => d.ok).length, execInContainer: results.some((d) => d.channel === "container_file" && d.via === "exec") };
 }
 
+/** Tells the admins that an owner could not be warned on any channel (best effort, failures audited). */
+async function alertUndeliverable(a: PlannedAction, deps: ExecutorDeps, attempts: number): Promise<void> {
+  if (!deps.notifier) return;
+  const results = await deps.notifier.notify({
+    audience: "admin", user: a.user, containerId: a.containerId, containerName: a.container, severity: "alert",
+    title: `Owner could not be warned: ${a.container ?? "?"}`,
+    body: `ds01 could not deliver "${a.notice?.title ?? a.summary}" to ${a.user ?? "the owner"} on any channel (terminal, in-container file, webhook, e-mail) at ${attempts} checks. It now counts as given: the container will be stopped on the usual schedule.`,
+    facts: { ...a.details, attempts },
+  });
+  for (const d of results) {
+    deps.onDelivery?.(d.channel, d.ok);
+    if (!d.ok) deps.store.append(auditOf(a, deps.clock.now(), EVENT.notifyFailed, { channel: d.channel, target: d.target, error: d.error, audience: "admin" }));
+  }
+}
+
 async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
   const now = () => deps.clock.now();
   const id = a.containerId;
@@ -186,10 +202,18 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
       // Wall-clock, like the counter samples it is compared with (src/signals).
       const selfExec = execInContainer ? { selfExecAt: Date.now() } : {};
       if (delivered === 0) {
-        if (rec && execInContainer) deps.store.put({ ...rec, ...selfExec });
-        throw new ActionRefused("notice not delivered on any channel; will retry next check");
+        // Tried again at the next check; after UNDELIVERED_ATTEMPTS checks it counts as given (undelivered.ts).
+        const tally = rec ? countUndelivered(rec, a, now()) : null;
+        if (!rec || !tally || !givenUp(tally)) {
+          if (rec && tally) deps.store.put({ ...rec, ...selfExec, undelivered: tally });
+          throw new ActionRefused(`notice not delivered on any channel (attempt ${tally?.attempts ?? 1} of ${UNDELIVERED_ATTEMPTS}); will retry next check`);
+        }
+        await alertUndeliverable(a, deps, tally.attempts);
+        const given = { delivered: 0, undeliverable: true, attempts: tally.attempts, first_attempt_at: tally.firstAt };
+        deps.store.commit([{ ...rec, ...a.marks, ...selfExec, undelivered: null }], [auditOf(a, now(), eventTypeFor(a), given)]);
+        return;
       }
-      deps.store.commit(rec ? [{ ...rec, ...a.marks, ...selfExec }] : [], [auditOf(a, now(), eventTypeFor(a), { delivered })]);
+      deps.store.commit(rec ? [{ ...rec, ...a.marks, ...selfExec, undelivered: null }] : [], [auditOf(a, now(), eventTypeFor(a), { delivered })]);
       return;
     }
     case "stop": {

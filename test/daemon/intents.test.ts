@@ -179,3 +179,31 @@ describe("a container without a shell", () => {
     }
   }, 180_000);
 });
+
+describe("a container no channel can reach", () => {
+  it("read-only root filesystem, no shell, no terminal, no webhook: warned as undeliverable after two checks, then stopped", async () => {
+    const dirs = await daemonDirs(fastIdle);
+    const created = await docker.createContainer({
+      Image: NO_SHELL_IMAGE, Cmd: ["/bin/busybox", "sleep", "1000"], Labels: { "ds01.user": "alice", [LABEL.testRun]: tc.runId },
+      HostConfig: { ReadonlyRootfs: true, RestartPolicy: { Name: "no" }, DeviceRequests: [{ Driver: "", Count: 0, DeviceIDs: [gpuUuid(0)], Capabilities: [["gpu"]], Options: {} }] },
+    });
+    await created.start();
+    const id = created.id;
+    const d = await startDaemon({ ...dirs, env: await gpuEnv(), runId: tc.runId });
+    try {
+      const stopped = () => ofContainer(dirs.stateDir, id, "container.idle_stop").length === 1;
+      expect(await until(stopped, 90_000), JSON.stringify(d.lines.slice(-10))).toBe(true);
+      for (const type of ["container.idle_warning", "container.idle_final_warning"]) {
+        const [w, ...more] = ofContainer(dirs.stateDir, id, type);
+        expect(more).toHaveLength(0);
+        expect(w?.details).toMatchObject({ delivered: 0, undeliverable: true, attempts: 2 });
+      }
+      // Each warning failed once (and was retried) before it counted.
+      const failed = ofContainer(dirs.stateDir, id, "action.failed").filter((e) => /not delivered on any channel/.test(String(e.details.error)));
+      expect(failed.map((e) => e.details.kind)).toEqual(["warn", "final_warn"]);
+      expect(await running(id)).toBe(false);
+    } finally {
+      await d.stop("SIGKILL");
+    }
+  }, 180_000);
+});
