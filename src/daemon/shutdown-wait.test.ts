@@ -72,4 +72,18 @@ describe("waitForInFlight", () => {
     await t.to(T0 + 5_000);
     expect(out).toMatchObject({ abandoned: true });
   });
+
+  it("after the last action in flight ends, the rest of the job gets the minimum wait again", async () => {
+    const clock = fixedClock(T0);
+    const t = handTimers(clock);
+    const deadlines = [T0 + 75_000];
+    let out: { abandoned: boolean; waitedMs: number } | null = null;
+    void waitForInFlight(new Promise<void>(() => undefined), { clock, timers: t.timers, minWaitMs: 5_000, deadlines: () => deadlines }).then((r) => (out = r));
+    await t.to(T0 + 8_000);
+    deadlines.pop(); // the stop ended at ~8 s; its removal and the pass's last audits still run
+    await t.to(T0 + 13_500); // seen at the next look (9 s): 5 s more from there
+    expect(out).toBeNull();
+    await t.to(T0 + 14_000);
+    expect(out).toEqual({ abandoned: true, waitedMs: 14_000 });
+  });
 });

@@ -1,6 +1,7 @@
-// How long shutdown waits for the job in flight: at least `minWaitMs`, and as long as the latest
+// How long shutdown waits for the job in flight: at least `minWaitMs`, as long as the latest
 // deadline of a destructive action in flight (re-read as it goes: a stop may start just as
-// shutdown begins). Resolves as soon as the job finishes.
+// shutdown begins), and `minWaitMs` more after the last such action was seen, for the job's steps
+// after it. Resolves as soon as the job finishes.
 import type { Clock } from "../util/clock.js";
 import type { Timers } from "./timers.js";
 
@@ -18,9 +19,17 @@ export async function waitForInFlight(job: Promise<void>, o: ShutdownWaitOptions
   const t0 = o.clock.now();
   let done = false;
   void job.then(() => (done = true), () => (done = true));
+  // When an action in flight was last seen to end: the job's quick steps after it (the removal
+  // after a stop, the audit of a release) get the minimum wait again from there.
+  // An action stuck past its deadline does not extend anything.
+  let busyAt = t0;
+  let before = 0;
   for (;;) {
     if (done) return { abandoned: false, waitedMs: o.clock.now() - t0 };
-    const until = Math.max(t0 + o.minWaitMs, ...o.deadlines());
+    const deadlines = o.deadlines();
+    if (deadlines.length < before) busyAt = o.clock.now();
+    before = deadlines.length;
+    const until = Math.max(busyAt + o.minWaitMs, ...deadlines);
     const left = until - o.clock.now();
     if (left <= 0) return { abandoned: true, waitedMs: o.clock.now() - t0 };
     let timer: unknown = null;

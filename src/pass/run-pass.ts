@@ -69,7 +69,8 @@ export async function runPass(deps: PassDeps, opts: { dryRun: boolean }): Promis
 
   // Seed 05-04's epilog: look at each GPU released in this pass, on fresh data.
   const released = results.filter((r) => r.executed && r.action.kind === "release_gpu" && r.action.gpuUuid).map((r) => r.action.gpuUuid as string);
-  if (released.length) {
+  // Not while stopping (its actions would not start): the next pass looks at these GPUs (released since its last pass).
+  if (released.length && !deps.stopping?.aborted) {
     try {
       const health = await healthActions(deps, released.map((uuid): HealthTarget => ({ uuid, why: "released" })), view);
       results.push(...(await executePlan({ ...plan, actions: health }, exec)));

@@ -10,7 +10,7 @@ import { execFileWithTimeout } from "../../src/util/exec.js";
 import { useTestContainers } from "../helpers/containers.js";
 import { NO_SHELL_IMAGE, ensureNoShellImage } from "../helpers/docker-env.js";
 import { fullGpus, gpuUuid, writeFakeGpuState } from "../helpers/fake-gpus.js";
-import { auditEvents, daemonDirs, ensureBuilt, startDaemon, until, type DaemonChild } from "./daemon-process.js";
+import { auditEvents, byLine, daemonDirs, ensureBuilt, startDaemon, until, type DaemonChild } from "./daemon-process.js";
 
 const tc = useTestContainers("daemon-intents");
 const docker = new Dockerode({ timeout: 60_000 });
@@ -44,22 +44,17 @@ interface EngineEvent {
 async function watchEngine(runId: string): Promise<{ events: EngineEvent[]; close(): void }> {
   const events: EngineEvent[] = [];
   const stream = (await docker.getEvents({ filters: { type: ["container"], label: [`${LABEL.testRun}=${runId}`] } })) as NodeJS.ReadableStream & { destroy(): void };
-  let buf = "";
-  stream.on("data", (chunk: Buffer) => {
-    buf += chunk.toString("utf8");
-    let nl = buf.indexOf("\n");
-    while (nl >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf("\n");
+  stream.on(
+    "data",
+    byLine((line) => {
       try {
         const e = JSON.parse(line) as { id: string; Action: string; Actor?: { Attributes?: Record<string, string> } };
         events.push({ id: e.id, action: e.Action, signal: e.Actor?.Attributes?.signal ?? null });
       } catch {
-        /* not a whole JSON line */
+        /* not a JSON line */
       }
-    }
-  });
+    }),
+  );
   stream.on("error", () => undefined);
   return { events, close: () => stream.destroy() };
 }
@@ -78,6 +73,15 @@ async function running(id: string): Promise<boolean> {
 
 function ofContainer(stateDir: string, id: string, type?: string): AuditEvent[] {
   return auditEvents(stateDir, type).filter((e) => e.containerId === id);
+}
+
+/** Each of the two idle warnings was recorded exactly once, with these details. */
+function expectWarnedOnce(stateDir: string, id: string, details: Record<string, unknown>): void {
+  for (const type of ["container.idle_warning", "container.idle_final_warning"]) {
+    const [w, ...more] = ofContainer(stateDir, id, type);
+    expect(more).toHaveLength(0);
+    expect(w?.details).toMatchObject(details);
+  }
 }
 
 async function gpuEnv(): Promise<Record<string, string>> {
@@ -168,11 +172,7 @@ describe("a container without a shell", () => {
       expect(text).toMatch(/FINAL IDLE WARNING/);
       const stopped = () => ofContainer(dirs.stateDir, c.id, "container.idle_stop").length === 1;
       expect(await until(stopped, 60_000), JSON.stringify(d.lines.slice(-10))).toBe(true);
-      for (const type of ["container.idle_warning", "container.idle_final_warning"]) {
-        const [w, ...more] = ofContainer(dirs.stateDir, c.id, type);
-        expect(more).toHaveLength(0);
-        expect(w?.details).toMatchObject({ delivered: 1 });
-      }
+      expectWarnedOnce(dirs.stateDir, c.id, { delivered: 1 });
       expect(await running(c.id)).toBe(false);
     } finally {
       await d.stop("SIGKILL");
@@ -193,11 +193,7 @@ describe("a container no channel can reach", () => {
     try {
       const stopped = () => ofContainer(dirs.stateDir, id, "container.idle_stop").length === 1;
       expect(await until(stopped, 90_000), JSON.stringify(d.lines.slice(-10))).toBe(true);
-      for (const type of ["container.idle_warning", "container.idle_final_warning"]) {
-        const [w, ...more] = ofContainer(dirs.stateDir, id, type);
-        expect(more).toHaveLength(0);
-        expect(w?.details).toMatchObject({ delivered: 0, undeliverable: true, attempts: 2 });
-      }
+      expectWarnedOnce(dirs.stateDir, id, { delivered: 0, undeliverable: true, attempts: 2 });
       // Each warning failed once (and was retried) before it counted.
       const failed = ofContainer(dirs.stateDir, id, "action.failed").filter((e) => /not delivered on any channel/.test(String(e.details.error)));
       expect(failed.map((e) => e.details.kind)).toEqual(["warn", "final_warn"]);
