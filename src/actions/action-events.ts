@@ -1,5 +1,6 @@
-// Which audit event each planned action becomes.
+// Which audit event each planned action becomes, and the event itself.
 import { EVENT, type EventType } from "../constants/event-types.js";
+import type { AuditEvent } from "../model/audit-event.js";
 import type { PlannedAction } from "../policy/plan-types.js";
 
 export function eventTypeFor(a: PlannedAction): EventType {
@@ -23,4 +24,16 @@ export function eventTypeFor(a: PlannedAction): EventType {
     case "alert":
       return EVENT.gpuAlert;
   }
+}
+
+/** The audit event of an action (or of something that happened to it: failed, abandoned, ...). */
+export function auditOf(a: PlannedAction, now: number, type: AuditEvent["type"], extra: Record<string, unknown> = {}): AuditEvent {
+  return {
+    time: now,
+    type,
+    user: a.user,
+    container: a.container,
+    containerId: a.containerId,
+    details: { kind: a.kind, reason: a.reason, summary: a.summary, ...(a.pid !== undefined ? { pid: a.pid } : {}), ...(a.gpuUuid ? { gpu_uuid: a.gpuUuid } : {}), ...a.details, ...extra },
+  };
 }

@@ -1,6 +1,10 @@
-// Carries out a plan, one action at a time. A failure is recorded and skips only the rest of its
-// group (e.g. no remove after a failed stop); it never stops the other groups. Every step is audited.
+// Carries out a plan. Actions on one container (or one GPU's health group) run one after another,
+// in plan order; different containers run side by side, at most ACTION_CONCURRENCY at once, so
+// stops that each wait out a long grace do not add up. A failure is recorded and skips only the
+// rest of its group (e.g. no remove after a failed stop); it never stops the other groups. Every
+// step is audited; every stop, remove and kill has an intent record before it starts (intents.ts).
 import { EVENT } from "../constants/event-types.js";
+import { mapLimit } from "../docker/map-limit.js";
 import { errorText } from "../errors.js";
 import type { AuditEvent } from "../model/audit-event.js";
 import type { Notice } from "../model/notice.js";
@@ -8,9 +12,17 @@ import type { ContainerRuntime, EventStore, GpuProbe, HostProcesses, Notifier, R
 import type { Plan, PlannedAction } from "../policy/plan-types.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
-import { eventTypeFor } from "./action-events.js";
+import { auditOf, eventTypeFor } from "./action-events.js";
 import { guardKill, guardRemove, guardStop, type GuardConfig } from "./guards.js";
+import type { Intent, IntentKind, IntentLog } from "./intents.js";
 import { PidReusedError, endProcess, type ExpectedProcess, type KillOptions } from "./kill-process.js";
+import { UNDELIVERED_ATTEMPTS, countUndelivered, givenUp } from "./undelivered.js";
+
+/** Containers acted on at once within a pass. */
+export const ACTION_CONCURRENCY = 8;
+
+/** Beyond its grace, how long a stop or remove may take before it counts as stuck (the engine's deadline plus slack). */
+export const ENGINE_SLACK_MS = 15_000;
 
 export interface ExecutorDeps {
   runtime: ContainerRuntime;
@@ -24,6 +36,12 @@ export interface ExecutorDeps {
   kill: KillOptions;
   /** StartedAt of each running container as planned (so a stop never hits a newer run). */
   startedAt: ReadonlyMap<string, number | null>;
+  /** Where intents of destructive actions are written; null: none (a store without the table). */
+  intents?: IntentLog | null;
+  /** Aborted when ds01 is shutting down: nothing new starts; what runs is finished. */
+  stopping?: AbortSignal;
+  /** Containers acted on at once (default ACTION_CONCURRENCY). */
+  concurrency?: number;
   /** Counters for metrics; optional. */
   onResult?: (r: ActionResult) => void;
   onDelivery?: (channel: string, ok: boolean) => void;
@@ -39,45 +57,93 @@ export class ActionRefused extends Error {
   override readonly name = "ActionRefused";
 }
 
+/** A failure whose audit events were already committed (with its intent's outcome). */
+class AuditedFailure extends Error {
+  override readonly name = "AuditedFailure";
+}
+
 /** Persists the plan's bookkeeping (streaks, samples) before anything is done. */
 export function commitPlanRecords(plan: Plan, store: RecordStore): void {
   store.commit(plan.records, []);
   for (const id of plan.forget) store.delete(id);
 }
 
+/** Kinds that never start once ds01 is stopping, even in a lane already under way. */
+const NOT_WHILE_STOPPING = new Set<PlannedAction["kind"]>(["warn", "final_warn", "notice", "stop", "kill_process", "reset_gpu"]);
+
 export async function executePlan(plan: Plan, deps: ExecutorDeps): Promise<ActionResult[]> {
-  const results: ActionResult[] = [];
-  const failedGroups = new Set<string>();
-  for (const a of plan.actions) {
-    let r: ActionResult;
-    if (failedGroups.has(a.group)) {
-      r = { action: a, executed: false, error: "skipped: an earlier step for this container failed" };
-    } else {
-      try {
-        await executeOne(a, deps);
-        r = { action: a, executed: true, error: null };
-      } catch (e) {
-        failedGroups.add(a.group);
-        r = { action: a, executed: false, error: errorText(e) };
-        deps.log.warn({ kind: a.kind, reason: a.reason, container: a.container, pid: a.pid, gpu: a.gpuUuid, error: r.error }, "action failed");
-        deps.store.append(auditOf(a, deps.clock.now(), EVENT.actionFailed, { error: r.error, kind: a.kind }));
+  const results = new Array<ActionResult>(plan.actions.length);
+  const lanes = new Map<string, number[]>();
+  plan.actions.forEach((a, i) => {
+    const key = a.containerId ?? a.group;
+    const lane = lanes.get(key);
+    if (lane) lane.push(i);
+    else lanes.set(key, [i]);
+  });
+  await mapLimit([...lanes.values()], deps.concurrency ?? ACTION_CONCURRENCY, async (lane) => {
+    const failedGroups = new Set<string>();
+    let started = false;
+    for (const i of lane) {
+      const a = plan.actions[i]!;
+      let r: ActionResult;
+      if (failedGroups.has(a.group)) {
+        r = { action: a, executed: false, error: "skipped: an earlier step for this container failed" };
+      } else if (deps.stopping?.aborted && (!started || NOT_WHILE_STOPPING.has(a.kind))) {
+        r = { action: a, executed: false, error: "skipped: ds01 is stopping" };
+      } else {
+        started = true;
+        try {
+          await executeOne(a, deps);
+          r = { action: a, executed: true, error: null };
+        } catch (e) {
+          failedGroups.add(a.group);
+          r = { action: a, executed: false, error: errorText(e) };
+          deps.log.warn({ kind: a.kind, reason: a.reason, container: a.container, pid: a.pid, gpu: a.gpuUuid, error: r.error }, "action failed");
+          if (!(e instanceof AuditedFailure)) deps.store.append(auditOf(a, deps.clock.now(), EVENT.actionFailed, { error: r.error, kind: a.kind }));
+        }
       }
+      deps.onResult?.(r);
+      results[i] = r;
     }
-    deps.onResult?.(r);
-    results.push(r);
-  }
+  });
   return results;
 }
 
-function auditOf(a: PlannedAction, now: number, type: AuditEvent["type"], extra: Record<string, unknown> = {}): AuditEvent {
-  return {
-    time: now,
-    type,
-    user: a.user,
-    container: a.container,
-    containerId: a.containerId,
-    details: { kind: a.kind, reason: a.reason, summary: a.summary, ...(a.pid !== undefined ? { pid: a.pid } : {}), ...(a.gpuUuid ? { gpu_uuid: a.gpuUuid } : {}), ...a.details, ...extra },
-  };
+/**
+ * Runs a destructive action between its intent and its outcome. `run` returns the extra details of
+ * the success event; on failure `failEvents` adds events of its own beside `action.failed`.
+ */
+async function withIntent(
+  a: PlannedAction,
+  kind: IntentKind,
+  deps: ExecutorDeps,
+  deadlineMs: number,
+  facts: Record<string, unknown>,
+  run: () => Promise<Record<string, unknown>>,
+  failEvents: (e: unknown) => AuditEvent[] = () => [],
+): Promise<void> {
+  const log = deps.intents ?? null;
+  const t0 = deps.clock.now();
+  const intent: Intent | null = log ? log.open({ ...a, kind }, t0, t0 + deadlineMs, facts) : null;
+  deps.log.info({ kind, reason: a.reason, container: a.container, pid: a.pid, deadline_ms: deadlineMs }, "action started");
+  let extra: Record<string, unknown>;
+  try {
+    extra = await run();
+  } catch (e) {
+    if (e instanceof ActionRefused && !intent) throw e;
+    const events = [...failEvents(e), auditOf(a, deps.clock.now(), EVENT.actionFailed, { error: errorText(e), kind: a.kind })];
+    if (!intent) {
+      for (const ev of events.slice(0, -1)) deps.store.append(ev);
+      throw e;
+    }
+    if (!log!.close(intent, "failed", events, deps.clock.now())) throw new AuditedFailure(`${errorText(e)} (after ds01 stopped waiting; reconciled at the next start)`);
+    throw new AuditedFailure(errorText(e));
+  }
+  const ev = auditOf(a, deps.clock.now(), eventTypeFor(a), extra);
+  if (!intent) return deps.store.append(ev);
+  if (!log!.close(intent, "done", [ev], deps.clock.now())) {
+    throw new AuditedFailure("finished after ds01 stopped waiting for it: not recorded now, reconciled at the next start");
+  }
 }
 
 function noticeOf(a: PlannedAction): Notice | null {
@@ -103,7 +169,23 @@ async function deliver(a: PlannedAction, deps: ExecutorDeps): Promise<{ delivere
     deps.onDelivery?.(d.channel, d.ok);
     if (!d.ok) deps.store.append(auditOf(a, deps.clock.now(), EVENT.notifyFailed, { channel: d.channel, target: d.target, error: d.error }));
   }
-  return { delivered: results.filter((d) => d.ok).length, execInContainer: results.some((d) => d.channel === "container_file") };
+  // Written through the archive endpoint nothing ran in the container; an exec did (its CPU is ds01's).
+  return { delivered: results.filter((d) => d.ok).length, execInContainer: results.some((d) => d.channel === "container_file" && d.via === "exec") };
+}
+
+/** Tells the admins that an owner could not be warned on any channel (best effort, failures audited). */
+async function alertUndeliverable(a: PlannedAction, deps: ExecutorDeps, attempts: number): Promise<void> {
+  if (!deps.notifier) return;
+  const results = await deps.notifier.notify({
+    audience: "admin", user: a.user, containerId: a.containerId, containerName: a.container, severity: "alert",
+    title: `Owner could not be warned: ${a.container ?? "?"}`,
+    body: `ds01 could not deliver "${a.notice?.title ?? a.summary}" to ${a.user ?? "the owner"} on any channel (terminal, in-container file, webhook, e-mail) at ${attempts} checks. It now counts as given: the container will be stopped on the usual schedule.`,
+    facts: { ...a.details, attempts },
+  });
+  for (const d of results) {
+    deps.onDelivery?.(d.channel, d.ok);
+    if (!d.ok) deps.store.append(auditOf(a, deps.clock.now(), EVENT.notifyFailed, { channel: d.channel, target: d.target, error: d.error, audience: "admin" }));
+  }
 }
 
 async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
@@ -120,27 +202,41 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
       // Wall-clock, like the counter samples it is compared with (src/signals).
       const selfExec = execInContainer ? { selfExecAt: Date.now() } : {};
       if (delivered === 0) {
-        if (rec && execInContainer) deps.store.put({ ...rec, ...selfExec });
-        throw new ActionRefused("notice not delivered on any channel; will retry next check");
+        // Tried again at the next check; after UNDELIVERED_ATTEMPTS checks it counts as given (undelivered.ts).
+        const tally = rec ? countUndelivered(rec, a, now()) : null;
+        if (!rec || !tally || !givenUp(tally)) {
+          if (rec && tally) deps.store.put({ ...rec, ...selfExec, undelivered: tally });
+          throw new ActionRefused(`notice not delivered on any channel (attempt ${tally?.attempts ?? 1} of ${UNDELIVERED_ATTEMPTS}); will retry next check`);
+        }
+        await alertUndeliverable(a, deps, tally.attempts);
+        const given = { delivered: 0, undeliverable: true, attempts: tally.attempts, first_attempt_at: tally.firstAt };
+        deps.store.commit([{ ...rec, ...a.marks, ...selfExec, undelivered: null }], [auditOf(a, now(), eventTypeFor(a), given)]);
+        return;
       }
-      deps.store.commit(rec ? [{ ...rec, ...a.marks, ...selfExec }] : [], [auditOf(a, now(), eventTypeFor(a), { delivered })]);
+      deps.store.commit(rec ? [{ ...rec, ...a.marks, ...selfExec, undelivered: null }] : [], [auditOf(a, now(), eventTypeFor(a), { delivered })]);
       return;
     }
     case "stop": {
       if (!id) throw new ActionRefused("stop without a container");
-      const why = await guardStop(deps.runtime, id, deps.startedAt.get(id) ?? null, deps.guard);
+      const plannedStart = deps.startedAt.get(id) ?? null;
+      const why = await guardStop(deps.runtime, id, plannedStart, deps.guard);
       if (why) throw new ActionRefused(why);
       const { delivered } = await deliver(a, deps); // before the stop, so the in-container file still works
-      await deps.runtime.stop(id, a.graceS ?? 60);
-      deps.store.append(auditOf(a, now(), eventTypeFor(a), { grace_s: a.graceS, notice_delivered: delivered }));
+      const grace = a.graceS ?? 60;
+      await withIntent(a, "stop", deps, grace * 1000 + ENGINE_SLACK_MS, { started_at: plannedStart }, async () => {
+        await deps.runtime.stop(id, grace);
+        return { grace_s: a.graceS, notice_delivered: delivered };
+      });
       return;
     }
     case "remove": {
       if (!id) throw new ActionRefused("remove without a container");
       const why = await guardRemove(deps.runtime, id, deps.guard);
       if (why) throw new ActionRefused(why);
-      await deps.runtime.remove(id);
-      deps.store.append(auditOf(a, now(), eventTypeFor(a)));
+      await withIntent(a, "remove", deps, ENGINE_SLACK_MS, {}, async () => {
+        await deps.runtime.remove(id);
+        return {};
+      });
       return;
     }
     case "release_gpu":
@@ -153,14 +249,19 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
       if (why) throw new ActionRefused(why);
       const expected = expectedProcess(a.details);
       if (!expected) throw new ActionRefused(`PID ${pid}: its start time was not read when it was attributed, so a reused PID could not be told apart`);
-      try {
-        const how = await endProcess(deps.host, pid, expected, deps.kill);
-        deps.store.append(auditOf(a, now(), eventTypeFor(a), { ended_by: how }));
-      } catch (e) {
-        if (e instanceof PidReusedError) throw new ActionRefused(e.message);
-        deps.store.append(auditOf(a, now(), EVENT.gpuOrphanKillFailed, { error: errorText(e) }));
-        throw e;
-      }
+      const k = deps.kill;
+      await withIntent(
+        a, "kill_process", deps, k.termWaitMs + k.killWaitMs + ENGINE_SLACK_MS, { expected },
+        async () => {
+          try {
+            return { ended_by: await endProcess(deps.host, pid, expected, k) };
+          } catch (e) {
+            if (e instanceof PidReusedError) throw new ActionRefused(e.message);
+            throw e;
+          }
+        },
+        (e) => (e instanceof ActionRefused ? [] : [auditOf(a, now(), EVENT.gpuOrphanKillFailed, { error: errorText(e) })]),
+      );
       return;
     }
     case "reset_gpu": {

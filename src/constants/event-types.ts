@@ -48,6 +48,10 @@ export const EVENT = {
   gateStopped: "gate.stopped",
 
   actionFailed: "action.failed",
+  /** Shutdown stopped waiting for a destructive action in flight; the next start reconciles it. */
+  actionAbandoned: "action.abandoned",
+  /** A destructive action cut short (ds01 died or gave up): at start the engine says it did not happen. */
+  actionInterrupted: "action.interrupted",
   probeFailed: "probe.failed",
   daemonStarted: "daemon.started",
   daemonStopped: "daemon.stopped",

@@ -39,6 +39,8 @@ import { ControlSocket } from "./control-socket.js";
 import { reportJson, reportText } from "../pass/report-format.js";
 import { realTimers, type Timers } from "./timers.js";
 import { missingGpusText } from "../gpu/missing-gpus.js";
+import { IntentLog } from "../actions/intents.js";
+import { waitForInFlight } from "./shutdown-wait.js";
 
 /** observe-gpus logs this fixed message when dcgm-exporter cannot be read; the daemon counts it. */
 export const DCGM_SCRAPE_FAILED_MSG = "dcgm-exporter scrape failed";
@@ -46,7 +48,10 @@ export const DCGM_SCRAPE_FAILED_MSG = "dcgm-exporter scrape failed";
 /** How soon after a GPU container exits the follow-up pass (health check of its GPUs) runs. */
 export const EXIT_PASS_DELAY_MS = 2_000;
 
-/** How long stop() waits for the job in flight before abandoning it. */
+/**
+ * How long stop() waits for the job in flight before abandoning it, at least; a stop, remove or
+ * kill in flight extends the wait to its own deadline (its grace plus the engine's slack).
+ */
 export const STOP_WAIT_MS = 5_000;
 
 /** How long start() waits for the event stream before the first pass (so that listing is covered by events). */
@@ -94,6 +99,9 @@ export class Daemon {
   /** Callers waiting for a pass that starts after they asked (the control socket's `pass`). */
   private reportWaiters: { resolve: (r: PassReport) => void; reject: (e: Error) => void }[] = [];
   private control: ControlSocket | null = null;
+  /** Intents of the destructive actions this daemon runs; aborted `halt` = shutting down. */
+  private readonly intents: IntentLog;
+  private readonly halt = new AbortController();
 
   // What /healthz and the gauges read.
   private inventory: GpuInventory | null = null;
@@ -118,6 +126,7 @@ export class Daemon {
   constructor(private readonly opts: DaemonOptions) {
     this.config = opts.config;
     this.timers = opts.timers ?? realTimers;
+    this.intents = new IntentLog(opts.store);
     this.metrics = new DaemonMetrics({ version: opts.version });
     this.storeHealth = new StoreHealth({ count: () => this.metrics.storeError(), log: opts.log });
     // Count dcgm-exporter failures from observe's fixed log line; pass everything through.
@@ -260,28 +269,40 @@ export class Daemon {
     });
   }
 
-  /** Stops taking work, finishes (or after STOP_WAIT_MS abandons) the job in flight, closes HTTP. */
+  /**
+   * Stops taking work, finishes the job in flight (its stops, removes and kills up to their
+   * deadlines, at least STOP_WAIT_MS; then records them as abandoned), closes HTTP. The caller
+   * closes the store and releases the pass lock only after this resolves.
+   */
   async stop(reason: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     const inFlight = this.scheduler?.running ?? null;
     this.log.info({ reason, job_in_flight: inFlight }, "daemon stopping");
+    this.halt.abort(); // the pass in flight starts nothing new and finishes what runs
     const finished = this.scheduler?.stop() ?? Promise.resolve();
     const streamStopped = this.events?.stop() ?? Promise.resolve();
-    let timer: unknown = null;
-    const abandoned = await Promise.race([
-      finished.then(() => false),
-      new Promise<boolean>((r) => (timer = this.timers.set(() => r(true), STOP_WAIT_MS))),
-    ]);
-    this.timers.clear(timer);
-    if (abandoned) this.log.warn({ job: inFlight, waited_ms: STOP_WAIT_MS }, "abandoning job in flight");
+    // Still holding the pass lock and the store: wait for the actions in flight up to their
+    // deadlines, or record them as abandoned (the next start reconciles them).
+    const { abandoned, waitedMs } = await waitForInFlight(finished, { clock: this.opts.clock, timers: this.timers, minWaitMs: STOP_WAIT_MS, deadlines: () => this.intents.inFlight().map((i) => i.deadlineAt) });
+    let abandonedActions = 0;
+    if (abandoned) {
+      const open = this.intents.inFlight();
+      abandonedActions = open.length;
+      this.log.warn({ job: inFlight, waited_ms: waitedMs, actions: open.map((i) => ({ kind: i.kind, container: i.action.container, pid: i.pid })) }, "abandoning job in flight");
+      try {
+        this.intents.abandon(open, this.opts.clock.now(), `daemon stopping (${reason}) gave up after ${waitedMs} ms`);
+      } catch (e) {
+        this.log.error({ error: errorText(e) }, "could not record the abandoned actions");
+      }
+    }
     await streamStopped;
     await this.broker?.stop();
     await this.control?.stop();
     for (const w of this.reportWaiters.splice(0)) w.reject(new Error("the daemon stopped before the pass ran"));
     await this.http?.stop();
     try {
-      this.opts.store.append({ time: this.opts.clock.now(), type: EVENT.daemonStopped, user: null, container: null, containerId: null, details: { pid: process.pid, reason, abandoned_job: abandoned ? inFlight : null } });
+      this.opts.store.append({ time: this.opts.clock.now(), type: EVENT.daemonStopped, user: null, container: null, containerId: null, details: { pid: process.pid, reason, abandoned_job: abandoned ? inFlight : null, abandoned_actions: abandonedActions } });
     } catch (e) {
       this.log.error({ error: errorText(e) }, "could not record the daemon stop");
     }
@@ -355,7 +376,7 @@ export class Daemon {
 
   private buildDeps(config: LoadedConfig): PassDeps {
     const deps = this.opts.makeDeps(config, this.log);
-    return { ...deps, onResult: (r) => this.metrics.actionResult(r), onDelivery: (channel, ok) => this.metrics.delivery(channel, ok) };
+    return { ...deps, intents: this.intents, stopping: this.halt.signal, onResult: (r) => this.metrics.actionResult(r), onDelivery: (channel, ok) => this.metrics.delivery(channel, ok) };
   }
 
   private updateDockerUp(): void {

@@ -2,7 +2,7 @@
 // Every call has a deadline; an unreachable engine or an answer that does not parse is a
 // TransientError (source "docker"), never an empty fleet.
 import type { ContainerInfo } from "../model/container.js";
-import type { ContainerEvent, ContainerRuntime, EngineStats } from "../model/ports.js";
+import type { ContainerEvent, ContainerRuntime, EngineStats, PathStat } from "../model/ports.js";
 import { EngineClient, EngineError, type EngineClientOptions } from "./engine-client.js";
 import { eventSchema, inspectSchema, listSchema, statsSchema, type InspectBody, type ListEntry } from "./engine-schema.js";
 import { DEFAULT_INSPECT_CACHE_MAX_AGE_MS, InspectCache } from "./inspect-cache.js";
@@ -162,6 +162,22 @@ export class DockerRuntime implements ContainerRuntime {
     return { exitCode: info?.Running === false && typeof info.ExitCode === "number" ? info.ExitCode : null };
   }
 
+  async statPath(id: string, path: string, opts: { timeoutMs: number }): Promise<PathStat | null> {
+    const answer = await this.client.answer({ method: "HEAD", path: `/containers/${enc(id)}/archive?`, query: { path }, ok: [200, 404], timeoutMs: opts.timeoutMs });
+    if (answer.status === 404) return null;
+    return parsePathStat(answer.headers["x-docker-container-path-stat"]);
+  }
+
+  async copyFrom(id: string, path: string, opts: { timeoutMs: number }): Promise<Buffer | null> {
+    const answer = await this.client.answer({ method: "GET", path: `/containers/${enc(id)}/archive?`, query: { path }, ok: [200, 404], timeoutMs: opts.timeoutMs });
+    return answer.status === 404 ? null : answer.body;
+  }
+
+  async copyTo(id: string, dir: string, tar: Buffer, opts: { timeoutMs: number }): Promise<void> {
+    // noOverwriteDirNonDir: a directory in the archive never replaces a file there, nor the reverse.
+    await this.client.answer({ method: "PUT", path: `/containers/${enc(id)}/archive?`, query: { path: dir, noOverwriteDirNonDir: true }, body: tar, ok: [200], timeoutMs: opts.timeoutMs });
+  }
+
   /**
    * Streams container events until `signal` aborts (resolves) or the connection drops (rejects
    * with a TransientError). Lines that do not parse are skipped.
@@ -217,4 +233,21 @@ export class DockerRuntime implements ContainerRuntime {
     }
     return info;
   }
+}
+
+/** Go's os.FileMode bits in the Engine's path stat. */
+const GO_MODE_DIR = 2 ** 31;
+const GO_MODE_SYMLINK = 2 ** 27;
+
+/** X-Docker-Container-Path-Stat: base64 of {"name","size","mode","mtime","linkTarget"}. */
+function parsePathStat(header: string | string[] | undefined): PathStat {
+  const text = Array.isArray(header) ? header[0] : header;
+  let raw: { size?: unknown; mode?: unknown } = {};
+  try {
+    raw = JSON.parse(Buffer.from(text ?? "", "base64").toString("utf8")) as typeof raw;
+  } catch {
+    throw new EngineError("docker engine: archive HEAD answered without a readable path stat", null);
+  }
+  const mode = typeof raw.mode === "number" ? raw.mode : 0;
+  return { isDir: Math.floor(mode / GO_MODE_DIR) % 2 === 1, isSymlink: Math.floor(mode / GO_MODE_SYMLINK) % 2 === 1, size: typeof raw.size === "number" ? raw.size : 0 };
 }

@@ -6,7 +6,7 @@ import type Dockerode from "dockerode";
 import type { Readable } from "node:stream";
 import type { z } from "zod";
 import { TransientError } from "../errors.js";
-import { engineCall, engineQuery, engineStream, engineTarget, type EngineTarget } from "./engine-http.js";
+import { engineCall, engineQuery, engineStream, engineTarget, type EngineTarget, type HttpAnswer } from "./engine-http.js";
 
 export const DEFAULT_DOCKER_TIMEOUT_MS = 10_000;
 
@@ -100,12 +100,24 @@ export class EngineClient {
    * for none). Statuses outside `ok` reject with an EngineError carrying the status.
    */
   async request(req: EngineRequest): Promise<unknown> {
+    const answer = await this.answer(req);
+    if (answer.body.length === 0) return null;
+    if (!answer.contentType.includes("json")) return answer.body;
+    try {
+      return JSON.parse(answer.body.toString("utf8")) as unknown;
+    } catch (e) {
+      throw new EngineError(`docker engine at ${this.target}: ${req.method} ${req.path.replace(/\?$/, "")} answered malformed JSON`, answer.status, { cause: e });
+    }
+  }
+
+  /** Like request(), but the whole answer: status, headers and the raw body. */
+  async answer(req: EngineRequest): Promise<HttpAnswer> {
     const ok = req.ok ?? [200, 201, 204];
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     const path = req.path.replace(/\?$/, "");
     const what = `${req.method} ${path}`;
     const d = deadlineController(timeoutMs, req.signal);
-    let answer;
+    let answer: HttpAnswer;
     try {
       answer = await engineCall(this.endpoint, req.method, path + engineQuery(req.query), req.body, d.signal);
     } catch (e) {
@@ -117,13 +129,7 @@ export class EngineClient {
     if (!ok.includes(answer.status)) {
       throw new EngineError(`docker engine at ${this.target}: ${what} failed: (HTTP code ${answer.status}) ${engineMessage(answer.body)}`, answer.status);
     }
-    if (answer.body.length === 0) return null;
-    if (!answer.contentType.includes("json")) return answer.body;
-    try {
-      return JSON.parse(answer.body.toString("utf8")) as unknown;
-    } catch (e) {
-      throw new EngineError(`docker engine at ${this.target}: ${what} answered malformed JSON`, answer.status, { cause: e });
-    }
+    return answer;
   }
 
   /** Sends a request and parses the body through `schema`; a body that does not fit is a TransientError. */

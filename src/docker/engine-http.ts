@@ -61,6 +61,7 @@ export interface HttpAnswer {
   status: number;
   body: Buffer;
   contentType: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 function options(t: EngineTarget, method: string, path: string, headers: Record<string, string>): RequestOptions {
@@ -68,15 +69,19 @@ function options(t: EngineTarget, method: string, path: string, headers: Record<
   return t.socketPath ? { ...base, socketPath: t.socketPath } : { ...base, host: t.host ?? "127.0.0.1", port: t.port ?? 2375 };
 }
 
-/** One request; the caller's signal aborts it (the deadline lives with the caller). */
+/**
+ * One request; the caller's signal aborts it (the deadline lives with the caller). A Buffer body
+ * is sent as it is (a tar archive, application/x-tar); anything else as JSON.
+ */
 export function engineCall(t: EngineTarget, method: string, path: string, body: unknown, signal: AbortSignal): Promise<HttpAnswer> {
-  const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
-  const headers: Record<string, string> = payload ? { "Content-Type": "application/json", "Content-Length": String(payload.length) } : {};
+  const raw = Buffer.isBuffer(body);
+  const payload = body === undefined ? null : raw ? body : Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string> = payload ? { "Content-Type": raw ? "application/x-tar" : "application/json", "Content-Length": String(payload.length) } : {};
   return new Promise((resolve, reject) => {
     const req = httpRequest({ ...options(t, method, path, headers), signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), contentType: String(res.headers["content-type"] ?? "") }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), contentType: String(res.headers["content-type"] ?? ""), headers: res.headers }));
       res.on("error", reject);
     });
     req.on("error", reject);

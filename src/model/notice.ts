@@ -44,4 +44,6 @@ export interface DeliveryResult {
   target: string;
   ok: boolean;
   error: string | null;
+  /** container_file only: how it was written ("exec" also when an exec was tried and failed: it ran in the container). */
+  via?: "archive" | "exec";
 }

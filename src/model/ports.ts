@@ -22,6 +22,18 @@ export interface ContainerRuntime {
   exec(id: string, cmd: string[], opts: { timeoutMs: number; stdin?: string }): Promise<{ exitCode: number | null }>;
   /** Streams container events until `signal` aborts; reconnecting is the caller's job. */
   events(onEvent: (e: ContainerEvent) => void, signal: AbortSignal): Promise<void>;
+  /** What is at `path` inside the container (the Engine's archive HEAD), or null when nothing is. */
+  statPath(id: string, path: string, opts: { timeoutMs: number }): Promise<PathStat | null>;
+  /** A tar archive of `path` inside the container (archive GET), or null when nothing is there. */
+  copyFrom(id: string, path: string, opts: { timeoutMs: number }): Promise<Buffer | null>;
+  /** Unpacks a tar archive into directory `dir` of the container (archive PUT): no shell, no process in it. */
+  copyTo(id: string, dir: string, tar: Buffer, opts: { timeoutMs: number }): Promise<void>;
+}
+
+export interface PathStat {
+  isDir: boolean;
+  isSymlink: boolean;
+  size: number;
 }
 
 export interface EngineStats {

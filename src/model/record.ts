@@ -37,6 +37,20 @@ export interface ContainerRecord {
    * `ds01 keepalive`): the CPU of that interval is ds01's, not the owner's, so it is not activity.
    */
   selfExecAt: number | null;
+  /**
+   * A warning that no channel could deliver, as often as it was tried (src/actions/undelivered.ts).
+   * Absent or null when the last warning got through.
+   */
+  undelivered?: UndeliveredWarning | null;
+}
+
+export interface UndeliveredWarning {
+  kind: string;
+  reason: string;
+  /** Which idle period or run it belongs to (idleSince, or the first start for runtime warnings). */
+  streak: number | null;
+  attempts: number;
+  firstAt: number;
 }
 
 export function newRecord(containerId: string, name: string, owner: string, now: number): ContainerRecord {

@@ -3,7 +3,8 @@
 // A user notice goes to:
 //   1. every terminal where the owner is logged in (utmp);
 //   2. only when no terminal took it (none, or every write failed) and the container is known:
-//      the alert file inside the container (default /workspace/.ds01-alerts). The original's rule,
+//      the alert file inside the container (default /workspace/.ds01-alerts), through the Engine's
+//      archive endpoint or `docker exec` (container-file-channel.ts: no shell needed). The original's rule,
 //      kept: a user at a terminal isn't also sent a file, and "stopped" notices are sent *before*
 //      the stop by the executor, so the file can still be written then;
 //   3. the webhook (`webhook_url`), when configured, in parallel with 1-2;
@@ -12,11 +13,11 @@
 // Every attempt comes back as a DeliveryResult; nothing here throws.
 import { hostname } from "node:os";
 import type { DeliveryResult, Notice } from "../model/notice.js";
-import type { ContainerRuntime, Notifier } from "../model/ports.js";
+import type { Notifier } from "../model/ports.js";
 import { errorText } from "../errors.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { silentLogger, type Logger } from "../util/log.js";
-import { appendToContainerFile, DEFAULT_CONTAINER_ALERT_FILE } from "./container-file-channel.js";
+import { appendToContainerFile, DEFAULT_CONTAINER_ALERT_FILE, type ContainerFileRuntime } from "./container-file-channel.js";
 import { emailRecipients, sendNoticeEmail, type EmailSettings } from "./email-channel.js";
 import { renderNotice } from "./render.js";
 import { deliverToTtys, type TtyChannelOptions } from "./tty-channel.js";
@@ -35,7 +36,7 @@ export interface NotifierDeps {
   clock?: Clock;
   /** Terminal delivery settings (paths are injectable for tests); `false` turns terminals off. */
   tty?: TtyChannelOptions | false;
-  /** Deadline of the in-container append, default 10 s. */
+  /** Deadline of each Engine call of the in-container append, default 10 s. */
   execTimeoutMs?: number;
   /** Name used in SMTP EHLO and Message-ID, default the host name. */
   heloName?: string;
@@ -44,7 +45,7 @@ export interface NotifierDeps {
 
 export function createNotifier(
   settings: NotificationSettings,
-  runtime: Pick<ContainerRuntime, "exec"> | null,
+  runtime: ContainerFileRuntime | null,
   deps: NotifierDeps = {},
 ): Notifier {
   const clock = deps.clock ?? systemClock;

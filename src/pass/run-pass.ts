@@ -6,6 +6,8 @@ import { observeGpus } from "../gpu/observe-gpus.js";
 import type { Notifier } from "../model/ports.js";
 import { commitPlanRecords, executePlan, type ActionResult, type ExecutorDeps } from "../actions/executor.js";
 import type { GuardConfig } from "../actions/guards.js";
+import { IntentLog } from "../actions/intents.js";
+import { reconcileIntents } from "../actions/reconcile.js";
 import type { KillOptions } from "../actions/kill-process.js";
 import { planGpuHealth, type HealthTarget } from "../policy/gpu-health.js";
 import { plan as makePlan } from "../policy/plan.js";
@@ -26,6 +28,10 @@ export interface PassDeps extends Omit<ObserveDeps, "events"> {
   kill: KillOptions;
   onResult?: (r: ActionResult) => void;
   onDelivery?: (channel: string, ok: boolean) => void;
+  /** The intent log of destructive actions (the daemon keeps one for its life); default: one over `store`. */
+  intents?: IntentLog;
+  /** Aborted when ds01 is shutting down: the pass starts nothing new and finishes what runs. */
+  stopping?: AbortSignal;
 }
 
 export interface PassReport {
@@ -40,6 +46,9 @@ export interface PassReport {
 }
 
 export async function runPass(deps: PassDeps, opts: { dryRun: boolean }): Promise<PassReport> {
+  // Before observing: the caller holds the pass lock, so every open intent not in flight in this
+  // process was left by a ds01 that died (or stopped waiting) during the action.
+  if (!opts.dryRun) await reconcileIntents({ intents: intentsOf(deps), runtime: deps.runtime, host: deps.host, clock: deps.clock, log: deps.log });
   const now = deps.clock.now();
   const last = deps.store.meta.get(LAST_PASS_KEY);
   const lastPassAt = last === null ? null : Number(last);
@@ -60,7 +69,8 @@ export async function runPass(deps: PassDeps, opts: { dryRun: boolean }): Promis
 
   // Seed 05-04's epilog: look at each GPU released in this pass, on fresh data.
   const released = results.filter((r) => r.executed && r.action.kind === "release_gpu" && r.action.gpuUuid).map((r) => r.action.gpuUuid as string);
-  if (released.length) {
+  // Not while stopping (its actions would not start): the next pass looks at these GPUs (released since its last pass).
+  if (released.length && !deps.stopping?.aborted) {
     try {
       const health = await healthActions(deps, released.map((uuid): HealthTarget => ({ uuid, why: "released" })), view);
       results.push(...(await executePlan({ ...plan, actions: health }, exec)));
@@ -75,8 +85,18 @@ export async function runPass(deps: PassDeps, opts: { dryRun: boolean }): Promis
 
 /** What the executor needs from a pass's dependencies (also `ds01 gpu health`). */
 export function executorDeps(deps: PassDeps, startedAt: ReadonlyMap<string, number | null> = new Map()): ExecutorDeps {
-  const { runtime, host, probe, notifier, store, clock, log, guard, kill, onResult, onDelivery } = deps;
-  return { runtime, host, gpu: probe, notifier, store, clock, log, guard, kill, startedAt, onResult, onDelivery };
+  const { runtime, host, probe, notifier, store, clock, log, guard, kill, onResult, onDelivery, stopping } = deps;
+  return { runtime, host, gpu: probe, notifier, store, clock, log, guard, kill, startedAt, onResult, onDelivery, stopping, intents: intentsOf(deps) };
+}
+
+const ownLogs = new WeakMap<object, IntentLog>();
+
+/** The pass's intent log: the daemon's, or one per store (so `ds01 check` writes intents too). */
+function intentsOf(deps: Pick<PassDeps, "intents" | "store">): IntentLog {
+  if (deps.intents) return deps.intents;
+  let log = ownLogs.get(deps.store);
+  if (!log) ownLogs.set(deps.store, (log = new IntentLog(deps.store)));
+  return log;
 }
 
 /** Health actions for the given GPUs on a fresh observation (also `ds01 gpu health`). */

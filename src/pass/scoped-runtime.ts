@@ -31,6 +31,9 @@ export function scopedRuntime(rt: ContainerRuntime, scope: LabelScope | null): C
     remove: (id) => rt.remove(id),
     stats: (id) => rt.stats(id),
     exec: (id, cmd, opts) => rt.exec(id, cmd, opts),
+    statPath: (id, path, opts) => rt.statPath(id, path, opts),
+    copyFrom: (id, path, opts) => rt.copyFrom(id, path, opts),
+    copyTo: (id, dir, tar, opts) => rt.copyTo(id, dir, tar, opts),
     events: (onEvent, signal) => rt.events((e) => (inScope(e, scope) ? onEvent(e) : undefined), signal),
   };
 }

@@ -68,6 +68,29 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 3,
+    name: "intents of destructive actions",
+    sql: `
+      -- Written before a stop, remove or kill starts and closed with its outcome (in the same
+      -- transaction as the outcome's audit event). One still open at start is reconciled against
+      -- the engine (src/actions/reconcile.ts).
+      CREATE TABLE intents (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT    NOT NULL,          -- stop | remove | kill_process
+        container_id TEXT,
+        pid          INTEGER,
+        action       TEXT    NOT NULL,          -- JSON of the planned action (audit fields)
+        started_at   INTEGER NOT NULL,          -- epoch ms
+        deadline_at  INTEGER NOT NULL,          -- epoch ms: by then the action has finished or failed
+        owner_pid    INTEGER NOT NULL,          -- the process that started it
+        abandoned_at INTEGER,                   -- shutdown gave up waiting for it (still to reconcile)
+        outcome      TEXT,                      -- NULL while open: done | failed | reconciled_done | reconciled_not_done
+        closed_at    INTEGER
+      );
+      CREATE INDEX intents_open ON intents (closed_at);
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

@@ -115,25 +115,32 @@ export function spawnDs01(opts: SpawnOptions, command: string[]): ChildProcess {
   });
 }
 
-export async function startDaemon(opts: SpawnOptions): Promise<DaemonChild> {
-  const child = spawnDs01(opts, ["daemon", "--listen", "127.0.0.1:0", ...(opts.args ?? [])]);
-  const lines: LogLine[] = [];
-  let other = "";
+/** A chunk handler for a stream of text lines: calls `onLine` with each whole line (without its newline). */
+export function byLine(onLine: (line: string) => void): (chunk: Buffer) => void {
   let buf = "";
-  const take = (chunk: Buffer) => {
+  return (chunk) => {
     buf += chunk.toString("utf8");
     let nl = buf.indexOf("\n");
     while (nl >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       nl = buf.indexOf("\n");
-      try {
-        lines.push(JSON.parse(line) as LogLine);
-      } catch {
-        other += line + "\n";
-      }
+      onLine(line);
     }
   };
+}
+
+export async function startDaemon(opts: SpawnOptions): Promise<DaemonChild> {
+  const child = spawnDs01(opts, ["daemon", "--listen", "127.0.0.1:0", ...(opts.args ?? [])]);
+  const lines: LogLine[] = [];
+  let other = "";
+  const take = byLine((line) => {
+    try {
+      lines.push(JSON.parse(line) as LogLine);
+    } catch {
+      other += line + "\n";
+    }
+  });
   child.stdout!.on("data", take);
   child.stderr!.on("data", take);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));

@@ -37,7 +37,8 @@ describe("ds01.service (the daemon unit)", () => {
     );
     expect(value(u, "Service", "Restart")).toBe("always");
     expect(seconds(value(u, "Service", "RestartSec")!)).toBeGreaterThan(0);
-    expect(seconds(value(u, "Service", "TimeoutStopSec")!)).toBe(15);
+    // Long enough for a stop in flight with the default 60 s grace (plus the engine's 15 s) to be awaited.
+    expect(seconds(value(u, "Service", "TimeoutStopSec")!)).toBe(90);
     expect(value(u, "Service", "StateDirectory")).toBe("ds01");
     expect(value(u, "Install", "WantedBy")).toBe("multi-user.target");
   });

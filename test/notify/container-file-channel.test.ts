@@ -4,12 +4,13 @@ import { LABEL } from "../../src/constants/labels.js";
 import { DockerRuntime } from "../../src/docker/docker-runtime.js";
 import { appendToContainerFile } from "../../src/notify/container-file-channel.js";
 import { execFileWithTimeout } from "../../src/util/exec.js";
-import { TEST_IMAGE } from "../helpers/docker-env.js";
+import { NO_SHELL_IMAGE, TEST_IMAGE, ensureNoShellImage } from "../helpers/docker-env.js";
 
 const RUN = `notify-file-${process.pid}`;
 const runtime = new DockerRuntime();
 let running: string;
 let stopped: string;
+let noShell: string;
 
 async function docker(...args: string[]): Promise<string> {
   const r = await execFileWithTimeout("docker", args, { timeoutMs: 30_000 });
@@ -20,7 +21,16 @@ async function docker(...args: string[]): Promise<string> {
 beforeAll(async () => {
   running = await docker("run", "-d", "--label", `${LABEL.testRun}=${RUN}`, TEST_IMAGE, "sleep", "300");
   stopped = await docker("create", "--label", `${LABEL.testRun}=${RUN}`, TEST_IMAGE, "sleep", "300");
-});
+  await ensureNoShellImage();
+  noShell = await docker("run", "-d", "--label", `${LABEL.testRun}=${RUN}`, NO_SHELL_IMAGE, "/bin/busybox", "sleep", "300");
+}, 120_000);
+
+/** A file's text, copied out through the archive endpoint (works without a shell in the container). */
+async function copyOut(id: string, path: string): Promise<string> {
+  const r = await execFileWithTimeout("sh", ["-c", 'docker cp "$1:$2" - | tar -xO', "sh", id, path], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(r.stderr.toString());
+  return r.stdout.toString();
+}
 
 afterAll(async () => {
   const ids = (await docker("ps", "-aq", "--filter", `label=${LABEL.testRun}=${RUN}`)).split("\n").filter(Boolean);
@@ -30,9 +40,10 @@ afterAll(async () => {
 describe("appendToContainerFile (real container)", () => {
   it("creates /workspace and appends each block to /workspace/.ds01-alerts", async () => {
     const first = await appendToContainerFile(runtime, running, "=== first block ===\n[WARNING] IDLE CONTAINER: x\n");
-    expect(first).toEqual({ channel: "container_file", target: `container ${running.slice(0, 12)}:/workspace/.ds01-alerts`, ok: true, error: null });
+    // The directory is there: the archive endpoint, no process in the container.
+    expect(first).toEqual({ channel: "container_file", target: `container ${running.slice(0, 12)}:/workspace/.ds01-alerts`, ok: true, error: null, via: "archive" });
     const second = await appendToContainerFile(runtime, running, "=== second block ===\nno trailing newline");
-    expect(second.ok).toBe(true);
+    expect(second).toMatchObject({ ok: true, via: "archive" });
     expect(await docker("exec", running, "cat", "/workspace/.ds01-alerts")).toBe(
       "=== first block ===\n[WARNING] IDLE CONTAINER: x\n=== second block ===\nno trailing newline",
     );
@@ -59,5 +70,32 @@ describe("appendToContainerFile (real container)", () => {
 
     const relative = await appendToContainerFile(runtime, running, "x", { path: "../etc/alerts" });
     expect(relative.ok).toBe(false);
+  });
+
+  it("a container without a shell: the archive endpoint creates the directory and appends", async () => {
+    await expect(docker("exec", noShell, "sh", "-c", "true")).rejects.toThrow();
+    const first = await appendToContainerFile(runtime, noShell, "=== one ===\n");
+    expect(first).toMatchObject({ ok: true, error: null });
+    const second = await appendToContainerFile(runtime, noShell, "=== two ===\n");
+    expect(second).toMatchObject({ ok: true, error: null, via: "archive" });
+    expect(await copyOut(noShell, "/workspace/.ds01-alerts")).toBe("=== one ===\n=== two ===\n");
+  });
+
+  it("an existing file keeps its owner and mode; a directory or a symlink in its place is not clobbered", async () => {
+    await docker("exec", running, "sh", "-c", "mkdir -p /srv/u && printf 'old\\n' > /srv/u/alerts && chown 1234:2345 /srv/u/alerts && chmod 600 /srv/u/alerts");
+    const r = await appendToContainerFile(runtime, running, "new\n", { path: "/srv/u/alerts" });
+    expect(r).toMatchObject({ ok: true, via: "archive" });
+    expect(await docker("exec", running, "stat", "-c", "%u %g %a", "/srv/u/alerts")).toBe("1234 2345 600");
+    expect(await docker("exec", running, "cat", "/srv/u/alerts")).toBe("old\nnew");
+
+    await docker("exec", running, "sh", "-c", "mkdir -p /srv/u/adir && ln -s /etc/passwd /srv/u/link");
+    const dirThere = await appendToContainerFile(runtime, noShell, "x\n", { path: "/bin" });
+    expect(dirThere.ok).toBe(false);
+    expect(dirThere.error).toMatch(/not a regular file/);
+    const passwd = await docker("exec", running, "cat", "/etc/passwd");
+    // In a container with a shell the exec fallback appends as the container's user would (as before).
+    await appendToContainerFile(runtime, running, "via link\n", { path: "/srv/u/link" });
+    expect(await docker("exec", running, "sh", "-c", "test -L /srv/u/link && echo link")).toBe("link");
+    expect((await docker("exec", running, "cat", "/etc/passwd")).startsWith(passwd)).toBe(true);
   });
 });

@@ -120,7 +120,7 @@ describe("createNotifier", () => {
   it("a user with no terminal: the alert file in the container instead", async () => {
     const n = createNotifier({}, runtime, { clock, tty: ttyOpts });
     const results = await n.notify(userNotice("bob", { severity: "final_warning" }));
-    expect(results).toEqual([{ channel: "container_file", target: `container ${container.slice(0, 12)}:/workspace/.ds01-alerts`, ok: true, error: null }]);
+    expect(results).toEqual([{ channel: "container_file", target: `container ${container.slice(0, 12)}:/workspace/.ds01-alerts`, ok: true, error: null, via: expect.stringMatching(/^(archive|exec)$/) }]);
     const file = await alertFile();
     expect(file.out).toContain("[FINAL WARNING] IDLE CONTAINER: train._.bob\n");
     expect(file.out).toContain("ds01 - 2025-03-01 12:00:00 UTC - user bob\n");

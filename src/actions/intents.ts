@@ -1,0 +1,125 @@
+// The intent log of destructive actions (stop, remove, kill): a row is committed before the action
+// starts and closed with its outcome, in one transaction with the outcome's audit events. So a
+// crash at any moment leaves either a closed intent with its audit record, or an open intent that
+// the next pass reconciles against the engine (reconcile.ts). The rows live in the store's
+// `intents` table (store migration 3).
+import type Database from "better-sqlite3";
+import type { AuditEvent } from "../model/audit-event.js";
+import type { Store } from "../store/index.js";
+import type { PlannedAction } from "../policy/plan-types.js";
+
+export type IntentKind = "stop" | "remove" | "kill_process";
+export type IntentOutcome = "done" | "failed" | "reconciled_done" | "reconciled_not_done";
+
+export interface Intent {
+  id: number;
+  kind: IntentKind;
+  containerId: string | null;
+  pid: number | null;
+  action: PlannedAction;
+  /** What the act-time guard saw (e.g. the StartedAt of the run being stopped). */
+  facts: Record<string, unknown>;
+  startedAt: number;
+  /** By then the action has finished one way or the other (its grace plus the engine's deadline). */
+  deadlineAt: number;
+  ownerPid: number;
+  abandonedAt: number | null;
+}
+
+interface IntentRow {
+  id: number;
+  kind: IntentKind;
+  container_id: string | null;
+  pid: number | null;
+  action: string;
+  started_at: number;
+  deadline_at: number;
+  owner_pid: number;
+  abandoned_at: number | null;
+}
+
+export class IntentLog {
+  private readonly db: Database.Database;
+  /** This process's open intents, by id. */
+  private readonly mine = new Map<number, Intent>();
+
+  constructor(private readonly store: Pick<Store, "db" | "transaction" | "commit">) {
+    this.db = store.db;
+  }
+
+  /** Commits the intent; the action may start once this returns. */
+  open(a: PlannedAction & { kind: IntentKind }, at: number, deadlineAt: number, facts: Record<string, unknown> = {}): Intent {
+    const info = this.db
+      .prepare("INSERT INTO intents (kind, container_id, pid, action, started_at, deadline_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(a.kind, a.containerId, a.pid ?? null, JSON.stringify({ action: a, facts }), at, deadlineAt, process.pid);
+    const intent: Intent = { id: Number(info.lastInsertRowid), kind: a.kind, containerId: a.containerId, pid: a.pid ?? null, action: a, facts, startedAt: at, deadlineAt, ownerPid: process.pid, abandonedAt: null };
+    this.mine.set(intent.id, intent);
+    return intent;
+  }
+
+  /**
+   * Closes the intent with its outcome and audit events, all in one transaction. Returns false (and
+   * writes nothing) when shutdown abandoned it meanwhile: the next start reconciles it instead.
+   */
+  close(intent: Intent, outcome: IntentOutcome, events: readonly AuditEvent[], at: number): boolean {
+    const own = this.mine.get(intent.id);
+    if (own?.abandonedAt != null) return false;
+    this.store.transaction(() => {
+      this.db.prepare("UPDATE intents SET outcome = ?, closed_at = ? WHERE id = ? AND closed_at IS NULL").run(outcome, at, intent.id);
+      this.store.commit([], events);
+    });
+    this.mine.delete(intent.id);
+    return true;
+  }
+
+  /** This process's intents still open (the actions in flight). */
+  inFlight(): Intent[] {
+    return [...this.mine.values()].filter((i) => i.abandonedAt === null);
+  }
+
+  /**
+   * Shutdown gives up on these: marks them abandoned (they stay open, so the next start reconciles
+   * them) with one audit event each, and makes their late completions write nothing.
+   */
+  abandon(intents: readonly Intent[], at: number, reason: string): void {
+    if (intents.length === 0) return;
+    this.store.transaction(() => {
+      for (const i of intents) this.db.prepare("UPDATE intents SET abandoned_at = ? WHERE id = ? AND closed_at IS NULL").run(at, i.id);
+      this.store.commit([], intents.map((i) => abandonedEvent(i, at, reason)));
+    });
+    for (const i of intents) {
+      const own = this.mine.get(i.id);
+      if (own) own.abandonedAt = at;
+    }
+  }
+
+  /** Every intent still open in the store, oldest first, except this process's actions in flight. */
+  unreconciled(): Intent[] {
+    const rows = this.db.prepare("SELECT id, kind, container_id, pid, action, started_at, deadline_at, owner_pid, abandoned_at FROM intents WHERE closed_at IS NULL ORDER BY id").all() as IntentRow[];
+    return rows.filter((r) => !this.mine.has(r.id) || this.mine.get(r.id)!.abandonedAt !== null).map(fromRow);
+  }
+}
+
+function fromRow(r: IntentRow): Intent {
+  let action = { kind: r.kind, containerId: r.container_id } as unknown as PlannedAction;
+  let facts: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(r.action) as { action?: PlannedAction; facts?: Record<string, unknown> };
+    if (parsed.action && typeof parsed.action === "object") action = parsed.action;
+    if (parsed.facts && typeof parsed.facts === "object") facts = parsed.facts;
+  } catch {
+    /* a damaged row: reconciled from its columns alone */
+  }
+  return { id: r.id, kind: r.kind, containerId: r.container_id, pid: r.pid, action, facts, startedAt: r.started_at, deadlineAt: r.deadline_at, ownerPid: r.owner_pid, abandonedAt: r.abandoned_at };
+}
+
+function abandonedEvent(i: Intent, at: number, reason: string): AuditEvent {
+  return {
+    time: at,
+    type: "action.abandoned",
+    user: i.action.user ?? null,
+    container: i.action.container ?? null,
+    containerId: i.containerId,
+    details: { kind: i.kind, reason: i.action.reason, summary: i.action.summary, intent_started_at: i.startedAt, deadline_at: i.deadlineAt, why: reason, ...(i.pid !== null ? { pid: i.pid } : {}) },
+  };
+}
