@@ -16,6 +16,9 @@ import { loadContextConfig } from "../pass/wiring.js";
 import { createJsonlSink, defaultStateDir, openStore } from "../store/index.js";
 import { createLogger, type LogLevel } from "../util/log.js";
 import { unlink } from "node:fs/promises";
+import { cgroupParts } from "../cgroups/wiring.js";
+import { updateParents } from "../cgroups/reconcile.js";
+import { resolvePolicy } from "../config/resolve-policy.js";
 import { parseCommandArgs, type CliContext } from "./context.js";
 
 const USAGE = "ds01 gate [--socket PATH] [--engine PATH]";
@@ -43,7 +46,17 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const identity = (c: typeof config) => ({ ...DEFAULT_IDENTITY_OPTIONS, infrastructurePrefixes: c.monitoring.infrastructure_containers, protectedLabel: c.monitoring.infrastructure_label, gateRecord });
   const gpus = (c: typeof config) =>
     gateGpus({ config: c, engineSocket, stateDir, reservations: reservations.store, identity: identity(c), clock: ctx.clock, env: ctx.env, appendEvent: (e) => store.append(e) });
-  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity, gpus });
+  let current = config;
+  const parts = cgroupParts({ info: () => gate.engineInfo(), config: () => current });
+  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity, gpus, cgroups: (c) => parts.admission(c) });
+  /** Existing users' parents get the new config's aggregate limits. */
+  const updateCgroups = async (c: typeof config) => {
+    const cg = await parts.cgroups();
+    const users = await gate.containerOwners();
+    for (const u of await updateParents(cg, users, (user) => resolvePolicy(c, user, Date.now()))) {
+      if (u.error) log.warn({ user: u.parent.user, parent: u.parent.cgroupParent, error: u.error }, "gate: aggregate limits not updated");
+    }
+  };
   const reloader = new ConfigReloader({ dir });
   await reloader.baseline();
 
@@ -55,8 +68,10 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const reload = async () => {
     const r = await reloader.check();
     if (r.kind === "reloaded") {
+      current = r.config;
       gate.setConfig(r.config);
       log.info({ dir }, "gate: config reloaded");
+      await updateCgroups(r.config).catch((e) => log.warn({ error: errorText(e) }, "gate: aggregate limits not updated"));
     } else if (r.kind === "failed") log.error({ dir, problems: r.problems }, "gate: config reload refused, the last good config stays");
   };
   const onHup = () => void reload();

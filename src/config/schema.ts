@@ -167,6 +167,10 @@ export function buildSchemas(strict: boolean) {
       max_create_body_kb: requiredNum({ integer: true, positive: true, max: 65536, what: "a size in KiB" }).optional(),
       gpus_all: oneOf(["cap", "refuse"] as const).optional(),
     }).optional(),
+    cgroups: section({
+      root: absolutePath({ nullable: false }).optional(),
+      unit_dir: absolutePath({ nullable: false }).optional(),
+    }).optional(),
   });
 
   return { top, overrides };

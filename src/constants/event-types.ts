@@ -43,6 +43,9 @@ export const EVENT = {
   gateStarted: "gate.started",
   gateStopped: "gate.stopped",
 
+  userOomKill: "user.oom_kill", // processes OOM-killed inside a user's cgroup parent
+  userCgroupRemoved: "user.cgroup_removed", // an empty cgroup parent removed
+
   actionFailed: "action.failed",
   probeFailed: "probe.failed",
   daemonStarted: "daemon.started",

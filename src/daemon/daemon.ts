@@ -34,6 +34,7 @@ import { ControlSocket } from "./control-socket.js";
 import { reportJson, reportText } from "../pass/report-format.js";
 import { realTimers, type Timers } from "./timers.js";
 import { missingGpusText } from "../gpu/missing-gpus.js";
+import type { UserCgroupWatch } from "../cgroups/daemon-watch.js";
 
 /** observe-gpus logs this fixed message when dcgm-exporter cannot be read; the daemon counts it. */
 export const DCGM_SCRAPE_FAILED_MSG = "dcgm-exporter scrape failed";
@@ -63,6 +64,8 @@ export interface DaemonOptions {
   allocation?: { socketPath: string; reservations: ReservationStore };
   /** The control socket (`ds01 check` asks for a pass there). */
   controlSocketPath?: string;
+  /** Users' cgroup parents (aggregate limits, usage, OOM kills), looked after once per pass. */
+  cgroupWatch?: Pick<UserCgroupWatch, "pass">;
 }
 
 export class Daemon {
@@ -382,6 +385,10 @@ export class Daemon {
     const durationS = (performance.now() - t0) / 1000;
     this.passes++;
     const outcome = this.afterPass(report, durationS);
+    if (this.opts.cgroupWatch && report.dockerError === null) {
+      const owners = this.fleet.containers().map((c) => c.identity.owner).filter((o) => o !== "unknown");
+      this.metrics.setUserCgroupUsage(await this.opts.cgroupWatch.pass(this.config, owners, this.deps.notifier));
+    }
     for (const w of waiting) w.resolve(report);
     for (const w of this.passWaiters.splice(0)) w();
     return outcome;

@@ -21,6 +21,7 @@ import { peerCredentials, type PeerCredentials } from "./peer-credentials.js";
 import { forwardHttp, forwardUpgrade, sendJson, type ProxyOptions } from "./proxy.js";
 import { classify, type Route } from "./routes.js";
 import { parseTarget, type Target } from "./target.js";
+import type { CgroupAdmission } from "../cgroups/admission.js";
 
 export interface GateDeps {
   engineSocket: string;
@@ -33,6 +34,8 @@ export interface GateDeps {
   credentials?: (socket: Socket) => PeerCredentials;
   /** The allocator for GPU creates (built per config). */
   gpus?: (config: LoadedConfig) => GateGpus;
+  /** Per-user aggregate limits (cgroup parents), for a config. */
+  cgroups?: (config: () => LoadedConfig) => CgroupAdmission;
 }
 
 type Forward = Extract<Decision, { action: "forward" }>;
@@ -143,6 +146,20 @@ export class Gate {
       if (this.createChains.get(user) === chain) this.createChains.delete(user);
     };
     return release;
+  }
+
+  /** The owners of every container the engine has (for bringing their cgroup parents to a new config). */
+  async containerOwners(): Promise<string[]> {
+    const r = await this.engine.call("GET", "/containers/json?all=1");
+    if (r.status !== 200) throw new Error(`the engine answered ${r.status} to a container listing`);
+    const rows = JSON.parse(r.body.toString("utf8")) as { Id: string; Names?: string[]; Labels?: Record<string, string> | null }[];
+    const ctx = { owners: this.deps.owners, settings: this.settings };
+    return [...new Set(rows.map((c) => containerOwnerOf({ id: c.Id, name: (c.Names?.[0] ?? "").replace(/^\//, ""), labels: c.Labels ?? {} }, ctx)))];
+  }
+
+  /** GET /info of the engine (the cgroup driver and version). */
+  async engineInfo(): Promise<unknown> {
+    return this.engine.getJson("/info");
   }
 
   get connections(): number {
@@ -279,6 +296,7 @@ export class Gate {
         gpus: this.gpus,
         limitsFor: (user) => resolvePolicy(config, user, Date.now()).limits,
         hostCpus: availableParallelism(),
+        cgroups: this.deps.cgroups?.(() => config),
       };
       // One create per user at a time, from the count until dockerd has answered, so concurrent
       // creates cannot all pass max_containers_per_user on the same count.
