@@ -26,12 +26,13 @@ export async function cgroupEmpty(fs: CgroupFs, dir: string): Promise<boolean> {
   return ((await fs.read(join(dir, "cgroup.procs"))) ?? "").trim() === "";
 }
 
-/** The directories a parent (relative `dir`) has in each hierarchy of this host. */
+/** The directories a parent (relative `dir`) has in the hierarchies of this host (those that exist). */
 async function placesOf(cg: UserCgroups, dir: string): Promise<string[]> {
   const { root, fs, setup } = cg.opts;
-  if (setup.version === 2) return [join(root, dir)];
-  const hierarchies = (await fs.subdirs(root)) ?? [];
-  return hierarchies.map((h) => join(root, h, dir));
+  const all = setup.version === 2 ? [join(root, dir)] : ((await fs.subdirs(root)) ?? []).map((h) => join(root, h, dir));
+  const out: string[] = [];
+  for (const p of all) if ((await fs.subdirs(p)) !== null) out.push(p);
+  return out;
 }
 
 async function removable(cg: UserCgroups, places: string[], now: number, minAgeMs: number): Promise<boolean> {

@@ -14,7 +14,7 @@ const MAX_PART = 40;
 
 export function cgroupNamePart(name: string): string {
   let s = name.replace(/[^A-Za-z0-9_]/g, "_").replace(/_+/g, "_").replace(/^_+|_+$/g, "");
-  if (s === name && s.length <= MAX_PART) return s;
+  if (s !== "" && s === name && s.length <= MAX_PART) return s;
   const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
   s = s.slice(0, MAX_PART - 9);
   return s === "" ? `x${hash}` : `${s}_${hash}`;

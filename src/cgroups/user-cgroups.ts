@@ -56,6 +56,8 @@ export class UserCgroups {
       else {
         await this.makeDirs(parent);
         await this.writeLimits(parent, caps);
+        // Marked fresh: the daemon leaves a parent alone for a while after a create prepared it.
+        for (const h of this.opts.setup.version === 1 ? V1_HIERARCHIES : [null]) await this.opts.fs.touch(this.dir(parent, h), this.opts.now());
       }
     } catch (e) {
       if (e instanceof CgroupError) throw e;
@@ -85,7 +87,6 @@ export class UserCgroups {
       for (const h of V1_HIERARCHIES) {
         const d = join(root, h, parent.dir);
         await fs.mkdirp(d);
-        await fs.touch(d, this.opts.now()); // the daemon leaves parents alone for a while after this
       }
       return;
     }
@@ -98,7 +99,6 @@ export class UserCgroups {
       await fs.mkdirp(d);
     }
     await fs.write(join(d, "cgroup.subtree_control"), enable);
-    await fs.touch(d, this.opts.now());
   }
 
   private async writeLimits(parent: UserParent, caps: AggregateCaps | null): Promise<void> {
