@@ -11,7 +11,7 @@ import type { Logger } from "../util/log.js";
 import { removeEmptyParents } from "./cleanup.js";
 import type { UserParent } from "./names.js";
 import { OomDetector, type OomFinding } from "./oom-detector.js";
-import { updateParents } from "./reconcile.js";
+import { updateParents, type ParentUpdate } from "./reconcile.js";
 import { oomKillCounters, parentUsage } from "./usage.js";
 import type { UserCgroups } from "./user-cgroups.js";
 
@@ -38,37 +38,57 @@ export class UserCgroupWatch {
 
   constructor(private readonly deps: CgroupWatchDeps) {}
 
-  /** `owners`: every user who has a container. Never throws; what failed is logged. */
+  /**
+   * The whole pass: existing parents updated, empty ones removed, then usage and OOM kills read.
+   * `owners`: every user who has a container. Never throws; what failed is logged.
+   */
   async pass(config: LoadedConfig, owners: Iterable<string>, notifier: Notifier | null): Promise<UserUsageRow[]> {
-    let cg: UserCgroups;
+    const cg = await this.cgroups(config);
+    if (!cg) return [];
+    const updates = await this.update(cg, config, owners);
+    await this.clean(cg);
+    return this.measure(cg, config, updates.map((u) => u.parent), notifier);
+  }
+
+  /** The UserCgroups for the config, or null (logged) while the setup cannot be detected. */
+  async cgroups(config: LoadedConfig): Promise<UserCgroups | null> {
     try {
-      cg = await this.deps.cgroups(config);
+      return await this.deps.cgroups(config);
     } catch (e) {
       this.problem("setup", errorText(e), "cgroup setup unknown: users' aggregate limits not checked");
-      return [];
+      return null;
     }
+  }
+
+  async update(cg: UserCgroups, config: LoadedConfig, owners: Iterable<string>): Promise<ParentUpdate[]> {
     const now = this.deps.now();
     const updates = await updateParents(cg, owners, (user) => resolvePolicy(config, user, now));
     for (const u of updates) {
       if (u.error) this.problem(u.parent.cgroupParent, u.error, "aggregate limits not updated");
       else this.problems.delete(u.parent.cgroupParent);
     }
+    return updates;
+  }
+
+  async clean(cg: UserCgroups): Promise<void> {
+    const now = this.deps.now();
     const cleaned = await removeEmptyParents(cg, now).catch((e: unknown) => ({ removed: [], failed: [{ parent: "*", error: errorText(e) }] }));
     for (const removed of cleaned.removed) {
       this.oom.forget(removed);
       this.deps.append({ time: now, type: EVENT.userCgroupRemoved, user: null, container: null, containerId: null, details: { cgroup_parent: removed } });
     }
     for (const f of cleaned.failed) this.problem(`cleanup ${f.parent}`, f.error, "empty cgroup parent not removed");
+  }
 
-    const removed = new Set(cleaned.removed);
+  /** Usage of each parent that exists, and OOM kills since the last look (audited, told to the owner). */
+  async measure(cg: UserCgroups, config: LoadedConfig, parents: readonly UserParent[], notifier: Notifier | null): Promise<UserUsageRow[]> {
     const rows: UserUsageRow[] = [];
     const counters = new Map<UserParent, Map<string, number>>();
-    for (const u of updates) {
-      const p = u.parent;
-      if (!u.exists || removed.has(p.cgroupParent) || (p.unit !== null && removed.has(p.unit))) continue;
+    for (const p of parents) {
       try {
         const usage = await parentUsage(cg, p);
-        if (usage) rows.push({ user: p.user, group: p.group, ...usage });
+        if (!usage) continue; // not there (removed, or never made)
+        rows.push({ user: p.user, group: p.group, ...usage });
         counters.set(p, await oomKillCounters(cg, p));
       } catch (e) {
         this.problem(`read ${p.cgroupParent}`, errorText(e), "cgroup parent not readable");

@@ -23,10 +23,15 @@ async function sh(cmd: string, args: string[], timeoutMs = 30_000) {
 
 /** Creates the gate group, the admin group and the test users (idempotent). */
 export async function ensureTestUsers(): Promise<void> {
+  await ensureUsers(USERS);
+}
+
+/** The gate and admin groups, and these users (a test file that counts per user brings its own). */
+export async function ensureUsers(users: readonly string[]): Promise<void> {
   for (const g of [GATE_GROUP, ADMIN_GROUP]) {
     if ((await sh("getent", ["group", g])).code !== 0) await sh("groupadd", [g]);
   }
-  for (const u of USERS) {
+  for (const u of users) {
     if ((await sh("id", [u])).code !== 0) {
       const groups = u === "ds01gt-admin" ? `${GATE_GROUP},${ADMIN_GROUP}` : GATE_GROUP;
       const r = await sh("useradd", ["-m", "-s", "/bin/sh", "-G", groups, u]);
