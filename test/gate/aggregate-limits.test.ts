@@ -17,6 +17,7 @@ import type { AuditEvent } from "../../src/model/audit-event.js";
 import { silentLogger } from "../../src/util/log.js";
 import { newRunId } from "../helpers/containers.js";
 import { TEST_IMAGE } from "../helpers/docker-env.js";
+import { runCli } from "../helpers/cli.js";
 import { asUser, engineJson, ensureUsers, removeRunContainers, startGate, type GateProcess } from "./gate-harness.js";
 
 const CG1 = "ds01gt-cg1"; // aggregate: 50 % of a core, 64 MiB, 200 tasks
@@ -150,6 +151,18 @@ describe("aggregate limits on cgroup v1, through the gate", () => {
     expect(peak).toBeLessThanOrEqual(64 * MIB);
     // Both containers are still there: the kill took the allocation, not the containers' init.
     for (const id of ids) expect(((await engineJson(["inspect", id])) as { State: { Running: boolean } }[])[0]!.State.Running).toBe(true);
+  });
+
+  it("ds01 create (as root, for the user) sets the same parent through the same admission code", async () => {
+    const r = await runCli(["--config", gate.configDir, "--state-dir", gate.stateDir, "create", "--user", CG1, "--image", TEST_IMAGE, "--name", `cg-${runId}`, "--label", `ds01.test.run=${runId}`, "--json"], {
+      env: { ...process.env, DS01_CONFIG_DIR: "", DS01_ALLOCATION_BROKER: "off", DS01_NVIDIA_SMI: "/nonexistent/nvidia-smi" },
+      uid: 0,
+      userName: "root",
+    });
+    expect(r.code, r.err).toBe(0);
+    const hc = await hostConfig((JSON.parse(r.out) as { id: string }).id);
+    expect(hc.CgroupParent).toBe(parent.cgroupParent);
+    expect(hc.NanoCpus).toBe(5e8);
   });
 
   it("a config reload brings the parent's limits to the new aggregate", async () => {
