@@ -3,7 +3,7 @@
 // that holds the aggregate limits (read back from /sys/fs/cgroup), the two together are held under
 // one CPU cap (throttled) and one memory cap (an allocation beyond it is OOM-killed, and the OOM is
 // detected from the parent's counters and audited), a reload changes the limits in place.
-import { readFileSync, rmdirSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserCgroupWatch } from "../../src/cgroups/daemon-watch.js";
@@ -15,6 +15,7 @@ import { EVENT } from "../../src/constants/event-types.js";
 import { EngineClient } from "../../src/docker/engine-client.js";
 import type { AuditEvent } from "../../src/model/audit-event.js";
 import { silentLogger } from "../../src/util/log.js";
+import { execFileWithTimeout } from "../../src/util/exec.js";
 import { newRunId } from "../helpers/containers.js";
 import { TEST_IMAGE } from "../helpers/docker-env.js";
 import { runCli } from "../helpers/cli.js";
@@ -55,18 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeRunContainers(runId);
-  await gate?.stop();
-  // This file's parent only, only where it is empty (Docker has removed the containers' cgroups).
-  for (const h of readdirSync(CGROUP)) {
-    const d = join(CGROUP, h, parent.dir);
-    if (existsSync(d) && readdirSync(d, { withFileTypes: true }).every((e) => !e.isDirectory())) rmdirSync(d);
-    // The /ds01 level too, unless a parent of another file's users is in it (the kernel refuses then).
-    try {
-      rmdirSync(join(CGROUP, h, "ds01"));
-    } catch {
-      // not empty, or not there
-    }
-  }
+  await gate?.stop(); // and this file's empty parents with it
 }, 60_000);
 
 describe("aggregate limits on cgroup v1, through the gate", () => {
@@ -170,5 +160,18 @@ describe("aggregate limits on cgroup v1, through the gate", () => {
     gate.child.kill("SIGHUP");
     await until("the new memory limit", () => (cg("memory", "memory.limit_in_bytes") === String(128 * MIB) ? true : null));
     expect(cg("cpu", "cpu.cfs_quota_us")).toBe("50000");
+  });
+
+  it("a parent removed while the user's containers were stopped is prepared again before a start through the gate", async () => {
+    expect((await execFileWithTimeout("docker", ["stop", "-t", "0", ...ids], { timeoutMs: 60_000 })).code).toBe(0);
+    for (const h of readdirSync(CGROUP)) {
+      const d = join(CGROUP, h, parent.dir);
+      if (existsSync(d)) rmdirSync(d); // empty now: the containers' cgroups went with them
+    }
+    const r = await docker(CG1, `start ${ids[0]}`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(cg("memory", "memory.limit_in_bytes")).toBe(String(128 * MIB));
+    expect(cg("cpu", "cpu.cfs_quota_us")).toBe("50000");
+    expect(readFileSync(`/proc/${await pidOf(ids[0]!)}/cgroup`, "utf8")).toContain(`:memory:${parent.cgroupParent}/${ids[0]}\n`);
   });
 });
