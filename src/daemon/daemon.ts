@@ -385,10 +385,7 @@ export class Daemon {
     const durationS = (performance.now() - t0) / 1000;
     this.passes++;
     const outcome = this.afterPass(report, durationS);
-    if (this.opts.cgroupWatch && report.dockerError === null) {
-      const owners = this.fleet.containers().map((c) => c.identity.owner).filter((o) => o !== "unknown");
-      this.metrics.setUserCgroupUsage(await this.opts.cgroupWatch.pass(this.config, owners, this.deps.notifier));
-    }
+    if (report.dockerError === null) await this.cgroupPass();
     for (const w of waiting) w.resolve(report);
     for (const w of this.passWaiters.splice(0)) w();
     return outcome;
@@ -439,6 +436,13 @@ export class Daemon {
       "pass finished",
     );
     return { retryInMs: null };
+  }
+
+  /** Users' cgroup parents: limits, cleanup, usage, OOM kills (after each pass and each reload). */
+  private async cgroupPass(): Promise<void> {
+    if (!this.opts.cgroupWatch) return;
+    const owners = this.fleet.containers().map((c) => c.identity.owner).filter((o) => o !== "unknown");
+    this.metrics.setUserCgroupUsage(await this.opts.cgroupWatch.pass(this.config, owners, this.deps.notifier));
   }
 
   /** A change in how many attached GPUs nvidia-smi cannot report: audited, and admins alerted. */
@@ -505,6 +509,7 @@ export class Daemon {
     this.metrics.configReload(true);
     store.append({ time: clock.now(), type: EVENT.configReloaded, user: null, container: null, containerId: null, details: { dir: this.opts.configDir, warnings: out.warnings, sample_interval_s: d.sample_interval_s, pass_interval_s: d.pass_interval_s } });
     this.log.info({ dir: this.opts.configDir, warnings: out.warnings.length }, "config reloaded");
+    if (this.fleet.lastListedAt !== null) await this.cgroupPass(); // new aggregate limits now, not at the next pass
     if (d.listen !== before.daemon.listen) this.log.warn({ listen: d.listen, listening: this.bound ? formatListenAddress(this.bound) : null }, "daemon.listen changed: takes effect at the next restart");
   }
 }

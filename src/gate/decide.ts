@@ -277,7 +277,8 @@ function updateLiftsLimits(body: JsonObject, caller: Caller, ctx: DecideContext)
     const v = field(body, k);
     if (typeof v === "number" && v > 0) asked[k] = v;
   }
-  const r = applyLimits(asked, limits, ctx.hostCpus ?? Number.POSITIVE_INFINITY);
+  const caps = capsFor(ctx.cgroups, caller.name);
+  const r = applyLimits(asked, limits, ctx.hostCpus ?? Number.POSITIVE_INFINITY, caps.ok ? (caps.caps?.cpuCores ?? null) : null);
   return r.ok ? null : `docker update: ${r.reason}`;
 }
 

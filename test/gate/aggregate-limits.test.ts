@@ -85,6 +85,9 @@ describe("aggregate limits on cgroup v1, through the gate", () => {
     const over = await docker(CG1, `create ${L} --cpus 1 ${TEST_IMAGE} true`);
     expect(over.code).not.toBe(0);
     expect(over.stderr).toMatch(/ds01: --cpus 1 is above your limit of 0.5 \(aggregate cpu_quota\)/);
+    const update = await docker(CG1, `update --cpus 1 ${ids[0]}`);
+    expect(update.code).not.toBe(0);
+    expect(update.stderr).toMatch(/ds01: docker update: --cpus 1 is above your limit of 0.5 \(aggregate cpu_quota\)/);
   });
 
   it("a user without an aggregate gets no parent; a caller's own --cgroup-parent is still refused", async () => {
