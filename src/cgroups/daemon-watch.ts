@@ -65,6 +65,7 @@ export class UserCgroupWatch {
     const updates = await updateParents(cg, owners, (user) => resolvePolicy(config, user, now));
     for (const u of updates) {
       if (u.error) this.problem(u.parent.cgroupParent, u.error, "aggregate limits not updated");
+      else if (u.kept.length > 0) this.problem(u.parent.cgroupParent, u.kept.join("; "), "aggregate CPU quota not lowered yet: a running container has more");
       else this.problems.delete(u.parent.cgroupParent);
     }
     return updates;

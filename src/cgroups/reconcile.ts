@@ -11,6 +11,8 @@ export interface ParentUpdate {
   parent: UserParent;
   /** Whether the parent exists (only existing ones are written). */
   exists: boolean;
+  /** Limits the kernel would not lower yet (a running container holds more), kept as they were. */
+  kept: string[];
   error: string | null;
 }
 
@@ -20,9 +22,9 @@ export async function updateParents(cg: UserCgroups, users: Iterable<string>, po
     const p = policyFor(user);
     const parent = cg.parentOf(user, p.group);
     try {
-      out.push({ parent, exists: await cg.update(parent, aggregateCaps(p.aggregate)), error: null });
+      out.push({ parent, ...(await cg.update(parent, aggregateCaps(p.aggregate))), error: null });
     } catch (e) {
-      out.push({ parent, exists: true, error: errorText(e) });
+      out.push({ parent, exists: true, kept: [], error: errorText(e) });
     }
   }
   return out;

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { fixture, T0, type Fixture } from "../../test/helpers/cgroup-fixture.js";
-import { CgroupError } from "./user-cgroups.js";
+import { CgroupError, UserCgroups } from "./user-cgroups.js";
 
 const GIB = 1024 ** 3;
 const caps = { cpuCores: 4, memoryMax: 8 * GIB, memoryHigh: null, tasksMax: 512 };
@@ -34,15 +34,31 @@ describe("prepare, cgroupfs on cgroup v1", () => {
   it("update writes the new limits into an existing parent, lifts them when the aggregate went, and leaves a missing one absent", async () => {
     f = fixture({ driver: "cgroupfs", version: 1 });
     const p = f.cg.parentOf("alice", "student");
-    expect(await f.cg.update(p, caps)).toBe(false);
+    expect(await f.cg.update(p, caps)).toEqual({ exists: false, kept: [] });
     expect(() => f.read("cgroup/memory/ds01/student-alice")).toThrow(/ENOENT/);
     await f.cg.prepare("alice", "student", caps);
-    expect(await f.cg.update(p, { ...caps, memoryMax: GIB })).toBe(true);
+    expect(await f.cg.update(p, { ...caps, memoryMax: GIB })).toEqual({ exists: true, kept: [] });
     expect(f.read("cgroup/memory/ds01/student-alice/memory.limit_in_bytes")).toBe(String(GIB));
     await f.cg.update(p, null);
     expect(f.read("cgroup/memory/ds01/student-alice/memory.limit_in_bytes")).toBe("-1");
     expect(f.read("cgroup/cpu/ds01/student-alice/cpu.cfs_quota_us")).toBe("-1");
     expect(f.read("cgroup/pids/ds01/student-alice/pids.max")).toBe("max");
+  });
+});
+
+describe("a CPU quota the kernel will not lower yet", () => {
+  const einval = (file: string) => Object.assign(new Error(`EINVAL: invalid argument, open '${file}'`), { code: "EINVAL" });
+  it("v1: the parent keeps its finite quota (still a cap) and says so; without one, the failure is an error", async () => {
+    f = fixture({ driver: "cgroupfs", version: 1 });
+    await f.cg.prepare("alice", "student", caps);
+    const fs = f.cg.opts.fs;
+    const refusing = new UserCgroups({ ...f.cg.opts, fs: { ...fs, write: (path, v) => (path.endsWith("cpu.cfs_quota_us") ? Promise.reject(einval(path)) : fs.write(path, v)) } });
+    const p = refusing.parentOf("alice", "student");
+    const r = await refusing.update(p, { ...caps, cpuCores: 1, memoryMax: GIB });
+    expect(r.kept).toEqual([expect.stringMatching(/cpu\/ds01\/student-alice\/cpu\.cfs_quota_us stays 400000$/)]);
+    expect(f.read("cgroup/memory/ds01/student-alice/memory.limit_in_bytes")).toBe(String(GIB));
+    f.write("cgroup/cpu/ds01/student-alice/cpu.cfs_quota_us", "-1");
+    await expect(refusing.prepare("alice", "student", caps)).rejects.toThrow(/cpu\.cfs_quota_us could not be set to 400000: EINVAL/);
   });
 });
 

@@ -68,17 +68,16 @@ export class UserCgroups {
 
   /**
    * Writes the current limits (null: none) into a parent that exists; one that does not is left
-   * absent (prepare makes it at the next create). False when it does not exist.
+   * absent (prepare makes it at the next create). `kept`: limits the kernel would not lower yet.
    */
-  async update(parent: UserParent, caps: AggregateCaps | null): Promise<boolean> {
+  async update(parent: UserParent, caps: AggregateCaps | null): Promise<{ exists: boolean; kept: string[] }> {
     if (this.opts.setup.driver === "systemd") {
       const had = (await this.opts.fs.read(join(this.opts.unitDir, parent.unit!))) !== null;
       if (had) await this.writeUnit(parent, caps, false);
-      return had;
+      return { exists: had, kept: [] };
     }
-    if ((await this.opts.fs.mtimeMs(this.dir(parent, "memory"))) === null) return false;
-    await this.writeLimits(parent, caps);
-    return true;
+    if ((await this.opts.fs.mtimeMs(this.dir(parent, "memory"))) === null) return { exists: false, kept: [] };
+    return { exists: true, kept: await this.writeLimits(parent, caps) };
   }
 
   private async makeDirs(parent: UserParent): Promise<void> {
@@ -101,16 +100,31 @@ export class UserCgroups {
     await fs.write(join(d, "cgroup.subtree_control"), enable);
   }
 
-  private async writeLimits(parent: UserParent, caps: AggregateCaps | null): Promise<void> {
+  /** Writes each limit file; returns the limits kept as they were (see oldQuotaHolds). */
+  private async writeLimits(parent: UserParent, caps: AggregateCaps | null): Promise<string[]> {
     const writes: LimitWrite[] = this.opts.setup.version === 1 ? v1Writes(caps) : v2Writes(caps);
+    const kept: string[] = [];
     for (const w of writes) {
       const path = join(this.dir(parent, w.controller), w.file);
       try {
         await this.opts.fs.write(path, w.value);
       } catch (e) {
-        throw new CgroupError(`${path} could not be set to ${w.value}: ${errorText(e)}`, { cause: e });
+        if (await this.oldQuotaHolds(path, w, e)) kept.push(`${path} stays ${(await this.opts.fs.read(path))?.trim()}`);
+        else throw new CgroupError(`${path} could not be set to ${w.value}: ${errorText(e)}`, { cause: e });
       }
     }
+    return kept;
+  }
+
+  /**
+   * cgroup v1 refuses (EINVAL) a parent's CPU quota below a running child's. The parent then keeps
+   * the finite quota it had, which still caps the user; the next write, once that container is
+   * gone, lowers it. A parent without a quota (-1) is not capped, so that failure stays an error.
+   */
+  private async oldQuotaHolds(path: string, w: LimitWrite, e: unknown): Promise<boolean> {
+    if (w.file !== "cpu.cfs_quota_us" || (e as NodeJS.ErrnoException).code !== "EINVAL") return false;
+    const now = Number((await this.opts.fs.read(path))?.trim());
+    return Number.isFinite(now) && now > 0;
   }
 
   /** Writes the unit when its text changed, then reloads systemd. */

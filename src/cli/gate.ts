@@ -55,6 +55,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     const users = await gate.containerOwners();
     for (const u of await updateParents(cg, users, (user) => resolvePolicy(c, user, Date.now()))) {
       if (u.error) log.warn({ user: u.parent.user, parent: u.parent.cgroupParent, error: u.error }, "gate: aggregate limits not updated");
+      if (u.kept.length > 0) log.warn({ user: u.parent.user, parent: u.parent.cgroupParent, kept: u.kept }, "gate: aggregate CPU quota not lowered yet: a running container has more");
     }
   };
   const reloader = new ConfigReloader({ dir });
@@ -90,6 +91,10 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     }
     store.append({ time: ctx.clock.now(), type: EVENT.gateStarted, user: null, container: null, containerId: null, details: { socket: socketPath, engine: engineSocket, pid: process.pid } });
     log.info({ socket: socketPath, engine: engineSocket, engine_dir: dirname(engineSocket) }, "gate: listening");
+    void parts
+      .cgroups()
+      .then((cg) => log.info({ driver: cg.setup.driver, version: cg.setup.version, root: current.cgroups.root }, "gate: cgroup setup for aggregate limits"))
+      .catch((e: unknown) => log.warn({ error: errorText(e) }, "gate: cgroup setup unknown; creates of users with aggregate limits are refused until it is known"));
     const why = await stopped;
     await gate.close();
     await unlink(socketPath).catch(() => undefined);
