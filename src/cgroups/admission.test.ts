@@ -4,16 +4,18 @@ import type { JsonObject } from "../docker/json-fields.js";
 import type { ResolvedAggregate } from "../model/policy.js";
 import { admitCgroupParent, prepareForStart, type CgroupAdmission } from "./admission.js";
 import type { AggregateCaps } from "./caps.js";
+import { TransientError } from "../errors.js";
+import { CgroupError } from "./user-cgroups.js";
 
 const agg = (over: Partial<ResolvedAggregate>): ResolvedAggregate => ({ cpu_quota: null, memory_max: null, memory_high: null, tasks_max: null, ...over });
 
-function admission(aggregate: ResolvedAggregate | null, fail?: string): CgroupAdmission & { prepared: [string, string, AggregateCaps][] } {
+function admission(aggregate: ResolvedAggregate | null, fail?: string | Error): CgroupAdmission & { prepared: [string, string, AggregateCaps][] } {
   const prepared: [string, string, AggregateCaps][] = [];
   return {
     prepared,
     policyFor: () => ({ group: "student", aggregate }),
     prepare: async (user, group, caps) => {
-      if (fail) throw new Error(fail);
+      if (fail) throw typeof fail === "string" ? new CgroupError(fail) : fail;
       prepared.push([user, group, caps]);
       return `/ds01/${group}-${user}`;
     },
@@ -48,6 +50,13 @@ describe("admitCgroupParent", () => {
     expect(!r.ok && r.reason).toMatch(/^your per-user limits \(aggregate cpu_quota\/memory_max\/tasks_max\) could not be put in place, so nothing was created: EACCES/);
     expect(hc).toEqual({});
     expect(await prepareForStart("alice", a)).toMatch(/so the container was not started: EACCES/);
+  });
+
+  it("a setup the engine did not say is refused too; an engine that does not answer at all is the caller's to report", async () => {
+    const unknown = admission(agg({ memory_max: "1G" }), new TransientError("the engine did not say its cgroup driver within 5000 ms", "docker"));
+    expect(await admitCgroupParent({}, "alice", unknown)).toMatchObject({ ok: false, reason: expect.stringMatching(/did not say its cgroup driver/) });
+    const gone = Object.assign(new Error("connect ENOENT /run/ds01/engine.sock"), { code: "ENOENT" });
+    await expect(admitCgroupParent({}, "alice", admission(agg({ memory_max: "1G" }), gone))).rejects.toBe(gone);
   });
 
   it("no admission wired (a non-root ds01 create, whose gate sets the parent): nothing is done", async () => {

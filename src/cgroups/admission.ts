@@ -3,7 +3,8 @@
 // memory_max or tasks_max), their cgroup parent is prepared with those limits and set as the
 // container's HostConfig.CgroupParent. A parent that cannot be prepared refuses the create: a
 // container made without the cap would be free of it for its whole life.
-import { errorText } from "../errors.js";
+import { TransientError, errorText } from "../errors.js";
+import { CgroupError } from "./user-cgroups.js";
 import { setField, type JsonObject } from "../docker/json-fields.js";
 import type { ResolvedPolicy } from "../model/policy.js";
 import { aggregateCaps, type AggregateCaps } from "./caps.js";
@@ -42,6 +43,9 @@ export async function admitCgroupParent(hc: JsonObject, user: string, adm: Cgrou
     setField(hc, "CgroupParent", parent);
     return { ok: true, parent };
   } catch (e) {
+    // A parent that could not be written, or a cgroup setup the engine did not say: refused. Anything
+    // else (the engine's socket not answering at all) goes to the caller, which says so as such.
+    if (!(e instanceof CgroupError || e instanceof TransientError)) throw e;
     return { ok: false, reason: `your per-user limits (aggregate cpu_quota/memory_max/tasks_max) could not be put in place, so nothing was created: ${errorText(e)}; try again, or ask an admin` };
   }
 }
