@@ -38,10 +38,19 @@ function size(key: string, text: string | null): number | null {
 
 export type ContainerLimits = Pick<ResolvedLimits, "max_cpus" | "memory" | "memory_swap" | "shm_size" | "pids_limit">;
 
-export function applyLimits(hc: JsonObject, limits: ContainerLimits, hostCpus: number): LimitsOutcome {
+/**
+ * `aggregateCpus`: the owner's aggregate cpu_quota in cores, when their containers share a capped
+ * parent. One container may not ask for more than the whole parent (cgroup v1 refuses a child's CPU
+ * quota above its parent's), so it is one more ceiling, named in the refusal when it is the tighter.
+ */
+export function applyLimits(hc: JsonObject, limits: ContainerLimits, hostCpus: number, aggregateCpus: number | null = null): LimitsOutcome {
   const notes: string[] = [];
-  const cpuCap = limits.max_cpus !== null && limits.max_cpus > 0 ? Math.min(limits.max_cpus, hostCpus) : null;
-  if (cpuCap !== null && limits.max_cpus !== null && cpuCap < limits.max_cpus) notes.push(`max_cpus ${limits.max_cpus} capped at the host's ${hostCpus} CPUs`);
+  const own = limits.max_cpus !== null && limits.max_cpus > 0 ? limits.max_cpus : null;
+  const byAggregate = aggregateCpus !== null && aggregateCpus > 0 && (own === null || aggregateCpus < own);
+  const ceiling = byAggregate ? aggregateCpus : own;
+  const cpuKey = byAggregate ? "aggregate cpu_quota" : "max_cpus";
+  const cpuCap = ceiling !== null ? Math.min(ceiling, hostCpus) : null;
+  if (cpuCap !== null && ceiling !== null && cpuCap < ceiling) notes.push(`${cpuKey} ${ceiling} capped at the host's ${hostCpus} CPUs`);
   const nano = num(hc, "NanoCpus");
   const quota = num(hc, "CpuQuota");
   const period = num(hc, "CpuPeriod");
@@ -49,7 +58,7 @@ export function applyLimits(hc: JsonObject, limits: ContainerLimits, hostCpus: n
   if (cpuCap !== null) {
     const asked = nano !== null && nano > 0 ? nano / 1e9 : quota !== null && quota > 0 ? quota / (period && period > 0 ? period : 100_000) : null;
     if (asked === null) setField(hc, "NanoCpus", Math.round(cpuCap * 1e9));
-    else if (asked > cpuCap + 1e-9) return { ok: false, reason: `--cpus ${asked} is above your limit of ${cpuCap} (max_cpus); ask for ${cpuCap} or fewer` };
+    else if (asked > cpuCap + 1e-9) return { ok: false, reason: `--cpus ${asked} is above your limit of ${cpuCap} (${cpuKey}); ask for ${cpuCap} or fewer` };
   }
 
   const memLimit = size("memory", limits.memory);

@@ -11,6 +11,8 @@ export { parseDockerSize };
 export interface ContainerSpecInput {
   /** CPUs of this host: a larger max_cpus is capped to it (Docker refuses more). Default: no cap. */
   hostCpus?: number;
+  /** The owner's aggregate cpu_quota in cores (their containers' shared parent), a ceiling for one container. */
+  aggregateCpus?: number | null;
   user: string;
   /** The name as given; the container is called `<name>._.<user>`. */
   name: string;
@@ -37,6 +39,7 @@ export interface ContainerSpec {
       MemorySwap?: number;
       ShmSize?: number;
       PidsLimit?: number;
+      CgroupParent?: string;
       DeviceRequests?: { Driver: string; Count: number; DeviceIDs: string[]; Capabilities: string[][] }[];
     };
   };
@@ -70,7 +73,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
     labels[LABEL.gpuAllocatedAt] = new Date(input.allocatedAt).toISOString();
   }
   const hc: ContainerSpec["body"]["HostConfig"] = {};
-  const applied = applyLimits(hc as JsonObject, limits, input.hostCpus ?? Number.POSITIVE_INFINITY);
+  const applied = applyLimits(hc as JsonObject, limits, input.hostCpus ?? Number.POSITIVE_INFINITY, input.aggregateCpus ?? null);
   if (!applied.ok) throw new InvalidInputError(applied.reason);
   if (uuids.length > 0) hc.DeviceRequests = [{ Driver: "nvidia", Count: 0, DeviceIDs: uuids, Capabilities: [["gpu"]] }];
   const body: ContainerSpec["body"] = { Image: input.image, Labels: labels, HostConfig: hc };

@@ -2,7 +2,9 @@
 // labels and DeviceRequest → confirm the reservation → start. A failed creation releases the
 // reservation; a reservation lost before confirmation removes the container again.
 import { EVENT } from "../constants/event-types.js";
-import { TransientError, errorText } from "../errors.js";
+import { RefusedError, TransientError, errorText } from "../errors.js";
+import { admitCgroupParent, capsFor, type CgroupAdmission } from "../cgroups/admission.js";
+import type { JsonObject } from "../docker/json-fields.js";
 import type { AuditEvent } from "../model/audit-event.js";
 import type { ResolvedLimits } from "../model/policy.js";
 import type { ContainerCreator } from "../docker/create-container.js";
@@ -15,6 +17,8 @@ export interface CreateDeps extends AllocatorDeps {
   resourceLimitsFor(user: string): ResolvedLimits;
   /** CPUs this host has: Docker refuses a larger max_cpus, so it is capped at this. */
   hostCpus?: number;
+  /** Per-user aggregate limits (the owner's cgroup parent). Absent: none set here (a non-root caller's gate sets them). */
+  cgroups?: CgroupAdmission;
 }
 
 export interface CreateInput {
@@ -52,11 +56,14 @@ function audit(deps: CreateDeps, type: AuditEvent["type"], user: string, contain
 export async function createForUser(deps: CreateDeps, input: CreateInput): Promise<Created> {
   const fullName = containerName(input.name, input.user);
   const { limits, notes } = capToHost(deps.resourceLimitsFor(input.user), deps.hostCpus);
+  const caps = capsFor(deps.cgroups, input.user);
+  if (!caps.ok) throw new RefusedError(caps.reason);
   const reserved = await requestSlots(deps, { user: input.user, container: fullName, count: input.count, profile: input.profile, preferFull: input.preferFull }, [input.name]);
   if (!reserved.ok) throw new AllocationRefusedError(reserved.rejection);
   const allocation = reserved.allocation;
   const now = deps.clock.now();
   let id: string;
+  let cgroupParent: string | null = null;
   try {
     const spec = buildContainerSpec({
       user: input.user,
@@ -64,11 +71,15 @@ export async function createForUser(deps: CreateDeps, input: CreateInput): Promi
       image: input.image,
       cmd: input.cmd,
       limits,
+      aggregateCpus: caps.caps?.cpuCores ?? null,
       slots: allocation.slots,
       allocatedAt: now,
       createdAt: now,
       extraLabels: input.extraLabels,
     });
+    const parent = await admitCgroupParent(spec.body.HostConfig as JsonObject, input.user, deps.cgroups);
+    if (!parent.ok) throw new RefusedError(parent.reason);
+    cgroupParent = parent.parent;
     id = await deps.creator.create(spec.name, spec.body);
   } catch (e) {
     releaseRequest(deps, allocation.requestId);
@@ -85,6 +96,7 @@ export async function createForUser(deps: CreateDeps, input: CreateInput): Promi
     slots: allocation.slots.map((s) => s.id),
     gpu_equivalent: allocation.gpuEquivalent,
     limits: { max_cpus: limits.max_cpus, memory: limits.memory, memory_swap: limits.memory_swap, shm_size: limits.shm_size, pids_limit: limits.pids_limit },
+    cgroup_parent: cgroupParent,
   });
   if (input.start) {
     try {

@@ -18,6 +18,8 @@ import { storeAccess, unreadableStoreText } from "../store/store-access.js";
 import { BROKER_SOCKET_FILE } from "./broker/protocol.js";
 import type { CreateDeps } from "./create-flow.js";
 import { openReservationDb } from "./reservation-store.js";
+import { cgroupParts } from "../cgroups/wiring.js";
+import { EngineClient } from "../docker/engine-client.js";
 
 export interface OpenedAllocator {
   deps: CreateDeps;
@@ -68,6 +70,8 @@ export async function openAllocator(ctx: CliContext, opts: OpenAllocatorOptions 
     },
     creator: containerCreator(),
     hostCpus: availableParallelism(),
+    // Only root writes cgroups; a non-root caller's create goes through the gate, which sets the parent.
+    ...(ctx.uid === 0 ? { cgroups: cgroupParts({ info: () => new EngineClient().request({ method: "GET", path: "/info" }), config: () => config }).admission(() => config) } : {}),
     // DS01_ALLOCATION_BROKER=off: always decide here (tests of the local path; debugging).
     ...(ctx.env.DS01_ALLOCATION_BROKER === "off" ? {} : { broker: brokerClient(join(stateDir, BROKER_SOCKET_FILE)) }),
   };

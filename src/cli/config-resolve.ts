@@ -15,6 +15,9 @@ export function formatPolicyText(p: ResolvedPolicy, at: number): string {
   const how = { override: "set by the user's override", members: "listed in the group's members", default: "default group" }[p.group_source];
   lines.push(`user:  ${p.user}`, `group: ${p.group} (${how})`, "", "limits:");
   for (const [k, v] of Object.entries(p.limits)) lines.push(`  ${k.padEnd(30)} ${show(v)}`);
+  lines.push("", "aggregate (all the user's containers together):");
+  if (p.aggregate === null) lines.push("  none");
+  else for (const [k, v] of Object.entries(p.aggregate)) lines.push(`  ${k.padEnd(30)} ${show(v)}`);
   lines.push("", "policies:");
   for (const [k, v] of Object.entries(p.policies)) lines.push(`  ${k.padEnd(30)} ${show(v)}`);
   lines.push("", `container types:  ${"idle timeout".padEnd(14)}${"max runtime".padEnd(14)}sigterm grace`);

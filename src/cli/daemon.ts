@@ -15,6 +15,9 @@ import { createLogger, logFormatFor, type LogLevel } from "../util/log.js";
 import { parseCommandArgs, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
 import { packageVersion } from "./version.js";
+import { UserCgroupWatch } from "../cgroups/daemon-watch.js";
+import { cgroupParts } from "../cgroups/wiring.js";
+import { EngineClient } from "../docker/engine-client.js";
 
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
@@ -61,6 +64,12 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       version: packageVersion(),
       allocation: { socketPath: join(stateDir, BROKER_SOCKET_FILE), reservations: reservations.store, listAll: everyContainerLister(ctx) },
       controlSocketPath: join(stateDir, CONTROL_SOCKET_FILE),
+      cgroupWatch: new UserCgroupWatch({
+        cgroups: cgroupParts({ info: () => new EngineClient().request({ method: "GET", path: "/info" }), config: () => config }).cgroups,
+        append: (e) => store!.append(e),
+        log,
+        now: () => ctx.clock.now(),
+      }),
     });
     try {
       await daemon.start();

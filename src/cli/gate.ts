@@ -23,6 +23,9 @@ import { join } from "node:path";
 import { createPolicyView } from "../pass/policy-view.js";
 import { nextStepNow } from "../policy/explain.js";
 import { unlink } from "node:fs/promises";
+import { cgroupParts } from "../cgroups/wiring.js";
+import { updateParents } from "../cgroups/reconcile.js";
+import { resolvePolicy } from "../config/resolve-policy.js";
 import { parseCommandArgs, type CliContext } from "./context.js";
 
 const USAGE = "ds01 gate [--socket PATH] [--engine PATH]";
@@ -67,7 +70,18 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     });
   const snapshot = new QueueSnapshotWriter(stateDir, ctx.clock, (e) => log.warn({ error: errorText(e) }, "gate: the GPU queue snapshot could not be written"));
   const queue = { clock: ctx.clock, timers: realTimers, snapshot };
-  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity, gpus, queue });
+  let current = config;
+  const parts = cgroupParts({ info: () => gate.engineInfo(), config: () => current });
+  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity, gpus, queue, cgroups: (c) => parts.admission(c) });
+  /** Existing users' parents get the new config's aggregate limits. */
+  const updateCgroups = async (c: typeof config) => {
+    const cg = await parts.cgroups();
+    const users = await gate.containerOwners();
+    for (const u of await updateParents(cg, users, (user) => resolvePolicy(c, user, Date.now()))) {
+      if (u.error) log.warn({ user: u.parent.user, parent: u.parent.cgroupParent, error: u.error }, "gate: aggregate limits not updated");
+      if (u.kept.length > 0) log.warn({ user: u.parent.user, parent: u.parent.cgroupParent, kept: u.kept }, "gate: aggregate CPU quota not lowered yet: a running container has more");
+    }
+  };
   // Waiting GPU creates are served when Docker says a container went away (its slots may be free);
   // the slow re-check covers frees that make no Docker event (a reservation expiring, `gpu release`).
   const engineEvents = new EventStream({
@@ -93,8 +107,10 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const reload = async () => {
     const r = await reloader.check();
     if (r.kind === "reloaded") {
+      current = r.config;
       gate.setConfig(r.config);
       log.info({ dir }, "gate: config reloaded");
+      await updateCgroups(r.config).catch((e) => log.warn({ error: errorText(e) }, "gate: aggregate limits not updated"));
     } else if (r.kind === "failed") log.error({ dir, problems: r.problems }, "gate: config reload refused, the last good config stays");
   };
   const onHup = () => void reload();
@@ -114,6 +130,10 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     engineEvents.start();
     store.append({ time: ctx.clock.now(), type: EVENT.gateStarted, user: null, container: null, containerId: null, details: { socket: socketPath, engine: engineSocket, pid: process.pid } });
     log.info({ socket: socketPath, engine: engineSocket, engine_dir: dirname(engineSocket) }, "gate: listening");
+    void parts
+      .cgroups()
+      .then((cg) => log.info({ driver: cg.setup.driver, version: cg.setup.version, root: current.cgroups.root }, "gate: cgroup setup for aggregate limits"))
+      .catch((e: unknown) => log.warn({ error: errorText(e) }, "gate: cgroup setup unknown; creates of users with aggregate limits are refused until it is known"));
     const why = await stopped;
     await engineEvents.stop();
     await gate.close();

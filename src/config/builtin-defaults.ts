@@ -54,6 +54,7 @@ export const BUILTIN_APP = {
   events: { jsonl_path: null as string | null },
   gpu_allocation: { slots_per_gpu: 1 },
   access_control: { admin_users: ["root"], admin_group: null as string | null },
+  cgroups: { root: "/sys/fs/cgroup", unit_dir: "/run/systemd/system" },
   gate: {
     socket: "/var/run/docker.sock",
     socket_group: "docker",

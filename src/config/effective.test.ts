@@ -9,6 +9,7 @@ function policy(over: { limits?: Partial<ResolvedPolicy["limits"]>; container_ty
     group: "g",
     group_source: "default",
     limits: { ...BUILTIN_LIMITS, ...over.limits },
+    aggregate: null,
     policies: { ...BUILTIN_POLICIES, sigterm_grace_s: over.sigterm ?? 60 },
     container_types: over.container_types ?? {},
     exemptions: over.exemptions ?? [],

@@ -154,6 +154,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
       admin_group: raw.access_control?.admin_group ?? BUILTIN_APP.access_control.admin_group,
     },
     gate: gateConfig(raw.gate ?? {}),
+    cgroups: { root: raw.cgroups?.root ?? BUILTIN_APP.cgroups.root, unit_dir: raw.cgroups?.unit_dir ?? BUILTIN_APP.cgroups.unit_dir },
     warnings: problems.sorted().filter((p) => p.severity === "warning"),
   };
 }

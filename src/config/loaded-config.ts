@@ -65,6 +65,8 @@ export interface LoadedConfig {
   events: { jsonl_path: string | null };
   accessControl: { admin_users: string[]; admin_group: string | null };
   gate: GateConfig;
+  /** Where users' aggregate-limit parents live: the cgroup mount, and the slice unit directory (systemd driver). */
+  cgroups: { root: string; unit_dir: string };
   /** Unknown keys, legacy aliases and other non-fatal findings. */
   warnings: readonly ConfigProblem[];
 }

@@ -2,7 +2,7 @@
 // the user's group → the user's override, merged key by key. A key set to null at any layer means
 // "no limit / never" and wins over the layers below; an absent key inherits.
 import { CONTAINER_TYPES } from "../model/container.js";
-import type { ContainerTypePolicy, ResolvedLimits, ResolvedPolicies, ResolvedPolicy } from "../model/policy.js";
+import type { ContainerTypePolicy, ResolvedAggregate, ResolvedLimits, ResolvedPolicies, ResolvedPolicy } from "../model/policy.js";
 import { BUILTIN_LIMITS, BUILTIN_POLICIES } from "./builtin-defaults.js";
 import { isActiveAt, toActive } from "./exemptions.js";
 import type { GroupConfig, LoadedConfig } from "./loaded-config.js";
@@ -71,6 +71,10 @@ function resolveWith(config: LoadedConfig, user: string, placement: Placement, o
   const limitsOnly = merge(limitBase, defaults, group, override);
   const aggregate = mergeAggregate(config.defaults.aggregate, group.aggregate, override?.aggregate);
   const limits: ResolvedLimits = { ...limitsOnly, gpu_limit: aggregate.gpu_limit ?? null };
+  const caps: ResolvedAggregate | null =
+    Object.keys(aggregate).length === 0
+      ? null
+      : { cpu_quota: aggregate.cpu_quota ?? null, memory_max: aggregate.memory_max ?? null, memory_high: aggregate.memory_high ?? null, tasks_max: aggregate.tasks_max ?? null };
 
   const policies: ResolvedPolicies = merge(BUILTIN_POLICIES, config.policies, group.policies, override?.policies);
 
@@ -93,7 +97,7 @@ function resolveWith(config: LoadedConfig, user: string, placement: Placement, o
 
   const exemptions = at === null ? [] : config.exemptions.filter((e) => e.username === user && isActiveAt(e, at)).map(toActive);
 
-  return { user, group: placement.group, group_source: placement.source, limits, policies, container_types, exemptions };
+  return { user, group: placement.group, group_source: placement.source, limits, aggregate: caps, policies, container_types, exemptions };
 }
 
 /**

@@ -168,6 +168,10 @@ export function buildSchemas(strict: boolean) {
       gpus_all: oneOf(["cap", "refuse"] as const).optional(),
       gpu_wait_s: requiredNum({ integer: true, min: 0, max: 3600, what: "a number of seconds" }).optional(),
     }).optional(),
+    cgroups: section({
+      root: absolutePath({ nullable: false }).optional(),
+      unit_dir: absolutePath({ nullable: false }).optional(),
+    }).optional(),
   });
 
   return { top, overrides };

@@ -47,6 +47,9 @@ export const EVENT = {
   gateStarted: "gate.started",
   gateStopped: "gate.stopped",
 
+  userOomKill: "user.oom_kill", // processes OOM-killed inside a user's cgroup parent
+  userCgroupRemoved: "user.cgroup_removed", // an empty cgroup parent removed
+
   actionFailed: "action.failed",
   /** Shutdown stopped waiting for a destructive action in flight; the next start reconciles it. */
   actionAbandoned: "action.abandoned",

@@ -24,6 +24,8 @@ export const METRIC = {
   gpuQueueWait: "ds01_gpu_queue_wait_seconds",
   dockerUp: "ds01_docker_up",
   configReloadsTotal: "ds01_config_reloads_total", // labels: result
+  userCpuUsage: "ds01_user_cpu_usage_seconds_total", // labels: user, group; from the user's cgroup parent (aggregate limits)
+  userMemoryCurrent: "ds01_user_memory_current_bytes", // labels: user, group
   passInterval: "ds01_pass_interval_seconds", // config daemon.pass_interval_s; the pass-stale alert compares against 3x this
 } as const;
 

@@ -41,6 +41,7 @@ import { realTimers, type Timers } from "./timers.js";
 import { missingGpusText } from "../gpu/missing-gpus.js";
 import { IntentLog } from "../actions/intents.js";
 import { waitForInFlight } from "./shutdown-wait.js";
+import type { UserCgroupWatch } from "../cgroups/daemon-watch.js";
 
 /** observe-gpus logs this fixed message when dcgm-exporter cannot be read; the daemon counts it. */
 export const DCGM_SCRAPE_FAILED_MSG = "dcgm-exporter scrape failed";
@@ -76,6 +77,8 @@ export interface DaemonOptions {
   allocation?: { socketPath: string; reservations: ReservationStore; listAll?: ((identity: IdentityOptions) => Promise<ObservedContainer[]>) | null };
   /** The control socket (`ds01 check` asks for a pass there). */
   controlSocketPath?: string;
+  /** Users' cgroup parents (aggregate limits, usage, OOM kills), looked after once per pass. */
+  cgroupWatch?: Pick<UserCgroupWatch, "pass">;
 }
 
 export class Daemon {
@@ -429,6 +432,7 @@ export class Daemon {
     const durationS = (performance.now() - t0) / 1000;
     this.passes++;
     const outcome = this.afterPass(report, durationS);
+    if (report.dockerError === null) await this.cgroupPass();
     for (const w of waiting) w.resolve(report);
     for (const w of this.passWaiters.splice(0)) w();
     return outcome;
@@ -480,6 +484,13 @@ export class Daemon {
       "pass finished",
     );
     return { retryInMs: null };
+  }
+
+  /** Users' cgroup parents: limits, cleanup, usage, OOM kills (after each pass and each reload). */
+  private async cgroupPass(): Promise<void> {
+    if (!this.opts.cgroupWatch) return;
+    const owners = this.fleet.containers().map((c) => c.identity.owner).filter((o) => o !== "unknown");
+    this.metrics.setUserCgroupUsage(await this.opts.cgroupWatch.pass(this.config, owners, this.deps.notifier));
   }
 
   /** A change in how many attached GPUs nvidia-smi cannot report: audited, and admins alerted. */
@@ -546,6 +557,7 @@ export class Daemon {
     this.metrics.configReload(true);
     store.append({ time: clock.now(), type: EVENT.configReloaded, user: null, container: null, containerId: null, details: { dir: this.opts.configDir, warnings: out.warnings, sample_interval_s: d.sample_interval_s, pass_interval_s: d.pass_interval_s } });
     this.log.info({ dir: this.opts.configDir, warnings: out.warnings.length }, "config reloaded");
+    if (this.fleet.lastListedAt !== null) await this.cgroupPass(); // new aggregate limits now, not at the next pass
     if (d.listen !== before.daemon.listen) this.log.warn({ listen: d.listen, listening: this.bound ? formatListenAddress(this.bound) : null }, "daemon.listen changed: takes effect at the next restart");
   }
 }

@@ -13,6 +13,7 @@ import type { Slot } from "../allocation/slots.js";
 import { applyLimits } from "../allocation/container-limits.js";
 import type { ResolvedLimits } from "../model/policy.js";
 import { gpuAskOf, withSlots, withoutGpus, takeGpuDevices, type GpuAsk } from "./gpu-admission.js";
+import { admitCgroupParent, capsFor, prepareForStart, type CgroupAdmission } from "../cgroups/admission.js";
 import { queryValue, withObjectId, withQueryValue, type Target } from "./target.js";
 
 export interface Created {
@@ -72,6 +73,8 @@ export interface DecideContext {
   /** The caller's resolved limits (cpus, memory, swap, shm, pids, containers), applied at create. */
   limitsFor?: (user: string) => ResolvedLimits;
   hostCpus?: number;
+  /** Per-user aggregate limits: the caller's cgroup parent, prepared before the create is forwarded. */
+  cgroups?: CgroupAdmission;
   engine: GateEngine;
   owners: OwnershipStore;
   settings: DecideSettings;
@@ -171,9 +174,13 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
   const gpuDevices = takeGpuDevices(parsed);
   const d = await admitCreate(parsed, name, caller, ctx.settings, ports(ctx));
   if (!d.ok) return refuse(d.reason);
-  const limited = await admitLimits(d.body, caller, ctx);
+  const caps = capsFor(ctx.cgroups, caller.name);
+  if (!caps.ok) return refuse(caps.reason);
+  const limited = await admitLimits(d.body, caller, ctx, caps.caps?.cpuCores ?? null);
   if (limited) return refuse(limited);
   ctx.admitted?.();
+  const parent = await admitCgroupParent(field(d.body, "HostConfig") as JsonObject, caller.name, ctx.cgroups);
+  if (!parent.ok) return refuse(parent.reason);
   const gpu = await admitGpus(d.body, name, caller, ctx, gpuDevices);
   if (!gpu.ok) return gpu.unavailable ? { action: "respond", status: 503, message: `ds01: ${gpu.reason}` } : refuse(gpu.reason);
   for (const v of d.volumesToCreate) {
@@ -188,7 +195,7 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
       const id = status === 201 ? idFrom(body, "Id") : null;
       return id ? { kind: "container", id, name: name ?? "" } : null;
     },
-    audit: { image: field(d.body, "Image") ?? null, name: name ?? null, volumes_created: d.volumesToCreate, gpus: gpu.uuids },
+    audit: { image: field(d.body, "Image") ?? null, name: name ?? null, volumes_created: d.volumesToCreate, gpus: gpu.uuids, cgroup_parent: parent.parent },
     after: (status, body) => {
       if (!gpu.requestId) return;
       const id = status === 201 && body ? idFrom(body, "Id") : null;
@@ -198,10 +205,10 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
 }
 
 /** The caller's limits on the create (filled in or refused), and their container count; null = fine. */
-async function admitLimits(body: JsonObject, caller: Caller, ctx: DecideContext): Promise<string | null> {
+async function admitLimits(body: JsonObject, caller: Caller, ctx: DecideContext, aggregateCpus: number | null): Promise<string | null> {
   if (!ctx.limitsFor) return null;
   const limits = ctx.limitsFor(caller.name);
-  const applied = applyLimits(field(body, "HostConfig") as JsonObject, limits, ctx.hostCpus ?? Number.POSITIVE_INFINITY);
+  const applied = applyLimits(field(body, "HostConfig") as JsonObject, limits, ctx.hostCpus ?? Number.POSITIVE_INFINITY, aggregateCpus);
   if (!applied.ok) return applied.reason;
   if (limits.max_containers_per_user !== null) {
     const r = await ctx.engine.call("GET", "/containers/json?all=1");
@@ -276,6 +283,10 @@ async function decideContainer(route: Extract<Route, { kind: "container" }>, tar
   if (route.op === "start" || route.op === "restart") {
     const problem = await bindsChangedProblem(facts.bindSources ?? [], caller, ctx.settings, ports(ctx));
     if (problem) return refuse(problem);
+    // dockerd makes a missing parent itself, without limits: a parent removed while the container
+    // was stopped is prepared again first.
+    const parent = facts.cgroupParent ? await prepareForStart(caller.name, ctx.cgroups) : null;
+    if (parent) return refuse(parent);
   }
   if (route.op === "remove") forward.removed = { kind: "container", id: facts.id };
   return forward;
@@ -294,7 +305,8 @@ function updateLiftsLimits(body: JsonObject, caller: Caller, ctx: DecideContext)
     const v = field(body, k);
     if (typeof v === "number" && v > 0) asked[k] = v;
   }
-  const r = applyLimits(asked, limits, ctx.hostCpus ?? Number.POSITIVE_INFINITY);
+  const caps = capsFor(ctx.cgroups, caller.name);
+  const r = applyLimits(asked, limits, ctx.hostCpus ?? Number.POSITIVE_INFINITY, caps.ok ? (caps.caps?.cpuCores ?? null) : null);
   return r.ok ? null : `docker update: ${r.reason}`;
 }
 

@@ -58,13 +58,16 @@ export interface ContainerFacts {
   labels: Record<string, string>;
   /** Host paths of its bind mounts (dockerd mounts them again at every start). */
   bindSources?: string[];
+  /** HostConfig.CgroupParent ("" or absent: Docker's default). */
+  cgroupParent?: string;
 }
 
 export async function inspectContainer(engine: GateEngine, ref: string): Promise<ContainerFacts | null> {
   const j = await engine.getJson(`/containers/${encodeURIComponent(ref)}/json`);
   if (!j) return null;
   const config = (j.Config ?? {}) as { Labels?: Record<string, string> | null };
+  const cgroupParent = (j.HostConfig as { CgroupParent?: unknown } | undefined)?.CgroupParent;
   const mounts = (Array.isArray(j.Mounts) ? j.Mounts : []) as { Type?: string; Source?: string }[];
   const bindSources = mounts.filter((m) => m.Type === "bind" && typeof m.Source === "string").map((m) => m.Source!);
-  return { id: String(j.Id), name: String(j.Name ?? "").replace(/^\//, ""), labels: config.Labels ?? {}, bindSources };
+  return { id: String(j.Id), name: String(j.Name ?? "").replace(/^\//, ""), labels: config.Labels ?? {}, bindSources, cgroupParent: typeof cgroupParent === "string" ? cgroupParent : "" };
 }

@@ -27,6 +27,7 @@ import type { QueueSnapshotWriter } from "./queue-snapshot.js";
 import type { Timers } from "../daemon/timers.js";
 import type { Clock } from "../util/clock.js";
 import type { GpuReserve } from "./decide.js";
+import type { CgroupAdmission } from "../cgroups/admission.js";
 
 export interface GateDeps {
   engineSocket: string;
@@ -41,6 +42,8 @@ export interface GateDeps {
   gpus?: (config: LoadedConfig) => GateGpus;
   /** The fair queue for GPU creates that find no free slot (absent: they are refused at once). */
   queue?: { clock: Clock; timers: Timers; snapshot?: QueueSnapshotWriter };
+  /** Per-user aggregate limits (cgroup parents), for a config. */
+  cgroups?: (config: () => LoadedConfig) => CgroupAdmission;
 }
 
 type Forward = Extract<Decision, { action: "forward" }>;
@@ -207,6 +210,20 @@ export class Gate {
     return release;
   }
 
+  /** The owners of every container the engine has (for bringing their cgroup parents to a new config). */
+  async containerOwners(): Promise<string[]> {
+    const r = await this.engine.call("GET", "/containers/json?all=1");
+    if (r.status !== 200) throw new Error(`the engine answered ${r.status} to a container listing`);
+    const rows = JSON.parse(r.body.toString("utf8")) as { Id: string; Names?: string[]; Labels?: Record<string, string> | null }[];
+    const ctx = { owners: this.deps.owners, settings: this.settings };
+    return [...new Set(rows.map((c) => containerOwnerOf({ id: c.Id, name: (c.Names?.[0] ?? "").replace(/^\//, ""), labels: c.Labels ?? {} }, ctx)))];
+  }
+
+  /** GET /info of the engine (the cgroup driver and version). */
+  async engineInfo(): Promise<unknown> {
+    return this.engine.getJson("/info");
+  }
+
   get connections(): number {
     return this.open.size;
   }
@@ -341,6 +358,7 @@ export class Gate {
         gpus: this.gpus,
         limitsFor: (user) => resolvePolicy(config, user, Date.now()).limits,
         hostCpus: availableParallelism(),
+        cgroups: this.deps.cgroups?.(() => config),
       };
       // A create waiting for a GPU leaves the queue when its client hangs up.
       const gone = new AbortController();

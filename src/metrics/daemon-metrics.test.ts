@@ -24,6 +24,7 @@ describe("DaemonMetrics", () => {
     const m = new DaemonMetrics({ version: "0.1.0" });
     m.setFigureSource(() => fleetFigures({ inventory: inventory([gpu(0)]), utilisation: new Map([[gpuUuid(0), 3]]), containers: [container({ gpus: [gpuUuid(0)] })], records: new Map(), now: T0, highDemandThreshold: 0.8 }));
     m.passFinished(0.2, T0);
+    m.setUserCgroupUsage([{ user: "alice", group: "student", cpuSeconds: 1.5, memoryBytes: 4096 }]);
     const text = await m.text();
     const names = new Set([...samples(text).keys()].map((k) => k.replace(/\{.*$/, "").replace(/_(bucket|sum|count)$/, "")));
     for (const name of Object.values(METRIC)) expect(names, name).toContain(name);
@@ -48,6 +49,22 @@ describe("DaemonMetrics", () => {
     expect(s.get(`${METRIC.gpuQueueWait}_bucket{le="30"}`)).toBe(2);
     expect(s.get(`${METRIC.gpuQueueWait}_bucket{le="+Inf"}`)).toBe(3);
     expect(s.get(`${METRIC.gpuQueueWait}_sum`)).toBe(70);
+  });
+
+  it("user usage comes from the last pass's reading; an unreadable number is left out, a gone user's series goes", async () => {
+    const m = new DaemonMetrics({ version: "x" });
+    m.setUserCgroupUsage([
+      { user: "alice", group: "student", cpuSeconds: 12.5, memoryBytes: 1_048_576 },
+      { user: "bob", group: "faculty", cpuSeconds: null, memoryBytes: 10 },
+    ]);
+    let s = samples(await m.text());
+    expect(s.get(`${METRIC.userCpuUsage}{user="alice",group="student"}`)).toBe(12.5);
+    expect(s.get(`${METRIC.userMemoryCurrent}{user="alice",group="student"}`)).toBe(1_048_576);
+    expect(s.has(`${METRIC.userCpuUsage}{user="bob",group="faculty"}`)).toBe(false);
+    m.setUserCgroupUsage([{ user: "alice", group: "student", cpuSeconds: 13, memoryBytes: 0 }]);
+    s = samples(await m.text());
+    expect(s.get(`${METRIC.userCpuUsage}{user="alice",group="student"}`)).toBe(13);
+    expect(s.has(`${METRIC.userMemoryCurrent}{user="bob",group="faculty"}`)).toBe(false);
   });
 
   it("pre-creates labelled counters at 0 and counts results, deliveries, errors and reloads", async () => {

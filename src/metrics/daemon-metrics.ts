@@ -57,6 +57,8 @@ export class DaemonMetrics {
   private readonly orphans = this.counter(METRIC.orphanProcessesTotal, "GPU processes found without a running container");
   private readonly resetFailures = this.counter(METRIC.gpuResetFailuresTotal, "GPU resets that failed");
   private readonly reloads = this.counter(METRIC.configReloadsTotal, "Config reloads by result", ["result"]);
+  private readonly userCpu = this.counter(METRIC.userCpuUsage, "CPU time used by each user's containers together (their cgroup parent's counter)", ["user", "group"]);
+  private readonly userMemory = this.gauge(METRIC.userMemoryCurrent, "Memory used by each user's containers together (their cgroup parent)", ["user", "group"]);
   private readonly passDuration = new Histogram({ name: METRIC.passDuration, help: "Duration of full enforcement passes", buckets: PASS_DURATION_BUCKETS, registers: [this.registry] });
 
   constructor(opts: { version: string }) {
@@ -130,6 +132,17 @@ export class DaemonMetrics {
 
   setPassInterval(seconds: number): void {
     this.passInterval.set(seconds);
+  }
+
+  /** Each user's parent as read at the last pass; a number ds01 could not read is left out (unknown ≠ 0). */
+  setUserCgroupUsage(rows: readonly { user: string; group: string; cpuSeconds: number | null; memoryBytes: number | null }[]): void {
+    this.userCpu.reset();
+    this.userMemory.reset();
+    for (const r of rows) {
+      const labels = { user: r.user, group: r.group };
+      if (r.cpuSeconds !== null) this.userCpu.inc(labels, r.cpuSeconds); // the kernel's counter, as it stands
+      if (r.memoryBytes !== null) this.userMemory.set(labels, r.memoryBytes);
+    }
   }
 
   setDockerUp(up: boolean): void {

@@ -55,12 +55,25 @@ export interface ActiveExemption {
   expires_on: string | null;
 }
 
+/**
+ * The user's `aggregate:` caps over all their containers together (one cgroup parent per user).
+ * Each key null = no cap; the whole object null = no aggregate block at any layer.
+ */
+export interface ResolvedAggregate {
+  /** systemd CPUQuota style ("400%" = four cores) or a number of cores as text. */
+  cpu_quota: string | null;
+  memory_max: string | null;
+  memory_high: string | null;
+  tasks_max: number | null;
+}
+
 export interface ResolvedPolicy {
   user: string;
   group: string;
   /** How the group was chosen: user override, a members list, or the default group. */
   group_source: "override" | "members" | "default";
   limits: ResolvedLimits;
+  aggregate: ResolvedAggregate | null;
   policies: ResolvedPolicies;
   container_types: Record<string, ContainerTypePolicy>;
   exemptions: ActiveExemption[];

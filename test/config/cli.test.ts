@@ -95,6 +95,7 @@ describe("ds01 config resolve", () => {
     expect(j.limits).toMatchObject({ max_gpu_equivalents: 4, idle_timeout_h: 1, max_runtime_h: 48, gpu_hold_after_stop_h: 0.25, container_hold_after_stop_h: 0.5, max_containers_per_user: 5, max_cpus: 48, memory: "64g" });
     expect(Object.keys(j.policies)).toEqual(expect.arrayContaining(["gpu_idle_threshold", "cpu_idle_threshold", "network_idle_threshold", "idle_detection_window", "grace_period_m", "keepalive_max_duration_h", "sigterm_grace_s", "high_demand_threshold", "high_demand_idle_reduction", "created_container_timeout_m"]));
     expect(j.container_types.devcontainer).toEqual({ idle_timeout_h: null, max_runtime_h: 168, sigterm_grace_s: 30 });
+    expect(j.aggregate).toEqual({ cpu_quota: expect.any(String), memory_max: expect.any(String), memory_high: expect.any(String), tasks_max: expect.any(Number) });
     expect(j.exemptions).toEqual([{ exempt_from: ["max_runtime_h"], reason: "grant", expires_on: "2026-03-01T00:00:00.000Z" }]);
   });
 
@@ -112,6 +113,7 @@ describe("ds01 config resolve", () => {
     expect(r.out).toContain("group: admin (listed in the group's members)");
     expect(r.out).toMatch(/max_gpu_equivalents\s+null \(no limit\)/);
     expect(r.out).toMatch(/devcontainer\s+never\s+168h\s+30s/);
+    expect(r.out).toContain("aggregate (all the user's containers together):\n  none\n"); // admin: no aggregate block
   });
 
   it("an invalid config: exit 2 with the problems", async () => {

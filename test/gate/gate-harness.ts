@@ -2,11 +2,12 @@
 // gate's socket. Users and the group are created when missing (and only those created here are
 // removed, by removeTestUsers); containers carry the test-run label and are removed by the caller.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileWithTimeout } from "../../src/util/exec.js";
 import { LABEL } from "../../src/constants/labels.js";
+import { DS01_CGROUP } from "../../src/cgroups/names.js";
 
 export const GATE_GROUP = "ds01gatetest";
 // Quotas and container limits count every container a user has, so a test that counts must have
@@ -35,10 +36,15 @@ async function sh(cmd: string, args: string[], timeoutMs = 30_000) {
 
 /** Creates the gate group, the admin group and the test users (idempotent). */
 export async function ensureTestUsers(): Promise<void> {
+  await ensureUsers(USERS);
+}
+
+/** The gate and admin groups, and these users (a test file that counts per user brings its own). */
+export async function ensureUsers(users: readonly string[]): Promise<void> {
   for (const g of [GATE_GROUP, ADMIN_GROUP]) {
     if ((await sh("getent", ["group", g])).code !== 0) await sh("groupadd", [g]);
   }
-  for (const u of USERS) {
+  for (const u of users) {
     if ((await sh("id", [u])).code !== 0) {
       const groups = u === "ds01gt-admin" ? `${GATE_GROUP},${ADMIN_GROUP}` : GATE_GROUP;
       const r = await sh("useradd", ["-m", "-s", "/bin/sh", "-G", groups, u]);
@@ -130,9 +136,39 @@ export async function startGate(opts: { extraConfig?: string; engine?: string; u
         if (child.exitCode === null) child.kill("SIGKILL");
       }
       rmSync(dir, { recursive: true, force: true });
+      removeEmptyTestParents();
     },
   };
   return gate;
+}
+
+/**
+ * The gate gives test users of a group with an aggregate block a cgroup parent (cgroupfs, v1):
+ * the empty ones of test users (ds01gt-*) go when a gate stops. A busy one stays (the kernel refuses).
+ */
+export function removeEmptyTestParents(root = "/sys/fs/cgroup"): void {
+  const mine = /-ds01gt_/; // "ds01gt-alice" is named ds01gt_alice_<hash> in a parent's name
+  for (const h of safeList(root)) {
+    const top = join(root, h, DS01_CGROUP);
+    for (const p of safeList(top)) if (mine.test(p)) tryRmdir(join(top, p));
+    tryRmdir(top);
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+function tryRmdir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // busy (a process or a child cgroup), or gone
+  }
 }
 
 function readDefault(configDir: string): string {

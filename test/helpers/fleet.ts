@@ -122,6 +122,7 @@ export function policy(over: { limits?: Partial<ResolvedPolicy["limits"]>; polic
       max_containers_per_user: 3, max_runtime_h: 24, idle_timeout_h: 0.5, gpu_hold_after_stop_h: 0.25, container_hold_after_stop_h: 0.5, gpu_limit: 2, priority: null,
       ...over.limits,
     },
+    aggregate: null,
     policies: {
       gpu_idle_threshold: 5, cpu_idle_threshold: 2, network_idle_threshold: 1_048_576, idle_detection_window: 3, grace_period_m: 30, keepalive_max_duration_h: 24,
       sigterm_grace_s: 60, high_demand_threshold: 0.8, high_demand_idle_reduction: 0.5, created_container_timeout_m: 30, min_warning_lead_m: 5, idle_applies_to: "gpu", gpu_reset: "auto",
