@@ -1,0 +1,124 @@
+// Admission benchmark: what allocating at the front door costs, and how fast the GPU queue hands
+// a freed GPU to the request waiting for it. Measured in one run against dockerd directly.
+//
+// Run (as root, on the test machine, after `npm run build` — the gate children run bin/ds01.js):
+//
+//   npm run build && node --import ./test/store/fixtures/register-ts.mjs bench/admission.ts \
+//       [--creates 100] [--handovers 20]
+//
+// It prints:
+//   1. GPU create latency (POST /containers/create with a GPU DeviceRequest), --creates sequential
+//      creates on one keep-alive connection, each container removed again untimed: direct to
+//      dockerd with a GPU the client picked itself (the floor), and as a non-admin test user
+//      through the gate with `--gpus 1` (identity, checks, limits, the user's cgroup parent, the
+//      allocator's reservation and its confirmation). p50 / p99 and their ratios (target: p99 ≤ 1.2×).
+//   2. queue hand-over: a second gate with one GPU; a holder's container has it, a test user's GPU
+//      create waits in the queue; the holder's container is removed (as root, directly) and the
+//      time until the waiting client has its answer is measured, --handovers times. p50 / p99
+//      (target: p99 < 1 s).
+// The GPUs come from the nvidia-smi stand-in; containers carry ds01.test.run=<runId> and are removed.
+import { execFile } from "node:child_process";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { readQueueSnapshot } from "../src/gate/queue-snapshot.js";
+import { newRunId } from "../test/helpers/containers.js";
+import { TEST_IMAGE } from "../test/helpers/docker-env.js";
+import { gpuUuid, writeFakeGpuState } from "../test/helpers/fake-gpus.js";
+import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
+
+const { values } = parseArgs({ options: { creates: { type: "string", default: "100" }, handovers: { type: "string", default: "20" } } });
+const CREATES = Math.max(10, Number(values.creates));
+const HANDOVERS = Math.max(3, Number(values.handovers));
+const ENGINE = "/var/run/docker.sock";
+const USER = "ds01gt-alice";
+const HOLDER = "ds01gt-bob";
+const SCRIPT = join(import.meta.dirname, "../test/gate/fixtures/gpu-creates.mjs");
+const runId = newRunId("bench-admission");
+
+function sh(file: string, args: string[], timeoutMs = 600_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? 1 : 0, stdout, stderr });
+    });
+  });
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const f = (n: number, d = 2) => n.toFixed(d);
+const unlimited = (u: string) => `${u}:\n  max_gpu_equivalents: null\n  max_gpu_slots_per_container: null\n  max_containers_per_user: null\n`;
+
+async function createLatency(): Promise<void> {
+  // Many GPUs, so a GPU of a just-removed container (still counted for its 1 s listing slack) is never needed.
+  const gpus = Array.from({ length: 128 }, (_, i) => gpuUuid(i, "be1cbe1c"));
+  const fake = await writeFakeGpuState({ gpus: gpus.map((uuid, index) => ({ index, uuid, util: 0 })) });
+  const gate = await startGate({ env: fake.env, userOverrides: unlimited(USER) });
+  try {
+    const direct = await sh(process.execPath, [SCRIPT, ENGINE, TEST_IMAGE, runId, String(CREATES), gpus.join(",")]);
+    if (direct.code !== 0) throw new Error(`direct creates: ${direct.stderr}`);
+    const viaGate = await asUser(USER, `${process.execPath} ${SCRIPT} ${gate.socket} ${TEST_IMAGE} ${runId} ${CREATES} -`, {}, 600_000);
+    if (viaGate.code !== 0) throw new Error(`gated creates: ${viaGate.stderr}`);
+    const d = (JSON.parse(direct.stdout) as { ms: number[] }).ms;
+    const g = (JSON.parse(viaGate.stdout) as { ms: number[] }).ms;
+    console.log(`\n1. GPU create latency, ${CREATES} sequential creates each (ms)`);
+    console.log(`   direct to dockerd (GPU picked by the client): p50 ${f(pct(d, 50))}  p99 ${f(pct(d, 99))}`);
+    console.log(`   non-admin via the gate (--gpus 1, allocated):  p50 ${f(pct(g, 50))}  p99 ${f(pct(g, 99))}`);
+    console.log(`   ratio gate / direct: p50 ${f(pct(g, 50) / pct(d, 50))}x  p99 ${f(pct(g, 99) / pct(d, 99))}x  (target p99 <= 1.2x)`);
+  } finally {
+    await gate.stop();
+  }
+}
+
+async function untilWaiting(gate: GateProcess, n: number): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (((await readQueueSnapshot(gate.stateDir))?.waiting.length ?? 0) < n) {
+    if (Date.now() > end) throw new Error(`nobody joined the queue; gate log:\n${gate.log().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function handover(): Promise<void> {
+  const fake = await writeFakeGpuState({ gpus: [{ index: 0, uuid: gpuUuid(0, "4a4d4a4d"), util: 0 }] });
+  const gate = await startGate({ env: fake.env, gpuWaitS: 60, userOverrides: unlimited(USER) + unlimited(HOLDER) });
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < HANDOVERS; i++) {
+      const held = await asUser(HOLDER, `${process.execPath} ${SCRIPT} ${gate.socket} ${TEST_IMAGE} ${runId} once -`, {}, 60_000);
+      const holder = JSON.parse(held.stdout) as { status: number; id: string };
+      if (holder.status !== 201) throw new Error(`holder create: ${held.stdout}`);
+      const waiter = asUser(USER, `${process.execPath} ${SCRIPT} ${gate.socket} ${TEST_IMAGE} ${runId} once -`, {}, 120_000);
+      await untilWaiting(gate, 1);
+      const rm = await sh("docker", ["rm", "-f", holder.id]);
+      if (rm.code !== 0) throw new Error(`docker rm: ${rm.stderr}`);
+      const removedAt = Date.now();
+      const got = JSON.parse((await waiter).stdout) as { status: number; id: string; at: number; body: string };
+      if (got.status !== 201) throw new Error(`waiting create: ${got.status} ${got.body}`);
+      ms.push(got.at - removedAt);
+      await sh("docker", ["rm", "-f", got.id]);
+      await new Promise((r) => setTimeout(r, 1100)); // the listing slack of the removed one's reservation
+    }
+    console.log(`\n2. GPU queue hand-over: holder's container removed -> the waiting create answered (${HANDOVERS} times, ms)`);
+    console.log(`   p50 ${f(pct(ms, 50), 0)}  p99 ${f(pct(ms, 99), 0)}  max ${f(Math.max(...ms), 0)}  (target p99 < 1000)`);
+  } finally {
+    await gate.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`admission bench: ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}, run ${runId}`);
+  await ensureTestUsers();
+  try {
+    await createLatency();
+    await handover();
+  } finally {
+    await removeRunContainers(runId);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
