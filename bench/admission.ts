@@ -49,7 +49,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
 const f = (n: number, d = 2) => n.toFixed(d);
-const unlimited = (u: string) => `${u}:\n  max_gpu_equivalents: null\n  max_gpu_slots_per_container: null\n  max_containers_per_user: null\n`;
+const unlimited = (u: string) => `${u}:\n  max_gpu_equivalents: null\n  max_gpu_slots_per_container: null\n  max_containers_per_user: null\n  aggregate:\n    gpu_limit: null\n`;
 
 async function createLatency(): Promise<void> {
   // Many GPUs, so a GPU of a just-removed container (still counted for its 1 s listing slack) is never needed.

@@ -41,6 +41,11 @@ export interface AllocatorDeps {
    * `reserve` answers null when no broker listens; the caller then decides locally.
    */
   broker?: ReserveBroker;
+  /**
+   * An event-fed view of every container (the gate's), used instead of a listing when it answers;
+   * null = not current now (list instead).
+   */
+  observe?: () => Promise<Observation | null>;
 }
 
 export interface ReserveBroker {
@@ -227,7 +232,8 @@ function decide(deps: AllocatorDeps, { request, adoptFrom }: BatchItem, obs: Obs
 export async function requestSlots(deps: AllocatorDeps, request: AllocationRequest, adoptFrom: readonly string[] = []): Promise<Reserved> {
   const brokered = deps.broker ? await deps.broker.reserve(request, adoptFrom) : null;
   if (brokered) return brokered;
-  return reserveSlots(deps, request, await observeForAllocation(deps, request.count > 0), adoptFrom);
+  const viewed = deps.observe ? await deps.observe() : null;
+  return reserveSlots(deps, request, viewed ?? (await observeForAllocation(deps, request.count > 0)), adoptFrom);
 }
 
 function requestDetails(r: AllocationRequest): Record<string, unknown> {
@@ -257,6 +263,15 @@ export function releaseRequest(deps: Pick<AllocatorDeps, "reservations">, reques
 }
 
 /** `ds01 gpu release`: drops every reservation for a container name; the rows that were there. */
+/**
+ * Docker removed this container: its confirmed reservations go. Otherwise they would count for
+ * the listing slack (a just-created container may be missing from a listing) or until the next
+ * full listing, keeping a freed slot from a request waiting for it.
+ */
+export function forgetRemoved(deps: Pick<AllocatorDeps, "reservations">, containerId: string): number {
+  return deps.reservations.locked(() => deps.reservations.deleteRemoved(containerId));
+}
+
 export function releaseContainer(deps: Pick<AllocatorDeps, "reservations">, container: string): Reservation[] {
   return deps.reservations.locked(() => {
     const rows = deps.reservations.forContainer(container);

@@ -35,6 +35,8 @@ export interface ReservationStore {
   /** Deletes one request's rows, or every row for a container name; returns how many. */
   deleteRequest(requestId: string): number;
   deleteContainer(container: string): number;
+  /** Deletes the confirmed rows of a container Docker has removed; returns how many. */
+  deleteRemoved(containerId: string): number;
   /** Deletes whatever row holds this slot (one at most: the slot is the key); returns how many. */
   deleteSlot(slotUuid: string): number;
   /** Moves pending reservations from one container name to another. */
@@ -206,6 +208,7 @@ export function reservationStore(db: Database.Database, opts: LockOptions = {}):
   const deleteRequestStmt = db.prepare("DELETE FROM reservations WHERE request_id = ?");
   const deleteContainerStmt = db.prepare("DELETE FROM reservations WHERE container = ?");
   const deleteSlotStmt = db.prepare("DELETE FROM reservations WHERE slot_uuid = ?");
+  const deleteRemovedStmt = db.prepare("DELETE FROM reservations WHERE container_id = ? AND state = 'confirmed'");
   const renameStmt = db.prepare("UPDATE reservations SET container = ? WHERE container = ? AND state = 'pending'");
 
   const begin = () => {
@@ -254,6 +257,7 @@ export function reservationStore(db: Database.Database, opts: LockOptions = {}):
     deleteRequest: (requestId) => deleteRequestStmt.run(requestId).changes,
     deleteContainer: (container) => deleteContainerStmt.run(container).changes,
     deleteSlot: (slotUuid) => deleteSlotStmt.run(slotUuid).changes,
+    deleteRemoved: (containerId) => deleteRemovedStmt.run(containerId).changes,
     rename: (from, to) => renameStmt.run(to, from).changes,
   };
 }

@@ -19,6 +19,7 @@ import { EventStream } from "../daemon/event-stream.js";
 import { realTimers } from "../daemon/timers.js";
 import { DockerRuntime } from "../docker/docker-runtime.js";
 import { QUEUE_SNAPSHOT_FILE, QueueSnapshotWriter } from "../gate/queue-snapshot.js";
+import { ContainerView, RELIST_MS } from "../gate/container-view.js";
 import { join } from "node:path";
 import { createPolicyView } from "../pass/policy-view.js";
 import { nextStepNow } from "../policy/explain.js";
@@ -52,6 +53,9 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const reservations = openReservationDb(stateDir, { timeoutMs: 2_000 });
   const gateRecord = containerRecordLookup(store.db);
   const identity = (c: typeof config) => ({ ...DEFAULT_IDENTITY_OPTIONS, infrastructurePrefixes: c.monitoring.infrastructure_containers, protectedLabel: c.monitoring.infrastructure_label, gateRecord });
+  let current = config;
+  const engine = new DockerRuntime({ dockerHost: `unix://${engineSocket}` });
+  const view = new ContainerView({ runtime: () => engine, identity: () => identity(current), clock: ctx.clock, log });
   const gpus = (c: typeof config) =>
     gateGpus({
       config: c,
@@ -62,6 +66,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       clock: ctx.clock,
       env: ctx.env,
       appendEvent: (e) => store.append(e),
+      view,
       nextStep: (now, all, inventory) => {
         const view = createPolicyView(c, now);
         const records = new Map(store.all().map((r) => [r.containerId, r]));
@@ -70,9 +75,8 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     });
   const snapshot = new QueueSnapshotWriter(stateDir, ctx.clock, (e) => log.warn({ error: errorText(e) }, "gate: the GPU queue snapshot could not be written"));
   const queue = { clock: ctx.clock, timers: realTimers, snapshot };
-  let current = config;
   const parts = cgroupParts({ info: () => gate.engineInfo(), config: () => current });
-  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity, gpus, queue, cgroups: (c) => parts.admission(c) });
+  const gate = new Gate(config, { engineSocket, accounts: nssAccounts(), owners, audit: (e) => store.append(e), log, identity, gpus, queue, transaction: (fn) => store.transaction(fn), cgroups: (c) => parts.admission(c) });
   /** Existing users' parents get the new config's aggregate limits. */
   const updateCgroups = async (c: typeof config) => {
     const cg = await parts.cgroups();
@@ -85,17 +89,29 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   // Waiting GPU creates are served when Docker says a container went away (its slots may be free);
   // the slow re-check covers frees that make no Docker event (a reservation expiring, `gpu release`).
   const engineEvents = new EventStream({
-    runtime: () => new DockerRuntime({ dockerHost: `unix://${engineSocket}` }),
+    runtime: () => engine,
     onEvent: (e) => {
-      if (e.action === "destroy" || e.action === "die") gate.slotsMayHaveFreed(`container ${e.name ?? e.id.slice(0, 12)} ${e.action === "destroy" ? "removed" : "exited"}`);
+      view.onEvent(e);
+      const name = e.name ?? e.id.slice(0, 12);
+      if (e.action === "destroy") gate.containerRemoved(e.id, name);
+      else if (e.action === "die") gate.slotsMayHaveFreed(`container ${name} exited`);
     },
-    onUp: () => gate.slotsMayHaveFreed("Docker events resumed"),
-    onDown: (error) => log.warn({ error }, "gate: Docker event stream down; waiting GPU creates are re-checked every 15 s"),
+    onUp: () => {
+      view.streamState(true);
+      gate.slotsMayHaveFreed("Docker events resumed");
+    },
+    onDown: (error) => {
+      view.streamState(false);
+      log.warn({ error }, "gate: Docker event stream down; GPU creates list the engine, waiting ones are re-checked every 15 s");
+    },
     timers: realTimers,
     log,
   });
   const recheck = setInterval(() => gate.waitingForGpus > 0 && gate.slotsMayHaveFreed("periodic re-check"), QUEUE_RECHECK_MS);
   recheck.unref();
+  // Level-triggered all the same: the picture is listed again now and then, whatever the events said.
+  const relist = setInterval(() => view.tick(), RELIST_MS);
+  relist.unref();
   const reloader = new ConfigReloader({ dir });
   await reloader.baseline();
 
@@ -145,6 +161,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   } finally {
     clearInterval(timer);
     clearInterval(recheck);
+    clearInterval(relist);
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     process.off("SIGHUP", onHup);

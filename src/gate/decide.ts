@@ -64,6 +64,8 @@ export interface GateGpus {
   reserve(user: string, container: string, want: GpuWant, signal?: AbortSignal): Promise<GpuReserve>;
   confirm(requestId: string, containerId: string): boolean;
   release(requestId: string): void;
+  /** Docker removed this container: what was reserved for it is free. */
+  removed?(containerId: string): void;
   /** Who holds the slots this request could use, and the planner's next step for them ("" = none). */
   holders?(user: string, container: string, want: GpuWant): Promise<string>;
 }

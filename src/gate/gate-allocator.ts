@@ -1,7 +1,7 @@
 // The allocator wired for the gate: the same reservations, quotas and broker as `ds01 create`,
 // seeing every container on dockerd's own socket (never a scoped view) with gate-record identity.
 import { join } from "node:path";
-import { requestSlots, releaseRequest, confirmReservation, observeForAllocation, type AllocatorDeps } from "../allocation/allocator.js";
+import { requestSlots, releaseRequest, confirmReservation, forgetRemoved, observeForAllocation, type AllocatorDeps } from "../allocation/allocator.js";
 import { holdersText } from "../allocation/holders-text.js";
 import { BUSY_CODES } from "../allocation/quota.js";
 import { brokerClient } from "../allocation/broker/client.js";
@@ -15,6 +15,8 @@ import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import type { AuditEvent } from "../model/audit-event.js";
 import type { ObservedContainer } from "../model/container.js";
 import type { GpuInventory } from "../model/gpu.js";
+import { slotTable } from "../allocation/slots.js";
+import type { ContainerView } from "./container-view.js";
 import type { NextStep } from "../allocation/holders-text.js";
 import type { Clock } from "../util/clock.js";
 import { TransientError } from "../errors.js";
@@ -32,22 +34,40 @@ export interface GateAllocatorInputs {
   appendEvent: (e: AuditEvent) => void;
   /** The planner's next step for a container (from the store's records), for refusals after a wait. */
   nextStep?: (now: number, all: ObservedContainer[], gpus: GpuInventory) => (c: ObservedContainer) => NextStep | null;
+  /** The gate's event-fed picture of the containers (absent or not current: list per request). */
+  view?: ContainerView;
 }
+
+const INVENTORY_FRESH_MS = 2_000;
+const INVENTORY_MAX_AGE_MS = 30_000;
 
 export function gateGpus(i: GateAllocatorInputs): GateGpus {
   const runtime = new DockerRuntime({ dockerHost: `unix://${i.engineSocket}` });
   const probe = new NvidiaSmiProbe({ path: i.config.gpu.nvidia_smi, env: i.env, timeoutMs: i.config.gpu.probe_timeout_s * 1000 });
   const policy = (user: string) => resolvePolicy(i.config, user, i.clock.now());
-  // Concurrent creates share one nvidia-smi reading (fresh for 2 s): the GPUs and their MIG layout,
-  // not who holds them (that comes from the listing and the reservations, read per request).
-  let inventory: { at: number; value: ReturnType<typeof probe.inventory> } | null = null;
-  const sharedInventory = () => {
-    if (!inventory || i.clock.now() - inventory.at > 2000) {
-      const value = probe.inventory();
-      inventory = { at: i.clock.now(), value };
-      value.catch(() => (inventory = null));
+  // Creates share one nvidia-smi reading: the GPUs and their MIG layout, not who holds them (that
+  // comes from the containers and the reservations, read per request). Older than 2 s, it is read
+  // again in the background while requests go on with the last good reading, up to 30 s old, so
+  // no create waits for the probe (which can take longer than the create itself). The layout only
+  // changes by an admin's hand; a slot that vanished in between fails the container's start, and
+  // can never be handed out twice (reservations are keyed by slot).
+  let current: { at: number; value: GpuInventory } | null = null;
+  let pending: Promise<GpuInventory> | null = null;
+  const read = (): Promise<GpuInventory> => {
+    pending ??= probe.inventory().then((value) => {
+      if (value.error === null) current = { at: i.clock.now(), value };
+      return value;
+    }).finally(() => (pending = null));
+    return pending;
+  };
+  const sharedInventory = async (): Promise<GpuInventory> => {
+    const age = current ? i.clock.now() - current.at : Infinity;
+    if (age <= INVENTORY_FRESH_MS) return current!.value;
+    if (age <= INVENTORY_MAX_AGE_MS) {
+      void read().catch(() => undefined);
+      return current!.value;
     }
-    return inventory.value;
+    return read();
   };
   const deps: AllocatorDeps = {
     reservations: i.reservations,
@@ -56,6 +76,11 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
     inventory: sharedInventory,
     limitsFor: (user) => policy(user).limits,
     appendEvent: i.appendEvent,
+    observe: async () => {
+      if (!i.view) return null;
+      const inv = await sharedInventory();
+      return inv.error === null ? i.view.observation(slotTable(inv.gpus).slots) : null;
+    },
     ...(i.env.DS01_ALLOCATION_BROKER === "off" ? {} : { broker: brokerClient(join(i.stateDir, BROKER_SOCKET_FILE)) }),
   };
   // Full GPUs first for those who may have them; MIG devices otherwise (never a refusal for the order).
@@ -80,6 +105,7 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
     },
     confirm: (requestId, containerId) => confirmReservation(deps, requestId, containerId),
     release: (requestId) => void releaseRequest(deps, requestId),
+    removed: (containerId) => void forgetRemoved(deps, containerId),
     async holders(user, container, want) {
       const obs = await observeForAllocation(deps, true);
       const now = i.clock.now();

@@ -40,6 +40,8 @@ export interface GateDeps {
   credentials?: (socket: Socket) => PeerCredentials;
   /** The allocator for GPU creates (built per config). */
   gpus?: (config: LoadedConfig) => GateGpus;
+  /** Runs fn in one store transaction (the ownership records and the audit log share the store). */
+  transaction?: (fn: () => void) => void;
   /** The fair queue for GPU creates that find no free slot (absent: they are refused at once). */
   queue?: { clock: Clock; timers: Timers; snapshot?: QueueSnapshotWriter };
   /** Per-user aggregate limits (cgroup parents), for a config. */
@@ -147,6 +149,16 @@ export class Gate {
   /** A GPU slot may have freed (`why`: a container was destroyed, …): waiting creates get their turn. */
   slotsMayHaveFreed(why: string): void {
     this.queue?.kick(why);
+  }
+
+  /** Docker removed a container: its reservations go, and its slots to whoever waits. */
+  containerRemoved(id: string, name: string): void {
+    try {
+      this.gpus?.removed?.(id);
+    } catch (e) {
+      this.deps.log.warn({ error: errorText(e), container: id.slice(0, 12) }, "gate: a removed container's reservation could not be dropped");
+    }
+    this.slotsMayHaveFreed(`container ${name} removed`);
   }
 
   /** GPU creates waiting for a slot now. */
@@ -452,14 +464,21 @@ export class Gate {
         if (note && status < 400) this.audit(EVENT.gateAdminOverride, caller.name, null, null, { what: note, status });
         if (d.created && body) {
           const c = d.created(status, body);
-          if (c) {
-            this.deps.owners.put({ kind: c.kind, id: c.id, uid: caller.uid, user: caller.name, admin: caller.admin, createdAt: Date.now() });
-            if (c.kind === "container") this.audit(EVENT.gateCreate, caller.name, c.name || null, c.id, { ...(d.audit ?? {}), uid: caller.uid, pid: caller.pid, admin: caller.admin });
-          }
+          // The owner record and its audit event in one commit (one fsync on the answer's path).
+          if (c)
+            this.atomically(() => {
+              this.deps.owners.put({ kind: c.kind, id: c.id, uid: caller.uid, user: caller.name, admin: caller.admin, createdAt: Date.now() });
+              if (c.kind === "container") this.audit(EVENT.gateCreate, caller.name, c.name || null, c.id, { ...(d.audit ?? {}), uid: caller.uid, pid: caller.pid, admin: caller.admin });
+            });
         }
         if (d.removed && status >= 200 && status < 300) this.deps.owners.forget(d.removed.kind, d.removed.id);
       },
     };
+  }
+
+  private atomically(fn: () => void): void {
+    if (this.deps.transaction) this.deps.transaction(fn);
+    else fn();
   }
 
   private keepEvent(ev: Record<string, unknown>, caller: Caller): boolean {
