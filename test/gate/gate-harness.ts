@@ -12,7 +12,7 @@ import { DS01_CGROUP } from "../../src/cgroups/names.js";
 export const GATE_GROUP = "ds01gatetest";
 // Quotas and container limits count every container a user has, so a test that counts must have
 // its users to itself while other files run side by side: carol (gpus), dave, erin and frank (GPU
-// concurrency), gina (container-count concurrency in review), henry, ivy and jack (the GPU queue), kate (MIG).
+// concurrency), gina (container-count concurrency in review), henry, ivy and jack (the GPU queue), kate (MIG), leo (GPUs in compose and dev containers).
 export const USERS = [
   "ds01gt-alice",
   "ds01gt-bob",
@@ -25,6 +25,7 @@ export const USERS = [
   "ds01gt-ivy",
   "ds01gt-jack",
   "ds01gt-kate",
+  "ds01gt-leo",
   "ds01gt-admin",
 ] as const;
 export const ADMIN_GROUP = "ds01gtadmins";
