@@ -2,6 +2,7 @@
 // event stream for instant exit accounting, config hot reload, and /metrics + /healthz.
 // Constructing it does nothing; start() brings the parts up, stop() takes them down in order.
 // The caller (src/cli/daemon.ts) holds the pass lock for the daemon's whole life and owns the store.
+import type { AuditEvent } from "../model/audit-event.js";
 import { performance } from "node:perf_hooks";
 import type { Observation } from "../allocation/allocator.js";
 import { AllocationBroker } from "../allocation/broker/server.js";
@@ -499,7 +500,7 @@ export class Daemon {
     if (missing === this.missingGpus) return;
     this.missingGpus = missing;
     const details = { missing_gpus: missing, read_gpus: this.inventory?.gpus.length ?? 0 };
-    this.opts.store.append({ time: now, type: EVENT.gpuAlert, user: null, container: null, containerId: null, details: { reason: "gpus_missing", ...details } });
+    this.record("recording missing GPUs", { time: now, type: EVENT.gpuAlert, user: null, container: null, containerId: null, details: { reason: "gpus_missing", ...details } });
     if (missing === 0) return;
     this.log.warn(details, "GPUs missing from nvidia-smi");
     void this.deps.notifier?.notify({
@@ -533,17 +534,26 @@ export class Daemon {
     this.log.warn({ error }, "nvidia-smi not found: GPU signals unknown");
   }
 
+  /** An audit record outside a pass: a store that cannot take it is a store failure (healthz, counter), not the end of what called. */
+  private record(during: string, e: AuditEvent): void {
+    try {
+      this.storeHealth.guard(during, () => this.opts.store.append(e));
+    } catch {
+      // noted by storeHealth; the daemon goes on with what it was doing
+    }
+  }
+
   // ---- config hot reload ----
 
   private async checkConfig(): Promise<void> {
     if (!this.reloader) return;
     const out = await this.reloader.check();
-    const { store, clock } = this.opts;
+    const { clock } = this.opts;
     if (out.kind === "unchanged") return;
     if (out.kind === "failed") {
       this.metrics.configReload(false);
       this.configWarning = `config reload failed, running the last good config: ${out.problems[0] ?? "unknown problem"}`;
-      store.append({ time: clock.now(), type: EVENT.configReloadFailed, user: null, container: null, containerId: null, details: { dir: this.opts.configDir, problems: out.problems } });
+      this.record("recording a failed config reload", { time: clock.now(), type: EVENT.configReloadFailed, user: null, container: null, containerId: null, details: { dir: this.opts.configDir, problems: out.problems } });
       this.log.error({ dir: this.opts.configDir, problems: out.problems }, "config reload failed");
       return;
     }
@@ -555,7 +565,7 @@ export class Daemon {
     this.scheduler?.setIntervals(d.sample_interval_s * 1000, d.pass_interval_s * 1000);
     this.metrics.setPassInterval(d.pass_interval_s);
     this.metrics.configReload(true);
-    store.append({ time: clock.now(), type: EVENT.configReloaded, user: null, container: null, containerId: null, details: { dir: this.opts.configDir, warnings: out.warnings, sample_interval_s: d.sample_interval_s, pass_interval_s: d.pass_interval_s } });
+    this.record("recording the config reload", { time: clock.now(), type: EVENT.configReloaded, user: null, container: null, containerId: null, details: { dir: this.opts.configDir, warnings: out.warnings, sample_interval_s: d.sample_interval_s, pass_interval_s: d.pass_interval_s } });
     this.log.info({ dir: this.opts.configDir, warnings: out.warnings.length }, "config reloaded");
     if (this.fleet.lastListedAt !== null) await this.cgroupPass(); // new aggregate limits now, not at the next pass
     if (d.listen !== before.daemon.listen) this.log.warn({ listen: d.listen, listening: this.bound ? formatListenAddress(this.bound) : null }, "daemon.listen changed: takes effect at the next restart");

@@ -1,7 +1,7 @@
 // The daemon's own store failing (a full disk) is reported as a store failure: its own /healthz
 // reason and counter, never "GPU probe failing" nor an nvidia-smi error, and the broker answers
 // that the store failed. Real child daemon with its state directory on a small tmpfs the test fills.
-import { closeSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { METRIC } from "../../src/constants/metrics.js";
@@ -71,6 +71,13 @@ describe("a full disk under the daemon's store", { timeout: 120_000 }, () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/the (allocation|audit) store failed/);
     expect(r.err).not.toMatch(/GPU probe/);
+
+    // A config edit while the disk is full still applies; the record it could not write is a store failure.
+    const resourceLimits = join(dirs.configDir, "resource-limits.yaml");
+    writeFileSync(resourceLimits, readFileSync(resourceLimits, "utf8").replace("pass_interval_s: 2", "pass_interval_s: 3"));
+    expect(await until(async () => ((await scrape(d!.url)).get(METRIC.passInterval) === 3 ? true : null), 20_000)).toBe(true);
+    expect(d.lines.some((l) => l.msg === "config reloaded")).toBe(true);
+    expect((await healthz(d.url)).body.reasons.find((r) => r.startsWith("store failing:"))).toMatch(/database or disk is full/);
 
     // Space again: healthy again by itself.
     rmSync(filler);
