@@ -190,6 +190,9 @@ interface KeepaliveState {
   text: string | null;
 }
 
+/** How far ahead of the host's clock a keep-alive file may be dated (clock skew) and still count. */
+const KEEPALIVE_SKEW_MS = 5 * 60_000;
+
 /** `/workspace/.keep-alive` younger than keepalive_max_duration_h, or `ds01 keepalive` until a time. */
 export function keepaliveState(s: Snapshot, c: ObservedContainer, r: ContainerRecord, maxH: number | null, now: number): KeepaliveState {
   if (r.keepaliveUntil !== null && r.keepaliveUntil > now) {
@@ -197,7 +200,11 @@ export function keepaliveState(s: Snapshot, c: ObservedContainer, r: ContainerRe
   }
   const mtime = s.keepaliveMtime.get(c.id);
   if (mtime === undefined) return { active: false, text: null };
-  const age = now - mtime;
+  // The owner sets the file's time (`touch -d`): one far ahead would postpone the stop for good.
+  if (mtime - now > KEEPALIVE_SKEW_MS) {
+    return { active: false, text: `The keep-alive file is dated in the future (${at(mtime)}), so it is ignored; touch it without a date to renew it.` };
+  }
+  const age = Math.max(0, now - mtime);
   if (maxH === null || age < maxH * HOUR_MS) {
     const until = maxH === null ? "" : ` until ${at(mtime + maxH * HOUR_MS)}`;
     return { active: true, text: `The keep-alive file postpones the stop${until}.` };

@@ -97,6 +97,17 @@ describe("idle enforcement", () => {
     expect(stop?.notice?.body).toMatch(/ignored/);
   });
 
+  it("ignores a keep-alive file dated in the future (it would postpone the stop for as long as its owner likes)", () => {
+    const c = container({ startedAt: T0 - 2 * HOUR });
+    const future = runPasses(every5m(14), () => snapshot({ containers: [c], keepaliveMtime: new Map([[c.id, T0 + 365 * 24 * HOUR]]) }));
+    const stop = future.flatMap((p) => p.actions).find((a) => a.kind === "stop");
+    expect(stop).toBeDefined();
+    expect(stop?.notice?.body).toMatch(/dated in the future/);
+    // A few minutes ahead is clock skew between the container's file system and the host: honoured.
+    const skew = runPasses(every5m(14), (now) => snapshot({ containers: [c], keepaliveMtime: new Map([[c.id, now + 2 * MIN]]) }));
+    expect(skew.flatMap((p) => p.actions).some((a) => a.kind === "stop")).toBe(false);
+  });
+
   it("halves the timeout in high-demand mode", () => {
     // 4 GPUs, all held → ratio 1.0 ≥ 0.8
     const cs = [0, 1, 2, 3].map((i) => container({ gpus: [gpuUuid(i)], startedAt: T0 - 2 * HOUR }));
