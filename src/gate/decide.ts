@@ -14,7 +14,8 @@ import { applyLimits } from "../allocation/container-limits.js";
 import type { ResolvedLimits } from "../model/policy.js";
 import { gpuAskOf, withSlots, withoutGpus, takeGpuDevices, type GpuAsk } from "./gpu-admission.js";
 import { admitCgroupParent, capsFor, prepareForStart, type CgroupAdmission } from "../cgroups/admission.js";
-import { queryValue, withObjectId, withQueryValue, type Target } from "./target.js";
+import { queryValue, withObjectId, withQuery, withQueryValue, type Target } from "./target.js";
+import { buildLimits } from "./build-limits.js";
 
 export interface Created {
   kind: OwnedKind;
@@ -334,19 +335,21 @@ async function decideBuild(target: Target, caller: Caller, ctx: DecideContext): 
   const raw = (queryValue(target, "networkmode") ?? "").trim();
   const net = raw.toLowerCase();
   if (net === "host" && !ctx.settings.gate.allow_host_network) return refuse("docker build --network=host is not allowed on this server");
-  if ((queryValue(target, "cgroupparent") ?? "") !== "") return refuse("docker build --cgroup-parent is not allowed");
+  if ((queryValue(target, "cgroupparent") ?? "") !== "") return refuse("docker build --cgroup-parent is set by ds01 (your per-user limits); leave it out");
   if ((queryValue(target, "remote") ?? "") !== "") return refuse("docker build from a URL or git remote makes the engine fetch it as root; fetch it yourself and build from the directory");
+  const limited = await buildLimits({ target, user: caller.name, limits: ctx.limitsFor?.(caller.name) ?? null, hostCpus: ctx.hostCpus ?? Number.POSITIVE_INFINITY, cgroups: ctx.cgroups });
+  if (!limited.ok) return refuse(limited.reason);
+  const set = limited.set;
   if (net.startsWith("container:")) {
     const facts = await ownContainer(raw.slice("container:".length), caller, ctx);
     if ("action" in facts) return facts;
-    return { action: "forward", target: withQueryValue(target, "networkmode", `container:${facts.id}`) };
-  }
-  if (raw !== "" && !["default", "bridge", "none", "host"].includes(net)) {
+    set.networkmode = `container:${facts.id}`;
+  } else if (raw !== "" && !["default", "bridge", "none", "host"].includes(net)) {
     const n = await ownNetwork(raw, caller, ctx);
     if (typeof n === "object") return n;
-    return { action: "forward", target: withQueryValue(target, "networkmode", n) };
+    set.networkmode = n;
   }
-  return { action: "forward" };
+  return Object.keys(set).length > 0 ? { action: "forward", target: withQuery(target, set) } : { action: "forward" };
 }
 
 /** A user-defined network the caller owns (or the shared bridge): its id, or a refusal. */

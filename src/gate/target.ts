@@ -83,10 +83,20 @@ export function withObjectId(t: Target, id: string): string {
 
 /** The target with every value of query parameter `name` replaced by `value` (the path kept). */
 export function withQueryValue(t: Target, name: string, value: string): string {
-  const parts = t.rawQuery.split("&").map((part) => {
+  return withQuery(t, { [name]: value });
+}
+
+/** The target with each named parameter set: every value of it replaced, or appended when absent. */
+export function withQuery(t: Target, set: Readonly<Record<string, string>>): string {
+  const seen = new Set<string>();
+  const parts = (t.rawQuery === "" ? [] : t.rawQuery.split("&")).map((part) => {
     const eq = part.indexOf("=");
     const key = eq < 0 ? part : part.slice(0, eq);
-    return decodeURIComponent(key.replace(/\+/g, " ")) === name ? `${key}=${encodeURIComponent(value)}` : part;
+    const name = decodeURIComponent(key.replace(/\+/g, " "));
+    if (!Object.hasOwn(set, name)) return part;
+    seen.add(name);
+    return `${key}=${encodeURIComponent(set[name]!)}`;
   });
-  return `${t.versionPrefix}${t.path}?${parts.join("&")}`;
+  for (const [name, value] of Object.entries(set)) if (!seen.has(name)) parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  return `${t.versionPrefix}${t.path}${parts.length ? `?${parts.join("&")}` : ""}`;
 }

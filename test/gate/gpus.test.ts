@@ -157,6 +157,24 @@ describe("the owner's limits at admission", () => {
     }
   });
 
+  it("a classic docker build runs its steps under the same limits and the user's cgroup parent", async () => {
+    const tag = `ds01gt-build-${runId}:limits`;
+    const dockerfile = `FROM ${TEST_IMAGE}\nRUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /proc/self/cgroup\n`;
+    try {
+      const r = await asUser(CAROL, `printf '${dockerfile}' | DOCKER_BUILDKIT=0 docker build --no-cache -t ${tag} -`, gate.env(), 180_000);
+      expect(r.code, r.stderr).toBe(0);
+      const out = r.stdout.split("\n").map((l) => l.trim());
+      expect(out).toContain(String(256 * 1024 ** 2)); // memory
+      expect(out).toContain("100000"); // 1 CPU as a CFS quota
+      expect(r.stdout).toMatch(new RegExp(`memory:/ds01/[^\\n]*${CAROL.replace(/[^A-Za-z0-9_]/g, "_")}`)); // under carol's parent
+      const over = await asUser(CAROL, `printf 'FROM ${TEST_IMAGE}\n' | DOCKER_BUILDKIT=0 docker build --memory 1g -t ${tag} -`, gate.env(), 120_000);
+      expect(over.code).not.toBe(0);
+      expect(over.stderr).toMatch(/ds01: docker build: --memory 1g is above your limit of 256m \(memory\)/);
+    } finally {
+      await sh("docker", ["rmi", "-f", tag]);
+    }
+  }, 240_000);
+
   it("max_containers_per_user counts the caller's containers", async () => {
     // carol has 2 from the tests above; her limit is 2.
     const r = await docker(CAROL, `create ${L} ${TEST_IMAGE} true`);
