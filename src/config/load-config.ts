@@ -173,6 +173,7 @@ function gateConfig(g: NonNullable<RawConfig["gate"]>): GateConfig {
     max_create_body_kb: g.max_create_body_kb ?? d.max_create_body_kb,
     gpus_all: g.gpus_all ?? d.gpus_all,
     gpu_wait_s: g.gpu_wait_s ?? d.gpu_wait_s,
+    max_connections_per_user: g.max_connections_per_user ?? d.max_connections_per_user,
   };
 }
 

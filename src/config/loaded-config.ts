@@ -34,6 +34,8 @@ export interface GateConfig {
   gpus_all: "cap" | "refuse";
   /** How long a GPU create that fits its quota waits for a free slot; 0 = refuse at once. */
   gpu_wait_s: number;
+  /** Connections one non-admin user may hold open at once (streams count); 0 = no cap. */
+  max_connections_per_user: number;
 }
 
 export interface LoadedConfig {

@@ -113,6 +113,8 @@ export class Gate {
   private settings: DecideSettings;
   private gpus: GateGpus | undefined;
   private readonly open = new Set<Socket>();
+  /** Open connections per uid (each stream, `docker logs -f`, attach… holds one). */
+  private readonly openByUid = new Map<number, number>();
   private readonly queue: GpuQueue<GpuReserve> | null;
 
   constructor(
@@ -252,7 +254,14 @@ export class Gate {
         return;
       }
       this.open.add(socket);
-      socket.on("close", () => this.open.delete(socket));
+      const uid = this.creds.get(socket)!.uid;
+      this.openByUid.set(uid, (this.openByUid.get(uid) ?? 0) + 1);
+      socket.on("close", () => {
+        this.open.delete(socket);
+        const n = (this.openByUid.get(uid) ?? 1) - 1;
+        if (n > 0) this.openByUid.set(uid, n);
+        else this.openByUid.delete(uid);
+      });
     });
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, { res }).catch((e) => this.internalError(e, { res }));
@@ -337,6 +346,13 @@ export class Gate {
     }
     const caller = await this.caller(creds);
     if (!caller) return this.refuse(req, to, null, creds, `uid ${creds.uid} has no account on this host; ask an admin`);
+    // One user cannot take every socket and file descriptor of the gate (hundreds of held streams).
+    const cap = this.settings.gate.max_connections_per_user;
+    const held = this.openByUid.get(creds.uid) ?? 0;
+    if (!caller.admin && cap > 0 && held > cap) {
+      to.res?.setHeader("Connection", "close");
+      return this.refuse(req, to, caller, creds, `you hold ${held - 1} connections to Docker and may hold ${cap} (gate.max_connections_per_user); end some streams (docker logs -f, docker events, docker attach) and try again`, 429);
+    }
     const parsed = parseTarget(req.url ?? "");
     if (!parsed.ok) return this.refuse(req, to, caller, creds, `${parsed.reason}; the request was not forwarded`, 400);
     const target = parsed.target;

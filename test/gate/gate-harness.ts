@@ -86,13 +86,14 @@ export interface GateProcess {
 /**
  * `extraConfig`: resource-limits.yaml text appended to the bundled default config. `gpuWaitS`: the
  * GPU queue's wait (default 0 here, so a test that fills the GPUs gets its refusal at once).
+ * `gateKeys`: more lines of the `gate:` section ("  key: value\n" each).
  */
-export async function startGate(opts: { extraConfig?: string; engine?: string; userOverrides?: string; env?: Record<string, string>; gpuWaitS?: number } = {}): Promise<GateProcess> {
+export async function startGate(opts: { extraConfig?: string; engine?: string; userOverrides?: string; env?: Record<string, string>; gpuWaitS?: number; gateKeys?: string } = {}): Promise<GateProcess> {
   const dir = mkdtempSync(join(tmpdir(), "ds01-gate-"));
   chmodSync(dir, 0o755); // the test users must reach the socket inside
   const configDir = join(dir, "config");
   cpSync(join(import.meta.dirname, "../../config/default"), configDir, { recursive: true });
-  const gateConfig = `\ngate:\n  socket_group: ${GATE_GROUP}\n  gpu_wait_s: ${opts.gpuWaitS ?? 0}\naccess_control:\n  admin_users: [root]\n  admin_group: ${ADMIN_GROUP}\n${opts.extraConfig ?? ""}\n`;
+  const gateConfig = `\ngate:\n  socket_group: ${GATE_GROUP}\n  gpu_wait_s: ${opts.gpuWaitS ?? 0}\n${opts.gateKeys ?? ""}access_control:\n  admin_users: [root]\n  admin_group: ${ADMIN_GROUP}\n${opts.extraConfig ?? ""}\n`;
   writeFileSync(join(configDir, "resource-limits.yaml"), `${readDefault(configDir)}${gateConfig}`);
   // Test files run side by side as the same users: no container count limit unless a test sets one.
   const unlimited = USERS.map((u) => `${u}:\n  max_containers_per_user: null\n`).join("");
