@@ -45,7 +45,6 @@ import { waitForInFlight } from "./shutdown-wait.js";
 import type { UserCgroupWatch } from "../cgroups/daemon-watch.js";
 
 /** observe-gpus logs this fixed message when dcgm-exporter cannot be read; the daemon counts it. */
-export const DCGM_SCRAPE_FAILED_MSG = "dcgm-exporter scrape failed";
 
 /** How soon after a GPU container exits the follow-up pass (health check of its GPUs) runs. */
 export const EXIT_PASS_DELAY_MS = 2_000;
@@ -133,15 +132,7 @@ export class Daemon {
     this.intents = new IntentLog(opts.store);
     this.metrics = new DaemonMetrics({ version: opts.version });
     this.storeHealth = new StoreHealth({ count: () => this.metrics.storeError(), log: opts.log });
-    // Count dcgm-exporter failures from observe's fixed log line; pass everything through.
-    const base = opts.log;
-    this.log = {
-      ...base,
-      warn: (fields, msg) => {
-        if (msg === DCGM_SCRAPE_FAILED_MSG) this.metrics.probeError("dcgm");
-        base.warn(fields, msg);
-      },
-    };
+    this.log = opts.log;
   }
 
   /** The address /metrics and /healthz listen on (after start), or null. */
@@ -380,7 +371,7 @@ export class Daemon {
 
   private buildDeps(config: LoadedConfig): PassDeps {
     const deps = this.opts.makeDeps(config, this.log);
-    return { ...deps, intents: this.intents, stopping: this.halt.signal, onResult: (r) => this.metrics.actionResult(r), onDelivery: (channel, ok) => this.metrics.delivery(channel, ok) };
+    return { ...deps, intents: this.intents, stopping: this.halt.signal, onResult: (r) => this.metrics.actionResult(r), onDelivery: (channel, ok) => this.metrics.delivery(channel, ok), onDcgmError: () => this.metrics.probeError("dcgm") };
   }
 
   private updateDockerUp(): void {

@@ -16,6 +16,8 @@ export interface ObserveGpusDeps {
   dcgmExporterUrl?: string | null;
   dcgmTimeoutMs?: number;
   logger?: Logger;
+  /** Told of each failed dcgm-exporter scrape (the daemon counts them). */
+  onDcgmError?: () => void;
 }
 
 export interface GpuObservation {
@@ -32,6 +34,7 @@ export async function observeGpus(deps: ObserveGpusDeps): Promise<GpuObservation
       inventory = applyDcgmActivity(inventory, await scrapeDcgm(deps.dcgmExporterUrl, deps.dcgmTimeoutMs ?? DEFAULT_DCGM_TIMEOUT_MS));
     } catch (e) {
       dcgmError = errorText(e);
+      deps.onDcgmError?.();
       deps.logger?.warn({ url: deps.dcgmExporterUrl, error: dcgmError }, "dcgm-exporter scrape failed");
     }
   }

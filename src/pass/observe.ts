@@ -39,6 +39,8 @@ export interface ObserveDeps {
   keepaliveFile: string;
   procRoot?: string;
   gpuSamples?: GpuSampleSource;
+  /** Told of each failed dcgm-exporter scrape. */
+  onDcgmError?: () => void;
   /** The gate's GPU queue now (null: no gate, or unreadable; a failure reads as nobody waiting). */
   gpuQueue?: () => Promise<QueueSnapshot | null>;
   log: Logger;
@@ -55,7 +57,7 @@ const EMPTY_INVENTORY: GpuInventory = { gpus: [], error: "not probed: Docker una
 export async function observe(deps: ObserveDeps, previous: ReadonlyMap<string, ContainerRecord>, now: number, lastPassAt: number | null): Promise<Observation> {
   let containers: ObservedContainer[] = [];
   let dockerError: string | null = null;
-  const gpuPromise = observeGpus({ probe: deps.probe, hostProcesses: deps.host, dcgmExporterUrl: deps.dcgmExporterUrl, logger: deps.log });
+  const gpuPromise = observeGpus({ probe: deps.probe, hostProcesses: deps.host, dcgmExporterUrl: deps.dcgmExporterUrl, logger: deps.log, ...(deps.onDcgmError ? { onDcgmError: deps.onDcgmError } : {}) });
   try {
     containers = (await deps.runtime.list()).map((info) => ({ ...info, identity: identify(info, deps.identity) }));
   } catch (e) {

@@ -100,10 +100,10 @@ function intentsOf(deps: Pick<PassDeps, "intents" | "store">): IntentLog {
 }
 
 /** Health actions for the given GPUs on a fresh observation (also `ds01 gpu health`). */
-export async function healthActions(deps: Pick<PassDeps, "runtime" | "probe" | "host" | "identity" | "dcgmExporterUrl" | "log" | "clock" | "config">, targets: readonly HealthTarget[], view = createPolicyView(deps.config, deps.clock.now())): Promise<PlannedAction[]> {
+export async function healthActions(deps: Pick<PassDeps, "runtime" | "probe" | "host" | "identity" | "dcgmExporterUrl" | "log" | "clock" | "config" | "onDcgmError">, targets: readonly HealthTarget[], view = createPolicyView(deps.config, deps.clock.now())): Promise<PlannedAction[]> {
   const [containers, gpus] = await Promise.all([
     deps.runtime.list().then((l) => l.map((info) => ({ ...info, identity: identify(info, deps.identity) }))),
-    observeGpus({ probe: deps.probe, hostProcesses: deps.host, dcgmExporterUrl: deps.dcgmExporterUrl, logger: deps.log }),
+    observeGpus({ probe: deps.probe, hostProcesses: deps.host, dcgmExporterUrl: deps.dcgmExporterUrl, logger: deps.log, ...(deps.onDcgmError ? { onDcgmError: deps.onDcgmError } : {}) }),
   ]);
   const otherLiveContainerIds = await otherLiveOwners(deps.runtime, gpus.inventory, containers);
   const snapshot: Snapshot = { now: deps.clock.now(), containers, dockerError: null, activity: new Map(), gpus: gpus.inventory, gpuUtilMax: new Map(), keepaliveMtime: new Map(), releasedGpus: [], otherLiveContainerIds };
