@@ -1,7 +1,7 @@
 // Act-time guards: the plan was made from a snapshot; before anything destructive, look again.
 // Each guard returns null when the action may go ahead, or the reason it must not.
 import { LABEL } from "../constants/labels.js";
-import type { ContainerInfo } from "../model/container.js";
+import { canRunProcesses, type ContainerInfo } from "../model/container.js";
 import type { ContainerRuntime, HostProcesses } from "../model/ports.js";
 
 export interface GuardConfig {
@@ -33,7 +33,7 @@ export async function guardRemove(rt: ContainerRuntime, id: string, g: GuardConf
   if (!c) return "container no longer exists";
   const p = protectedReason(c, g);
   if (p) return `protected: ${p}`;
-  if (c.state === "running" || c.state === "restarting" || c.state === "paused") return `container is ${c.state}`;
+  if (canRunProcesses(c.state)) return `container is ${c.state}`;
   return null;
 }
 
@@ -44,7 +44,7 @@ export async function guardKill(rt: ContainerRuntime, host: HostProcesses, pid: 
   const cid = await host.containerOf(pid);
   if (cid) {
     const c = await rt.inspect(cid);
-    if (c && (c.state === "running" || c.state === "paused" || c.state === "restarting")) return `PID ${pid} belongs to running container ${c.name}`;
+    if (c && canRunProcesses(c.state)) return `PID ${pid} belongs to running container ${c.name}`;
   }
   return null;
 }

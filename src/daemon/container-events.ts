@@ -9,7 +9,8 @@ import type { ContainerEvent, ContainerRuntime, RecordStore } from "../model/por
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { exitAudit, type ExitFacts } from "./exit-audit.js";
-import { holdsGpu, isLive, type Fleet } from "./fleet.js";
+import { holdsGpu, type Fleet } from "./fleet.js";
+import { notStopped } from "../model/container.js";
 
 export interface ContainerEventDeps {
   fleet: Fleet;
@@ -41,7 +42,7 @@ export class ContainerEventHandler {
         const before = this.d.fleet.markStopped(e.id, this.d.clock.now(), e.time);
         const facts = { how: "die", wasLive: true, dockerTime: e.time, detectedBy: "event" } as const;
         if (before) {
-          if (isLive(before.state)) this.account(before, facts);
+          if (notStopped(before.state)) this.account(before, facts);
         } else {
           // Not listed yet (started since the last pass): its DeviceRequests tell which GPUs it had.
           const gen = this.d.fleet.generation(e.id);
@@ -57,7 +58,7 @@ export class ContainerEventHandler {
         return;
       case "destroy": {
         const before = this.d.fleet.forget(e.id, this.d.clock.now()) ?? this.fromEvent(e);
-        this.account(before, { how: "destroy", wasLive: isLive(before.state), dockerTime: e.time, detectedBy: "event" });
+        this.account(before, { how: "destroy", wasLive: notStopped(before.state), dockerTime: e.time, detectedBy: "event" });
         return;
       }
       default:

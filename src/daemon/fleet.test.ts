@@ -1,17 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { container, gpuUuid, T0 } from "../../test/helpers/fleet.js";
-import { DIE_GUARD_MS, Fleet, isLive } from "./fleet.js";
+import { canRunProcesses, notStopped } from "../model/container.js";
+import { DIE_GUARD_MS, Fleet } from "./fleet.js";
 
-describe("isLive", () => {
+describe("the two meanings of a live container", () => {
   it.each([
-    ["running", true],
-    ["created", true],
-    ["paused", true],
-    ["restarting", true],
-    ["exited", false],
-    ["dead", false],
-    ["removing", false],
-  ] as const)("%s → %s", (state, live) => expect(isLive(state)).toBe(live));
+    ["running", true, true],
+    ["created", true, false],
+    ["paused", true, true],
+    ["restarting", true, true],
+    ["exited", false, false],
+    ["dead", false, false],
+    ["removing", false, false],
+  ] as const)("%s: not stopped %s, can run processes %s", (state, unstopped, processes) => {
+    expect(notStopped(state)).toBe(unstopped);
+    expect(canRunProcesses(state)).toBe(processes);
+  });
 });
 
 describe("Fleet", () => {

@@ -6,12 +6,7 @@
 // its last die/stop: Docker 20.10 sends `die` before it records the exit, so a listing or inspect
 // made just after the event can still say "running"; a live state whose start is not later than
 // the die is that stale answer, not a restart.
-import type { ContainerState, ObservedContainer } from "../model/container.js";
-
-/** States in which a container holds its GPUs. Exited, dead and removing ones have let go. */
-export function isLive(state: ContainerState): boolean {
-  return state !== "exited" && state !== "dead" && state !== "removing";
-}
+import { notStopped, type ObservedContainer } from "../model/container.js";
 
 export function holdsGpu(c: ObservedContainer): boolean {
   return c.identity.hasGpu || c.identity.gpus.length > 0;
@@ -60,10 +55,10 @@ export class Fleet {
     const gone: ObservedContainer[] = [];
     if (this.listedAt !== null) {
       for (const [id, before] of this.byId) {
-        if (fresh(id) || !isLive(before.state) || !holdsGpu(before)) continue;
+        if (fresh(id) || !notStopped(before.state) || !holdsGpu(before)) continue;
         const now = next.get(id);
         if (!now) gone.push(before);
-        else if (!isLive(now.state)) stopped.push(now);
+        else if (!notStopped(now.state)) stopped.push(now);
       }
     }
     this.byId = next;
@@ -116,7 +111,7 @@ export class Fleet {
   /** A live state that predates the container's recorded die: Docker has not caught up yet. */
   private staleLive(c: ObservedContainer): boolean {
     const d = this.diedAt.get(c.id);
-    return d !== undefined && isLive(c.state) && (c.startedAt ?? -Infinity) <= d.died;
+    return d !== undefined && notStopped(c.state) && (c.startedAt ?? -Infinity) <= d.died;
   }
 
   private unlessStale(c: ObservedContainer): ObservedContainer {

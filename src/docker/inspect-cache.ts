@@ -9,6 +9,7 @@
 //     texts that a quick restart could repeat ("Up 40 seconds"), so they are always inspected;
 //   - and it must be younger than maxAgeMs: a hard bound on staleness, whatever Docker prints.
 // `created` never changes without a state change. Any other state is always inspected.
+import { canRunProcesses } from "../model/container.js";
 import type { InspectBody, ListEntry } from "./engine-schema.js";
 import { parseDockerTime, parseState } from "./parse.js";
 
@@ -34,7 +35,7 @@ export function reusable(cached: CachedInspect, entry: ListEntry, now: number, m
   const state = parseState(entry.State);
   if (state === "created") return true;
   const since =
-    state === "running" || state === "paused" || state === "restarting"
+    state !== null && canRunProcesses(state)
       ? parseDockerTime(cached.body.State.StartedAt)
       : state === "exited" || state === "dead"
         ? parseDockerTime(cached.body.State.FinishedAt)

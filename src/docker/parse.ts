@@ -1,5 +1,5 @@
 // Engine JSON → ds01's model. Pure functions; the schemas in engine-schema.ts have already run.
-import { CONTAINER_STATES, type ContainerInfo, type ContainerState } from "../model/container.js";
+import { canRunProcesses, CONTAINER_STATES, type ContainerInfo, type ContainerState } from "../model/container.js";
 import type { ContainerEvent, EngineStats } from "../model/ports.js";
 import type { DeviceRequest, EventBody, InspectBody, ListEntry, StatsBody } from "./engine-schema.js";
 
@@ -63,7 +63,7 @@ export function toContainerInfo(body: InspectBody, entry?: ListEntry): Container
   const state = parseState(entry?.State ?? body.State.Status);
   if (!state) return null;
   const gpu = gpuDeviceRequests(body.HostConfig?.DeviceRequests);
-  const running = state === "running" || state === "paused" || state === "restarting";
+  const running = canRunProcesses(state);
   const pid = body.State.Pid ?? 0;
   const listName = entry?.Names?.[0];
   const createdFromList = entry?.Created != null ? entry.Created * 1000 : null;

@@ -10,7 +10,8 @@ import type { ObservedContainer } from "../model/container.js";
 import type { GpuInventory } from "../model/gpu.js";
 import type { ContainerRecord } from "../model/record.js";
 import { highDemandRatio, isHighDemand } from "../policy/high-demand.js";
-import { holdsGpu, isLive } from "../daemon/fleet.js";
+import { holdsGpu } from "../daemon/fleet.js";
+import { notStopped } from "../model/container.js";
 
 export interface FleetFigureInput {
   /** The last inventory the probe answered; null = never (GPU figures are then left out). */
@@ -57,7 +58,7 @@ const round = (n: number) => Math.round(n * 1e9) / 1e9;
 export function fleetFigures(input: FleetFigureInput): FleetFigures {
   const inv = input.inventory;
   const table = inv && !inv.error ? slotTable(inv.gpus) : { slots: [], unusableGpus: [] };
-  const live = input.containers.filter((c) => isLive(c.state));
+  const live = input.containers.filter((c) => notStopped(c.state));
   const referenced = new Set<string>();
   for (const c of live) for (const g of c.identity.gpus) referenced.add(g);
 

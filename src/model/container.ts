@@ -4,6 +4,22 @@ export const CONTAINER_STATES = ["created", "running", "paused", "restarting", "
 export type ContainerState = (typeof CONTAINER_STATES)[number];
 
 /**
+ * A container whose processes may exist now (running, paused, restarting): its PIDs are not
+ * orphans, its GPUs may not be reset, it may not be removed.
+ */
+export function canRunProcesses(state: ContainerState): boolean {
+  return state === "running" || state === "paused" || state === "restarting";
+}
+
+/**
+ * Not stopped yet: created, or able to run. The daemon's exit accounting: such a container has not
+ * let go of its GPUs (for allocation, a container holds its GPUs in every state until removed).
+ */
+export function notStopped(state: ContainerState): boolean {
+  return state !== "exited" && state !== "dead" && state !== "removing";
+}
+
+/**
  * Container types. `devcontainer`, `compose`, `docker`, `api`, `unknown` have blocks under
  * `container_types` in resource-limits.yaml; `atomic` and `orchestration` are ds01-managed
  * containers that follow the user's own limits; `infrastructure` is the monitoring stack.

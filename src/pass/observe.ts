@@ -7,7 +7,7 @@ import { EVENT } from "../constants/event-types.js";
 import { identify, type IdentityOptions } from "../docker/identity.js";
 import { errorText } from "../errors.js";
 import { observeGpus } from "../gpu/observe-gpus.js";
-import type { ObservedContainer } from "../model/container.js";
+import { canRunProcesses, type ObservedContainer } from "../model/container.js";
 import type { GpuInventory } from "../model/gpu.js";
 import type { ContainerRuntime, EventStore, GpuProbe, HostProcesses } from "../model/ports.js";
 import { newRecord, type ContainerRecord, type CounterSample } from "../model/record.js";
@@ -132,7 +132,7 @@ export async function otherLiveOwners(rt: ContainerRuntime, gpus: GpuInventory, 
   for (const id of ids) {
     // An inspect failure counts as live: missing data never makes a process an orphan.
     const c = await rt.inspect(id).catch(() => ({ state: "running" as const }));
-    if (c && (c.state === "running" || c.state === "paused" || c.state === "restarting")) live.add(id);
+    if (c && canRunProcesses(c.state)) live.add(id);
   }
   return live;
 }

@@ -1,16 +1,10 @@
 // GPU release and health (seed 05-04, done safely; SPEC.md capability 6). After a GPU is released,
 // or on `ds01 gpu health`: end processes that belong to no running container, and reset the GPU only
 // when it is a whole, unshared GPU with nothing left on it. MIG or shared GPUs are never reset: alert.
-import type { ObservedContainer } from "../model/container.js";
+import { canRunProcesses, type ObservedContainer } from "../model/container.js";
 import type { Gpu, GpuProcess } from "../model/gpu.js";
 import type { PlannedAction, PolicyView, Snapshot } from "./plan-types.js";
 import { gpuIndex } from "./idle-signals.js";
-
-const LIVE_STATES = new Set(["running", "paused", "restarting"]);
-
-export function isLive(c: ObservedContainer): boolean {
-  return LIVE_STATES.has(c.state);
-}
 
 export interface HealthTarget {
   /** A full GPU UUID or a MIG device UUID. */
@@ -22,7 +16,7 @@ export function planGpuHealth(s: Snapshot, targets: readonly HealthTarget[], pol
   // Missing data never leads to a kill or a reset.
   if (targets.length === 0 || s.dockerError || s.gpus.error) return [];
   const idx = gpuIndex(s.gpus);
-  const live = s.containers.filter(isLive);
+  const live = s.containers.filter((c) => canRunProcesses(c.state));
   const liveIds = new Set([...live.map((c) => c.id), ...(s.otherLiveContainerIds ?? [])]);
   const heldBy = new Map<string, ObservedContainer[]>();
   for (const c of live) {

@@ -4,7 +4,7 @@ import type { ContainerType, ObservedContainer } from "../model/container.js";
 import type { Gpu } from "../model/gpu.js";
 import type { ContainerRecord } from "../model/record.js";
 import { container, gpu, gpuUuid, HOUR, inventory, MIN, migGpu, migUuid, policy, policyView, proc, T0 } from "../../test/helpers/fleet.js";
-import { isLive } from "./gpu-health.js";
+import { canRunProcesses } from "../model/container.js";
 import { plan } from "./plan.js";
 import type { ContainerActivity, Plan, Snapshot } from "./plan-types.js";
 
@@ -108,12 +108,12 @@ function checkInvariants(s: Snapshot, p: Plan, before: ReadonlyMap<string, Conta
       const g = s.gpus.gpus.flatMap((x) => x.processes).find((pr) => pr.pid === a.pid)!;
       expect(g.notOnHost).toBe(false);
       const owner = g.containerId ? byId.get(g.containerId) : undefined;
-      expect(owner && isLive(owner)).toBeFalsy();
+      expect(owner && canRunProcesses(owner.state)).toBeFalsy();
     }
     if (a.kind === "reset_gpu") {
       const g = s.gpus.gpus.find((x) => x.uuid === a.gpuUuid)!;
       expect(g.migEnabled).toBe(false);
-      const live = s.containers.filter(isLive).filter((c) => c.identity.gpus.includes(g.uuid));
+      const live = s.containers.filter((c) => canRunProcesses(c.state)).filter((c) => c.identity.gpus.includes(g.uuid));
       expect(live).toEqual([]);
       // every process left on it is one this plan kills
       const killed = new Set(p.actions.filter((k) => k.kind === "kill_process" && k.gpuUuid === g.uuid).map((k) => k.pid));
