@@ -1,4 +1,4 @@
-// Planning benchmark (SPEC.md §7: planning 10,000 containers in under 100 ms). Pure: no Docker.
+// Planning benchmark (target: planning 10,000 containers in under 100 ms). Pure: no Docker.
 //
 //   npm run bench:build && node node_modules/.cache/ds01-bench/bench/plan.js [--sizes 1000,10000] [--reps 20]
 //

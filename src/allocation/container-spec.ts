@@ -49,7 +49,7 @@ export function containerName(name: string, user: string): string {
   return `${name}${OWNER_NAME_SEPARATOR}${user}`;
 }
 
-/** Labels a caller may not set: ownership, type and GPU bookkeeping are ds01's (§9.2 #14). */
+/** Labels a caller may not set: ownership, type and GPU bookkeeping are ds01's. */
 export function forbiddenLabel(key: string): boolean {
   return key.startsWith("ds01.") && key !== LABEL.testRun;
 }

@@ -1,7 +1,7 @@
 // Command-line pieces shared by `ds01 create` and `ds01 gpu allocate|release` (pure).
 import { InvalidInputError, RefusedError } from "../errors.js";
 
-/** Who the request is for: root may name anyone; anyone else is themselves (§9.2 #14: no spoofing). */
+/** Who the request is for: root may name anyone; anyone else is themselves (no spoofing). */
 export function requestUser(caller: { uid: number; userName: string }, given: string | undefined): string {
   if (given === undefined || given === "") {
     if (caller.uid === 0) throw new InvalidInputError("--user is required when running as root");

@@ -6,7 +6,7 @@
 // deciders never interleave; the kernel drops the lock when a holder dies, so a crash never blocks
 // others. Waiting is a jittered exponential back-off (0.25 ms doubling to 8 ms: 100 waiters polling
 // every millisecond would starve the holder of CPU on a small machine) with a deadline, after which
-// the request FAILS (the original went on without its lock after 5 s: §9.2 #12).
+// the request FAILS (the original went on without its lock after 5 s).
 //
 // Why not a table in the audit store (ds01.sqlite): SQLite's write lock covers a whole file, and
 // the audit store commits with synchronous=FULL (an fsync each, ~3 ms here) for its durability

@@ -1,4 +1,4 @@
-// Legacy key names the original still read, accepted with a deprecation warning (behaviour §1.5).
+// Legacy key names the original still read, accepted with a deprecation warning.
 import type { PathSegment } from "./problems.js";
 import type { YamlSource } from "./yaml-file.js";
 

@@ -1,4 +1,4 @@
-// THE policy resolution (SPEC §2): built-in defaults → `defaults:` (limits) / `policies:` (policies) →
+// THE policy resolution: built-in defaults → `defaults:` (limits) / `policies:` (policies) →
 // the user's group → the user's override, merged key by key. A key set to null at any layer means
 // "no limit / never" and wins over the layers below; an absent key inherits.
 import { CONTAINER_TYPES } from "../model/container.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nameForms, sanitiseUsername } from "./sanitise-username.js";
 
-describe("sanitiseUsername (behaviour §1.9)", () => {
+describe("sanitiseUsername (the original's rules)", () => {
   it.each([
     ["alice", "alice"],
     ["alice.smith@uni.example", "alice_smith"],

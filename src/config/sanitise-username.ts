@@ -1,4 +1,4 @@
-// The original's username sanitiser (behaviour §1.9), used to match members and override keys.
+// The original's username sanitiser, used to match members and override keys.
 import { createHash } from "node:crypto";
 
 export function sanitiseUsername(name: string): string {

@@ -29,7 +29,7 @@ const opts: IdentityOptions = {
   uidToName: (uid) => (uid === 1001 ? "alice" : null),
 };
 
-describe("owner: one chain for every code path (behaviour §2.2's six chains disagree; this is how each case resolves)", () => {
+describe("owner: one chain for every code path (the original's six chains disagreed; this is how each case resolves)", () => {
   it.each([
     // [case, name, labels, owner, source]
     ["ds01.user wins over everything", "x._.bob", { "ds01.user": "alice", "aime.mlc.USER": "bob", "devcontainer.local_folder": "/home/carol/p" }, "alice", "ds01.user"],
@@ -60,7 +60,7 @@ describe("owner: one chain for every code path (behaviour §2.2's six chains dis
   });
 });
 
-describe("type: one detector (behaviour §2.3's six variants disagree; this is how each case resolves)", () => {
+describe("type: one detector (the original's six variants disagreed; this is how each case resolves)", () => {
   it.each([
     // [case, name, labels, type]
     ["explicit container_type label", "box", { "ds01.container_type": "compose", "ds01.managed": "true" }, "compose"],

@@ -1,6 +1,6 @@
 // The ONE container identity: owner, type, GPU set and infrastructure status. Every code path
 // (idle, runtime, cleanup, allocation, metrics, status) calls `identify`; there is no second copy.
-// The original DS01 had six owner chains and six type detectors that disagreed (behaviour §2.2–2.3);
+// The original DS01 had six owner chains and six type detectors that disagreed;
 // these are the rules that replace all of them (also in docs/identity.md):
 //
 // GATE RECORD: a container a non-admin created through `ds01 gate` belongs to the uid the kernel

@@ -94,7 +94,7 @@ describe("renderNotice", () => {
   });
 });
 
-describe("renderQuota (fixes behaviour §9.2 #23)", () => {
+describe("renderQuota (items apart, GPUs counted right)", () => {
   it.each([
     [{ gpusUsed: 1, gpusLimit: 2, memoryLimit: "96G", containersUsed: 3, containersLimit: 4 }, "GPUs 1/2 | Memory 96G | Containers 3/4"],
     [{ gpusUsed: 0.25, gpusLimit: null, memoryLimit: null, containersUsed: 0, containersLimit: null }, "GPUs 0.25/unlimited | Memory unlimited | Containers 0/unlimited"],

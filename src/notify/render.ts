@@ -1,7 +1,7 @@
 // Renders a Notice as the plain-text block that terminals, the in-container file, webhooks and
 // e-mail all carry. Pure: the time is an argument.
 //
-// Fixes the original's quota line (behaviour file §9.2 #23): items are separated by " | ", GPUs are
+// Fixes the original's quota line (it ran the items together): items are separated by " | ", GPUs are
 // GPU-equivalents (not a count of containers), memory is the configured limit as written, and an
 // unknown number shows as "?" rather than disappearing or turning into 0.
 import type { Notice, NoticeQuota, NoticeSeverity } from "../model/notice.js";

@@ -1,4 +1,4 @@
-// Stale cleanup (seed 05-03, SPEC.md capability 5): `created` containers that never started, and
+// Stale cleanup: `created` containers that never started, and
 // exited containers past their owner's hold. Unknown owners get the strictest rule (PolicyView does that).
 import type { ObservedContainer } from "../model/container.js";
 import { formatDuration, MINUTE_MS, SECOND_MS } from "../util/duration.js";

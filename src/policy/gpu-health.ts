@@ -1,4 +1,4 @@
-// GPU release and health (seed 05-04, done safely; SPEC.md capability 6). After a GPU is released,
+// GPU release and health, done safely. After a GPU is released,
 // or on `ds01 gpu health`: end processes that belong to no running container, and reset the GPU only
 // when it is a whole, unshared GPU with nothing left on it. MIG or shared GPUs are never reset: alert.
 import { canRunProcesses, type ObservedContainer } from "../model/container.js";

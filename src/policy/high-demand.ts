@@ -1,4 +1,4 @@
-// High-demand mode: allocated GPU-equivalents / total GPU-equivalents (behaviour §3.8, fixed:
+// High-demand mode: allocated GPU-equivalents / total GPU-equivalents (the original's rule, fixed:
 // every holder counts, MIG devices weigh their profile, unusable GPUs are not capacity).
 import type { ObservedContainer } from "../model/container.js";
 import type { GpuInventory } from "../model/gpu.js";

@@ -1,5 +1,5 @@
 // Reads a container's activity against its group's thresholds. GPU is the primary signal; CPU and
-// network are secondary (AND logic, seed 05-01). Unknown readings never count as idle by themselves.
+// network are secondary (AND logic). Unknown readings never count as idle by themselves.
 import type { ObservedContainer } from "../model/container.js";
 import type { Gpu, GpuInventory, MigDevice } from "../model/gpu.js";
 import type { ResolvedPolicies } from "../model/policy.js";

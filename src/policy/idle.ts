@@ -1,4 +1,4 @@
-// Idle enforcement for one running container (seeds 05-01 and 06-02, SPEC.md capability 3).
+// Idle enforcement for one running container.
 // Pure: everything comes in as arguments; the result says what to do and what to remember.
 import { isHighDemand } from "./high-demand.js";
 import type { ObservedContainer } from "../model/container.js";

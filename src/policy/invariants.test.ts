@@ -1,4 +1,4 @@
-// Property-style checks of SPEC.md §4 on the planner: random fleets, random times, many passes.
+// Property-style checks of the safety invariants (docs/daemon.md) on the planner: random fleets, random times, many passes.
 import { describe, expect, it } from "vitest";
 import type { ContainerType, ObservedContainer } from "../model/container.js";
 import type { Gpu } from "../model/gpu.js";
@@ -122,7 +122,7 @@ function checkInvariants(s: Snapshot, p: Plan, before: ReadonlyMap<string, Conta
   }
 }
 
-describe("safety invariants over random fleets (SPEC.md §4)", () => {
+describe("safety invariants over random fleets", () => {
   it.each(Array.from({ length: 60 }, (_, i) => i + 1))("seed %i: 40 passes at random intervals", (seed) => {
     const f = randomFleet(seed);
     let records = new Map<string, ContainerRecord>();

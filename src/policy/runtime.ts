@@ -1,4 +1,4 @@
-// Max-runtime enforcement for one running container (seed 06-02, SPEC.md capability 4).
+// Max-runtime enforcement for one running container.
 // Runtime counts across restarts (records.ts), so `docker restart` does not reset it.
 import type { ObservedContainer } from "../model/container.js";
 import type { ContainerRecord } from "../model/record.js";
@@ -39,7 +39,7 @@ export function assessRuntime(policies: PolicyView, c: ObservedContainer, rec: C
 
   const exemption = policies.exemptionFor(policy, "max_runtime_h");
   if (exemption) {
-    // Audited once per container, not at every pass (behaviour §9.2 #17).
+    // Audited once per container, not at every pass (the original repeated it every pass).
     if (ran >= RUNTIME_WARN_AT * limitMs && r.runtimeExemptAuditedAt === null) {
       out.actions.push({
         ...who,

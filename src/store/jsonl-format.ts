@@ -1,4 +1,4 @@
-// The original DS01's events.jsonl line format (behaviour §7), so existing consumers keep working:
+// The original DS01's events.jsonl line format, so existing consumers keep working:
 // {"timestamp":"2025-01-01T12:00:00.123000Z","event_type":"container.idle_stop","schema_version":"1",
 //  "user":"alice","source":"ds01","details":{"container":"c1","container_id":"abc…",...}}
 import type { AuditEvent } from "../model/audit-event.js";

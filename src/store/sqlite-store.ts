@@ -3,7 +3,7 @@
 // WAL mode lets readers see the last committed state while the writer writes.
 //
 // synchronous=FULL: in WAL mode each commit then fsyncs the WAL, so an event is on disk when
-// append()/commit() returns, even across a power cut (EventStore's contract; SPEC.md §4: no
+// append()/commit() returns, even across a power cut (EventStore's contract: no
 // committed audit record is lost). NORMAL would only survive process crashes. ds01 commits a few
 // times per pass, so the cost of one fsync per commit is negligible.
 import { existsSync } from "node:fs";

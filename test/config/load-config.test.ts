@@ -20,7 +20,7 @@ async function problemsOf(dir: string): Promise<string[]> {
   throw new Error("expected the config to be invalid");
 }
 
-describe("every key of behaviour §1.2", () => {
+describe("every key of the original resource-limits.yaml", () => {
   const yaml = `default_group: g
 defaults:
   max_gpu_equivalents: 1.5

@@ -1,5 +1,5 @@
 // The original DS01's shipped resource-limits.yaml (reconstructed in fixtures/original) and our bundled
-// default both resolve to behaviour §1.3's per-group values; what differs by design is asserted apart.
+// default both resolve to the original's per-group values; what differs by design is asserted apart.
 import { afterAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load-config.js";
@@ -16,7 +16,7 @@ const MEMBERS = {
   "groups/admin.members": "a1  # maintained by hand\n",
 };
 
-// behaviour §1.3: group | gpueq | slots/ctr | aggregate gpu_limit | cpus | mem | shm | max ctrs | runtime h | idle h | gpu hold h | ctr hold h | cpu idle % | window
+// the original's effective values: group | gpueq | slots/ctr | aggregate gpu_limit | cpus | mem | shm | max ctrs | runtime h | idle h | gpu hold h | ctr hold h | cpu idle % | window
 const TABLE = [
   ["s1", "student", 2.0, 2, 2.0, 32, "32g", "16g", 3, 24, 0.5, 0.25, 0.5, 2.0, 3],
   ["r1", "researcher", 4.0, 3, 4.0, 48, "64g", "32g", 5, 48, 1, 0.25, 0.5, 3.0, 4],
@@ -37,7 +37,7 @@ describe.each([
     expect(c.defaultGroup).toBe("student");
   });
 
-  it.each(TABLE)("%s resolves to behaviour §1.3 (%s)", async (user, group, gpueq, slots, gpuLimit, cpus, mem, shm, ctrs, runtime, idle, gpuHold, ctrHold, cpuIdle, window) => {
+  it.each(TABLE)("%s resolves to the original's values (%s)", async (user, group, gpueq, slots, gpuLimit, cpus, mem, shm, ctrs, runtime, idle, gpuHold, ctrHold, cpuIdle, window) => {
     const c = await loadConfig(configDir(MEMBERS, source));
     const p = resolvePolicy(c, String(user), AT);
     expect(p.group).toBe(group);
@@ -62,7 +62,7 @@ describe.each([
     expect(p.container_types.devcontainer).toEqual({ idle_timeout_h: null, max_runtime_h: 168, sigterm_grace_s: 30 });
     expect(p.container_types.compose).toEqual({ idle_timeout_h: 0.5, max_runtime_h: 72, sigterm_grace_s: 45 });
     expect(p.container_types.docker).toEqual({ idle_timeout_h: 0.5, max_runtime_h: 48, sigterm_grace_s: 60 });
-    // SPEC §2 changes: api's null idle timeout is "never" (the original used 0.25 h), its 24 h runtime applies.
+    // Changes by design (docs/config.md): api's null idle timeout is "never" (the original used 0.25 h), its 24 h runtime applies.
     expect(p.container_types.api).toEqual({ idle_timeout_h: null, max_runtime_h: 24, sigterm_grace_s: 30 });
     expect(p.container_types.unknown).toEqual({ idle_timeout_h: 0.25, max_runtime_h: 24, sigterm_grace_s: 30 });
     // ds01-managed types follow the user's own limits, as in the original.

@@ -65,7 +65,7 @@ describe("ds01.service (the daemon unit)", () => {
   });
 });
 
-describe("ds01-dcgm-exporter.service (seed 01-02)", () => {
+describe("ds01-dcgm-exporter.service", () => {
   const u = loadUnit(DCGM);
 
   it("restarts always, after a pause, within a start limit set in [Unit]", () => {

@@ -35,7 +35,7 @@ describe("NvidiaSmiProbe with the stand-in", () => {
     expect(inv.gpus[1]!.processes).toEqual([
       { pid: 4242, name: "python", usedMemoryMib: 500, gpuUuid: mig.uuid, migUuid: mig.mig_devices![2]!.uuid, gpuInstanceId: 9, computeInstanceId: 0, containerId: null, notOnHost: false },
     ]);
-    // Exactly the two read invocations of SPEC.md §5, nothing else.
+    // Exactly the two read invocations of docs/gpu-probe.md, nothing else.
     expect((await fake.calls()).sort()).toEqual([NVIDIA_SMI_ARGS.list, NVIDIA_SMI_ARGS.xml].map((a) => [...a]).sort());
   });
 

@@ -111,7 +111,7 @@ const TYPE_BLOCKS: Record<string, ContainerTypePolicy> = {
   unknown: { idle_timeout_h: 0.25, max_runtime_h: 24, sigterm_grace_s: 30 },
 };
 
-/** A student-like policy (behaviour §1.3) with overrides. */
+/** A student-like policy with overrides. */
 export function policy(over: { limits?: Partial<ResolvedPolicy["limits"]>; policies?: Partial<ResolvedPolicy["policies"]>; container_types?: Record<string, ContainerTypePolicy>; exemptions?: ActiveExemption[]; user?: string } = {}): ResolvedPolicy {
   return {
     user: over.user ?? "alice",

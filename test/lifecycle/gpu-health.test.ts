@@ -1,4 +1,4 @@
-// GPU release and health (seed 05-04, done safely) with real processes: a host process and a
+// GPU release and health, done safely, with real processes: a host process and a
 // process inside a real container, both reported on GPUs by the nvidia-smi stand-in.
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
