@@ -7,12 +7,12 @@
 // command can run beside the daemon and as an ordinary user.
 import { loadConfig } from "../config/load-config.js";
 import { locateConfigDir } from "../config/locate-config-dir.js";
-import { DockerRuntime } from "../docker/docker-runtime.js";
 import { identify, type IdentityOptions } from "../docker/identity.js";
 import { InvalidInputError, RefusedError } from "../errors.js";
 import type { ObservedContainer } from "../model/container.js";
 import type { ContainerRuntime } from "../model/ports.js";
 import { parseScope, scopedRuntime } from "../pass/scoped-runtime.js";
+import { oneShotDockerRuntime } from "../pass/one-shot-runtime.js";
 import { sampleAll, type ActivityReading } from "../signals/activity.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
@@ -136,7 +136,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     infrastructurePrefixes: config.monitoring.infrastructure_containers,
     protectedLabel: config.monitoring.infrastructure_label,
   };
-  const runtime = scopedRuntime(new DockerRuntime({ dockerHost: ctx.env.DOCKER_HOST }), parseScope(ctx.env.DS01_SCOPE_LABEL));
+  const runtime = scopedRuntime(oneShotDockerRuntime(ctx), parseScope(ctx.env.DS01_SCOPE_LABEL));
   const nextStep = await nextStepFor(ctx, config);
   // Activity is a measurement of real elapsed time, so it uses the wall clock, not ctx.clock.
   const rows = await statusRows({ runtime, identity, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), nextStep }, owner);

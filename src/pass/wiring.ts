@@ -19,6 +19,7 @@ import { createJsonlSink, defaultStateDir, openStore, STORE_FILE, type Store } f
 import { storeAccess, unreadableStoreText } from "../store/store-access.js";
 import { createLogger, logFormatFor, type Logger } from "../util/log.js";
 import { createActivitySampler } from "./activity-sampler.js";
+import { oneShotDockerRuntime } from "./one-shot-runtime.js";
 import { parseScope, scopedRuntime } from "./scoped-runtime.js";
 import type { PassDeps } from "./run-pass.js";
 
@@ -52,10 +53,11 @@ export function everyContainerLister(ctx: CliContext): ((identity: IdentityOptio
   return async (identity) => (await runtime.list()).map((info) => ({ ...info, identity: identify(info, identity) }));
 }
 
-export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log: Logger): PassDeps {
+/** `docker`: the daemon's own (a cache in memory); one-shot commands pass oneShotDockerRuntime's. */
+export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log: Logger, docker = new DockerRuntime({})): PassDeps {
   // DS01_SCOPE_LABEL narrows the janitor to containers with that label (staged rollouts, shared
   // test engines); never allocation (everyContainerLister).
-  const runtime = scopedRuntime(new DockerRuntime({}), parseScope(ctx.env.DS01_SCOPE_LABEL));
+  const runtime = scopedRuntime(docker, parseScope(ctx.env.DS01_SCOPE_LABEL));
   const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
   const host = new ProcHostProcesses();
   const keepaliveFile = (config.policies as { keepalive_file?: string }).keepalive_file ?? "/workspace/.keep-alive";
@@ -110,5 +112,5 @@ export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): P
     store.close();
     if (fresh) rmSync(storeDir, { recursive: true, force: true });
   };
-  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log), close };
+  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log, oneShotDockerRuntime(ctx)), close };
 }
