@@ -11,15 +11,20 @@
 // with a fake GPU DeviceRequest, and removes them at the end (also on Ctrl-C). Container k carries
 // `ds01.bench.n<N>=<run>` for every size N > k; DS01_SCOPE_LABEL selects the first N for ds01,
 // and `docker inspect` gets the same N ids. The GPU probe is the nvidia-smi stand-in (8 GPUs),
-// the config a copy of config/default, the state directory one with an empty store (as after the
-// daemon's first start). Each repetition runs the commands one after another in a fixed order;
-// it prints min / median / max wall milliseconds and each median as a ratio to the inspect median.
+// the config a copy of config/default. It waits SETTLE_MS (2 min) after creating the containers,
+// so Docker-side caches are in the steady state of a real fleet. Before each size, one real pass
+// (`ds01 check --json`, which must plan no action) writes the records a running daemon's passes
+// would have written; `status` runs with that store and, to show the fallback, with an empty store
+// (a caller who may not read the store: two samples STATUS_SAMPLE_MS apart). Each repetition runs
+// the commands one after another in a fixed order; it prints min / median / max wall milliseconds
+// and each median as a ratio to the inspect median.
 import { spawn } from "node:child_process";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { LABEL } from "../src/constants/labels.js";
+import { SETTLE_MS } from "../src/docker/inspect-cache.js";
 import { mapLimit } from "../src/docker/map-limit.js";
 import { openStore } from "../src/store/index.js";
 import { createTestContainer, newRunId, removeTestContainers } from "../test/helpers/containers.js";
@@ -75,11 +80,13 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "ds01-bench-oneshot-"));
   const configDir = join(work, "config");
   const stateDir = join(work, "state");
+  const emptyStateDir = join(work, "empty-state");
   await cp(join(process.cwd(), "config/default"), configDir, { recursive: true });
   openStore(stateDir).close();
+  openStore(emptyStateDir).close();
   const gpus = await writeFakeGpuState({ gpus: fullGpus(8) });
   const env = { ...process.env, ...gpus.env };
-  const ds01 = (scope: string, args: string[]) => timed(process.execPath, [BIN, "--config", configDir, "--state-dir", stateDir, ...args], { ...env, DS01_SCOPE_LABEL: scope });
+  const ds01 = (scope: string, args: string[], state = stateDir) => timed(process.execPath, [BIN, "--config", configDir, "--state-dir", state, ...args], { ...env, DS01_SCOPE_LABEL: scope });
 
   console.log(`ds01 one-shot benchmark — run ${runId}, ${reps} repetitions per size; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} (${cpus().length} CPUs)`);
   const t0 = performance.now();
@@ -95,14 +102,17 @@ async function main(): Promise<void> {
       gpus: [gpuUuid(k % 8)],
     }),
   );
-  console.log(`(created ${max} running GPU containers in ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  console.log(`(created ${max} running GPU containers in ${((performance.now() - t0) / 1000).toFixed(0)} s; waiting ${SETTLE_MS / 1000} s for them to settle)\n`);
+  await new Promise((r) => setTimeout(r, SETTLE_MS + 5000));
 
   const help = [] as number[];
   console.log("wall ms per process: min median max (ratio = median / median of docker inspect of the same containers)");
   for (const n of sizes) {
     const ids = created.slice(0, n).map((c) => c.id);
     const scope = `${sizeLabel(n)}=${runId}`;
-    const t = { inspect: [] as number[], check: [] as number[], status: [] as number[] };
+    const t = { inspect: [] as number[], check: [] as number[], status: [] as number[], statusEmpty: [] as number[] };
+    const pass = await ds01(scope, ["check", "--json"]);
+    expectOk("ds01 check (the real pass that fills the store)", pass, (j) => ((j as { actions: unknown[] }).actions.length === 0 ? null : `it planned actions: ${JSON.stringify(j).slice(0, 500)}`));
     for (let r = 0; r <= reps; r++) {
       const inspect = await timed("docker", ["inspect", ...ids]);
       expectOk("docker inspect", inspect, (j) => (Array.isArray(j) && j.length === n ? null : "not the expected number of containers"));
@@ -112,13 +122,17 @@ async function main(): Promise<void> {
         return report.docker_error ?? report.gpu_error;
       });
       const status = await ds01(scope, ["status", "--json"]);
-      expectOk("ds01 status", status, (j) => ((j as { containers: unknown[] }).containers.length === n ? null : "not the expected number of containers"));
+      const statusCheck = (j: unknown) => ((j as { containers: unknown[] }).containers.length === n ? null : "not the expected number of containers");
+      expectOk("ds01 status", status, statusCheck);
+      const statusEmpty = await ds01(scope, ["status", "--json"], emptyStateDir);
+      expectOk("ds01 status (empty store)", statusEmpty, statusCheck);
       const h = await ds01(scope, ["--help"]);
       expectOk("ds01 --help", h, (text) => (String(text).includes("Usage: ds01") ? null : "no usage text"));
       if (r === 0) continue; // warm-up: page cache, Docker's own caches
       t.inspect.push(inspect.ms);
       t.check.push(check.ms);
       t.status.push(status.ms);
+      t.statusEmpty.push(statusEmpty.ms);
       help.push(h.ms);
     }
     const base = median(t.inspect);
@@ -127,6 +141,7 @@ async function main(): Promise<void> {
     console.log(`  docker inspect (all N)          ${stats(t.inspect)}`);
     console.log(`  ds01 check --dry-run --json     ${stats(t.check)}   ${ratio(t.check)}`);
     console.log(`  ds01 status --json              ${stats(t.status)}   ${ratio(t.status)}`);
+    console.log(`    the same, no stored samples   ${stats(t.statusEmpty)}   ${ratio(t.statusEmpty)}`);
   }
   console.log(`ds01 --help                       ${stats(help)}`);
   console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
