@@ -6,8 +6,6 @@
 // sample is at most STATUS_BASELINE_MAX_PASSES pass intervals old, else from two samples of its
 // counters STATUS_SAMPLE_MS apart (cgroup/netns, Engine stats as fallback). Nothing is written to
 // the store, so the command can run beside the daemon and as an ordinary user.
-import { loadConfig } from "../config/load-config.js";
-import { locateConfigDir } from "../config/locate-config-dir.js";
 import { identify, type IdentityOptions } from "../docker/identity.js";
 import { InvalidInputError, RefusedError } from "../errors.js";
 import type { ObservedContainer } from "../model/container.js";
@@ -15,6 +13,7 @@ import type { ContainerRecord, CounterSample } from "../model/record.js";
 import type { ContainerRuntime } from "../model/ports.js";
 import { parseScope, scopedRuntime } from "../pass/scoped-runtime.js";
 import { oneShotDockerRuntime } from "../pass/one-shot-runtime.js";
+import { loadOneShotConfig } from "../pass/one-shot-start.js";
 import { sampleAll, type ActivityReading, type PreviousSamples } from "../signals/activity.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
@@ -152,7 +151,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     if (owner !== null && owner !== ctx.userName) throw new RefusedError(`only root can see other users' containers (you are ${ctx.userName})`);
     owner = ctx.userName;
   }
-  const config = await loadConfig(locateConfigDir(ctx).dir);
+  const { config } = await loadOneShotConfig(ctx);
   const identity: IdentityOptions = {
     infrastructurePrefixes: config.monitoring.infrastructure_containers,
     protectedLabel: config.monitoring.infrastructure_label,
