@@ -5,7 +5,10 @@
 // Run (as root, on the test machine, from the repository root):
 //
 //   npm run build && node --import ./test/store/fixtures/register-ts.mjs bench/oneshot.ts \
-//       [--sizes 20,200] [--reps 7] [--concurrency 6]
+//       [--sizes 20,200] [--reps 7] [--concurrency 6] [--compare /path/to/other/bin/ds01.js]
+//
+// --compare times another build's launcher (say, a checkout of the commit before a change, built)
+// in the same repetitions, on the same containers, with state directories of its own.
 //
 // It creates max(sizes) running `sleep` containers labelled `ds01.test.run=bench-oneshot-…`, each
 // with a fake GPU DeviceRequest, and removes them at the end (also on Ctrl-C). Container k carries
@@ -35,11 +38,12 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "20,200" },
     reps: { type: "string", default: "7" },
     concurrency: { type: "string", default: "6" },
+    compare: { type: "string" },
   },
 });
 const sizes = values.sizes.split(",").map(Number).filter((n) => n > 0).sort((a, b) => a - b);
 const reps = Math.max(1, Number(values.reps));
-const BIN = join(process.cwd(), "bin/ds01.js");
+const BINS: [string, string][] = [["ds01", join(process.cwd(), "bin/ds01.js")], ...(values.compare ? [["compared", values.compare] as [string, string]] : [])];
 const runId = newRunId("bench-oneshot");
 const sizeLabel = (n: number) => `ds01.bench.n${n}`;
 
@@ -79,14 +83,18 @@ async function main(): Promise<void> {
   const max = sizes.at(-1)!;
   const work = await mkdtemp(join(tmpdir(), "ds01-bench-oneshot-"));
   const configDir = join(work, "config");
-  const stateDir = join(work, "state");
-  const emptyStateDir = join(work, "empty-state");
   await cp(join(process.cwd(), "config/default"), configDir, { recursive: true });
-  openStore(stateDir).close();
-  openStore(emptyStateDir).close();
+  // Per build: a store the real pass fills, and an empty one (a caller who may not read the store).
+  const states = BINS.map(([, bin], i) => {
+    const full = join(work, `state-${i}`);
+    const empty = join(work, `empty-state-${i}`);
+    openStore(full).close();
+    openStore(empty).close();
+    return { bin, full, empty };
+  });
   const gpus = await writeFakeGpuState({ gpus: fullGpus(8) });
   const env = { ...process.env, ...gpus.env };
-  const ds01 = (scope: string, args: string[], state = stateDir) => timed(process.execPath, [BIN, "--config", configDir, "--state-dir", state, ...args], { ...env, DS01_SCOPE_LABEL: scope });
+  const ds01 = (bin: string, state: string, scope: string, args: string[]) => timed(process.execPath, [bin, "--config", configDir, "--state-dir", state, ...args], { ...env, DS01_SCOPE_LABEL: scope });
 
   console.log(`ds01 one-shot benchmark — run ${runId}, ${reps} repetitions per size; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} (${cpus().length} CPUs)`);
   const t0 = performance.now();
@@ -105,45 +113,53 @@ async function main(): Promise<void> {
   console.log(`(created ${max} running GPU containers in ${((performance.now() - t0) / 1000).toFixed(0)} s; waiting ${SETTLE_MS / 1000} s for them to settle)\n`);
   await new Promise((r) => setTimeout(r, SETTLE_MS + 5000));
 
-  const help = [] as number[];
+  type Times = { check: number[]; status: number[]; statusEmpty: number[]; help: number[] };
+  const help = BINS.map(() => [] as number[]);
   console.log("wall ms per process: min median max (ratio = median / median of docker inspect of the same containers)");
   for (const n of sizes) {
     const ids = created.slice(0, n).map((c) => c.id);
     const scope = `${sizeLabel(n)}=${runId}`;
-    const t = { inspect: [] as number[], check: [] as number[], status: [] as number[], statusEmpty: [] as number[] };
-    const pass = await ds01(scope, ["check", "--json"]);
-    expectOk("ds01 check (the real pass that fills the store)", pass, (j) => ((j as { actions: unknown[] }).actions.length === 0 ? null : `it planned actions: ${JSON.stringify(j).slice(0, 500)}`));
+    const inspectMs: number[] = [];
+    const t: Times[] = BINS.map(() => ({ check: [], status: [], statusEmpty: [], help: [] }));
+    for (const st of states) {
+      const pass = await ds01(st.bin, st.full, scope, ["check", "--json"]);
+      expectOk("ds01 check (the real pass that fills the store)", pass, (j) => ((j as { actions: unknown[] }).actions.length === 0 ? null : `it planned actions: ${JSON.stringify(j).slice(0, 500)}`));
+    }
+    const statusCheck = (j: unknown) => ((j as { containers: unknown[] }).containers.length === n ? null : "not the expected number of containers");
     for (let r = 0; r <= reps; r++) {
       const inspect = await timed("docker", ["inspect", ...ids]);
       expectOk("docker inspect", inspect, (j) => (Array.isArray(j) && j.length === n ? null : "not the expected number of containers"));
-      const check = await ds01(scope, ["check", "--dry-run", "--json"]);
-      expectOk("ds01 check", check, (j) => {
-        const report = j as { docker_error: string | null; gpu_error: string | null };
-        return report.docker_error ?? report.gpu_error;
-      });
-      const status = await ds01(scope, ["status", "--json"]);
-      const statusCheck = (j: unknown) => ((j as { containers: unknown[] }).containers.length === n ? null : "not the expected number of containers");
-      expectOk("ds01 status", status, statusCheck);
-      const statusEmpty = await ds01(scope, ["status", "--json"], emptyStateDir);
-      expectOk("ds01 status (empty store)", statusEmpty, statusCheck);
-      const h = await ds01(scope, ["--help"]);
-      expectOk("ds01 --help", h, (text) => (String(text).includes("Usage: ds01") ? null : "no usage text"));
-      if (r === 0) continue; // warm-up: page cache, Docker's own caches
-      t.inspect.push(inspect.ms);
-      t.check.push(check.ms);
-      t.status.push(status.ms);
-      t.statusEmpty.push(statusEmpty.ms);
-      help.push(h.ms);
+      if (r > 0) inspectMs.push(inspect.ms); // r = 0 warms up page cache and Docker's own caches
+      for (const [i, st] of states.entries()) {
+        const check = await ds01(st.bin, st.full, scope, ["check", "--dry-run", "--json"]);
+        expectOk("ds01 check", check, (j) => {
+          const report = j as { docker_error: string | null; gpu_error: string | null };
+          return report.docker_error ?? report.gpu_error;
+        });
+        const status = await ds01(st.bin, st.full, scope, ["status", "--json"]);
+        expectOk("ds01 status", status, statusCheck);
+        const statusEmpty = await ds01(st.bin, st.empty, scope, ["status", "--json"]);
+        expectOk("ds01 status (empty store)", statusEmpty, statusCheck);
+        const h = await ds01(st.bin, st.full, scope, ["--help"]);
+        expectOk("ds01 --help", h, (text) => (String(text).includes("Usage: ds01") ? null : "no usage text"));
+        if (r === 0) continue;
+        t[i]!.check.push(check.ms);
+        t[i]!.status.push(status.ms);
+        t[i]!.statusEmpty.push(statusEmpty.ms);
+        help[i]!.push(h.ms);
+      }
     }
-    const base = median(t.inspect);
+    const base = median(inspectMs);
     const ratio = (xs: number[]) => `${(median(xs) / base).toFixed(2)}×`;
     console.log(`N=${n}`);
-    console.log(`  docker inspect (all N)          ${stats(t.inspect)}`);
-    console.log(`  ds01 check --dry-run --json     ${stats(t.check)}   ${ratio(t.check)}`);
-    console.log(`  ds01 status --json              ${stats(t.status)}   ${ratio(t.status)}`);
-    console.log(`    the same, no stored samples   ${stats(t.statusEmpty)}   ${ratio(t.statusEmpty)}`);
+    console.log(`  docker inspect (all N)                     ${stats(inspectMs)}`);
+    for (const [i, [label]] of BINS.entries()) {
+      console.log(`  [${label}] check --dry-run --json`.padEnd(45) + `${stats(t[i]!.check)}   ${ratio(t[i]!.check)}`);
+      console.log(`  [${label}] status --json`.padEnd(45) + `${stats(t[i]!.status)}   ${ratio(t[i]!.status)}`);
+      console.log(`  [${label}]   the same, no stored samples`.padEnd(45) + `${stats(t[i]!.statusEmpty)}   ${ratio(t[i]!.statusEmpty)}`);
+    }
   }
-  console.log(`ds01 --help                       ${stats(help)}`);
+  for (const [i, [label]] of BINS.entries()) console.log(`[${label}] --help`.padEnd(45) + stats(help[i]!));
   console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
   await rm(work, { recursive: true, force: true });
   await rm(dirname(gpus.path), { recursive: true, force: true });
