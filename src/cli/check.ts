@@ -38,7 +38,8 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     import("../pass/wiring.js"),
     import("./lock-held.js"),
   ]);
-  // A dry run reads the store (records, streaks) and writes nothing, so it opens it read-only.
+  // A dry run reads the store (records, streaks) and writes nothing to it, so it opens it read-only
+  // (the caches beside it, one-shot-start.ts and one-shot-runtime.ts, are not the store).
   const env = await openPassEnv(ctx, { readonlyStore: dryRun, started });
   try {
     // Dry runs change nothing, so they need no lock; real passes never overlap with the daemon's.
