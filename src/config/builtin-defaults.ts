@@ -67,6 +67,6 @@ export const BUILTIN_APP = {
     max_create_body_kb: 1024,
     gpus_all: "cap" as "cap" | "refuse",
     gpu_wait_s: 180,
-    max_connections_per_user: 256,
+    max_connections_per_user: 1024,
   },
 } as const;
