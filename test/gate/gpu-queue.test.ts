@@ -45,7 +45,8 @@ const gpuOf = async (id: string) => ((await engineJson(["inspect", id])) as { Co
 beforeAll(async () => {
   await ensureTestUsers();
   fake = await writeFakeGpuState({ gpus: GPUS.map((uuid, index) => ({ index, uuid, util: 0 })) });
-  const quota = (u: string) => `${u}:\n  max_gpu_equivalents: 2\n  max_gpu_slots_per_container: 1\n  max_containers_per_user: null\n  aggregate: null\n`;
+  // No GPU-equivalent quota: a container an interrupted earlier run left must not count against it.
+  const quota = (u: string) => `${u}:\n  max_gpu_equivalents: null\n  max_gpu_slots_per_container: 1\n  max_containers_per_user: null\n  aggregate: null\n`;
   gate = await startGate({ env: fake.env, gpuWaitS: 120, userOverrides: [HENRY, IVY, JACK].map(quota).join("") });
 }, 120_000);
 
