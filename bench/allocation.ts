@@ -1,7 +1,9 @@
 // Allocation benchmark: 100 concurrent allocation requests, each from its own OS process.
 //
-//   node --import ./test/store/fixtures/register-ts.mjs bench/allocation.ts [rounds=5] [warm-up=200] [lock|broker]
+//   node --import ./test/store/fixtures/register-ts.mjs bench/allocation.ts [rounds=5] [warm-up=200] [lock|broker|echo|ratio]
 //
+// ratio: echo, then broker, in the same run; prints the broker's p99 against the echo floor's and
+// their ratio (target ≤ 1.5×: the broker may add at most half again of what asking costs at all).
 // lock (default): every process decides itself under the allocation lock (no daemon running).
 // broker: every process sends its request to the allocation broker (test/allocation/broker-host.ts,
 // the daemon's AllocationBroker in a process of its own), as `ds01 create` does while the daemon runs.
@@ -33,7 +35,8 @@ const N = Number(process.env.DS01_BENCH_N ?? 100);
 const ROUNDS = Number(process.argv[2] ?? 5);
 /** Uncontended allocations each worker makes first, so the timed ones run JIT-compiled code as a long-lived allocator would; 0 = cold. */
 const WARM = Number(process.argv[3] ?? 200);
-const VIA = process.argv[4] === "broker" || process.argv[4] === "echo" ? process.argv[4] : "lock";
+type Via = "lock" | "broker" | "echo";
+const MODE = process.argv[4] === "broker" || process.argv[4] === "echo" || process.argv[4] === "ratio" ? process.argv[4] : "lock";
 const GPUS = [
   ...Array.from({ length: 8 }, (_, i) => fullGpu(i)),
   ...Array.from({ length: 8 }, (_, i) => migGpu(8 + i, Array.from({ length: 7 }, () => "1g.10gb"))),
@@ -44,7 +47,8 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-async function main(): Promise<void> {
+/** One run decided `via`; the p99 of every timed request. */
+async function main(VIA: Via): Promise<number> {
   console.log(`slots: ${slotTable(GPUS).slots.length}, users: ${USERS.length}, concurrent requests: ${N} (one process each), rounds: ${ROUNDS}, decided by: ${VIA === "broker" ? "the allocation broker" : VIA === "echo" ? "nobody (echo server: the round trip alone)" : "each process under the lock"}`);
   const t0 = performance.now();
   const pool = startWorkerPool(N);
@@ -124,6 +128,14 @@ async function main(): Promise<void> {
   } catch (e) {
     console.log(`Docker listing not measured: ${String(e)}`);
   }
+  return quantile(latencies, 0.99);
 }
 
-await main();
+if (MODE === "ratio") {
+  const echo = await main("echo");
+  console.log("");
+  const broker = await main("broker");
+  console.log(`\nbroker p99 ${broker.toFixed(1)} ms against the echo floor's ${echo.toFixed(1)} ms: ${(broker / echo).toFixed(2)}× (target ≤ 1.5×)`);
+} else {
+  await main(MODE);
+}

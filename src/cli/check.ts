@@ -1,16 +1,12 @@
 import { join } from "node:path";
-import { acquirePassLock, defaultStateDir } from "../store/index.js";
-import { askDaemonForPass, CONTROL_SOCKET_FILE } from "../daemon/control-socket.js";
-
-/** How long `check` waits for the daemon's pass (one pass may stop containers with long graces). */
-const PASS_WAIT_MS = 15 * 60_000;
-import { runPass } from "../pass/run-pass.js";
-import { reportJson, reportText } from "../pass/report-format.js";
-import { openPassEnv } from "../pass/wiring.js";
-import { lockHeldText } from "./lock-held.js";
+import { defaultStateDir } from "../store/state-dir.js";
+import { startOneShot } from "../pass/one-shot-start.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
 import { requireSystemAuthority } from "./authority.js";
+
+/** How long `check` waits for the daemon's pass (one pass may stop containers with long graces). */
+const PASS_WAIT_MS = 15 * 60_000;
 
 /** One full pass (release/health → idle → runtime → cleanup), then exit. For cron users and admins. */
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
@@ -20,6 +16,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   if (!dryRun) requireSystemAuthority(ctx, "ds01 check", "`ds01 check --dry-run` shows what a pass would do; `ds01 explain <container>` why.");
   if (!dryRun) {
     // While the daemon runs it holds the pass lock: it runs the pass, and this prints it.
+    const { askDaemonForPass, CONTROL_SOCKET_FILE } = await import("../daemon/control-socket.js");
     const asked = await askDaemonForPass(join(defaultStateDir(ctx), CONTROL_SOCKET_FILE), PASS_WAIT_MS);
     if (asked) {
       if (!asked.ok) {
@@ -32,8 +29,18 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       return asked.error === null ? 0 : 1;
     }
   }
-  // A dry run reads the store (records, streaks) and writes nothing, so it opens it read-only.
-  const env = await openPassEnv(ctx, { readonlyStore: dryRun });
+  // nvidia-smi runs while the pass's modules load (one-shot-start.ts).
+  const started = await startOneShot(ctx);
+  const [{ acquirePassLock }, { runPass }, { reportJson, reportText }, { openPassEnv }, { lockHeldText }] = await Promise.all([
+    import("../store/pass-lock.js"),
+    import("../pass/run-pass.js"),
+    import("../pass/report-format.js"),
+    import("../pass/wiring.js"),
+    import("./lock-held.js"),
+  ]);
+  // A dry run reads the store (records, streaks) and writes nothing to it, so it opens it read-only
+  // (the caches beside it, one-shot-start.ts and one-shot-runtime.ts, are not the store).
+  const env = await openPassEnv(ctx, { readonlyStore: dryRun, started });
   try {
     // Dry runs change nothing, so they need no lock; real passes never overlap with the daemon's.
     const lock = dryRun ? null : acquirePassLock(env.stateDir, "ds01 check");

@@ -15,7 +15,8 @@ import { isoTime } from "../util/clock.js";
 import type { CliContext } from "./context.js";
 import type { NextStep } from "./status.js";
 
-function readRecords(ctx: CliContext): Map<string, ContainerRecord> {
+/** The store's records by container id, when this user may read the store (else none, with a note). */
+export function readRecords(ctx: CliContext): Map<string, ContainerRecord> {
   const dir = defaultStateDir(ctx);
   const access = storeAccess(join(dir, STORE_FILE));
   if (access.kind === "unreadable") ctx.err(`ds01: note: ${unreadableStoreText("the system's records", join(dir, STORE_FILE), access.why)}; time left is judged from what is visible now\n`);
@@ -33,9 +34,8 @@ function readRecords(ctx: CliContext): Map<string, ContainerRecord> {
   }
 }
 
-export async function nextStepFor(ctx: CliContext, config: LoadedConfig): Promise<NextStep> {
+export async function nextStepFor(ctx: CliContext, config: LoadedConfig, records = readRecords(ctx)): Promise<NextStep> {
   const now = ctx.clock.now();
-  const records = readRecords(ctx);
   const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
   const { inventory } = await observeGpus({ probe, hostProcesses: new ProcHostProcesses(), dcgmExporterUrl: config.gpu.dcgm_exporter_url });
   const view = createPolicyView(config, now);

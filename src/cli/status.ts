@@ -1,29 +1,32 @@
 // `ds01 status [--user U] [--json]`: containers with owner, type, state, GPUs and current activity.
 // As root: every container (or --user's). As anyone else: only the caller's own.
 //
-// Activity in this one-shot command is measured here and now: two samples of each running
-// container's counters STATUS_SAMPLE_MS apart (cgroup/netns, Engine stats as fallback), so cpu_pct
-// and net_bytes_per_s are averages over that interval. Nothing is written to the store, so the
-// command can run beside the daemon and as an ordinary user.
-import { loadConfig } from "../config/load-config.js";
-import { locateConfigDir } from "../config/locate-config-dir.js";
-import { DockerRuntime } from "../docker/docker-runtime.js";
+// Activity is an average over an interval that ends now: from the container's last counter sample
+// in the store (written by the daemon's passes) when the caller may read the store and that
+// sample is at most STATUS_BASELINE_MAX_PASSES pass intervals old, else from two samples of its
+// counters STATUS_SAMPLE_MS apart (cgroup/netns, Engine stats as fallback). Nothing is written to
+// the store, so the command can run beside the daemon and as an ordinary user.
 import { identify, type IdentityOptions } from "../docker/identity.js";
 import { InvalidInputError, RefusedError } from "../errors.js";
 import type { ObservedContainer } from "../model/container.js";
+import type { ContainerRecord, CounterSample } from "../model/record.js";
 import type { ContainerRuntime } from "../model/ports.js";
 import { parseScope, scopedRuntime } from "../pass/scoped-runtime.js";
-import { sampleAll, type ActivityReading } from "../signals/activity.js";
+import { oneShotDockerRuntime } from "../pass/one-shot-runtime.js";
+import { loadOneShotConfig } from "../pass/one-shot-start.js";
+import { sampleAll, type ActivityReading, type PreviousSamples } from "../signals/activity.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
-import { nextStepFor } from "./status-next.js";
+import { nextStepFor, readRecords } from "./status-next.js";
 import { safeCell } from "../util/safe-text.js";
 
 
-/** Interval between the two activity samples of the one-shot measurement. */
-export const STATUS_SAMPLE_MS = 1000;
+/** Interval between the two activity samples when the store has no recent sample of a container. */
+export const STATUS_SAMPLE_MS = 500;
+/** A stored sample older than this many pass intervals is not used as the start of the interval. */
+export const STATUS_BASELINE_MAX_PASSES = 2;
 
 /** One container as `ds01 status --json` prints it. Extend here (e.g. time-left columns). */
 export interface StatusRow {
@@ -65,24 +68,41 @@ export interface StatusDeps {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   sampleMs?: number;
+  /** Where a container's interval may start (the store's samples, already judged recent enough). */
+  baseline?: (id: string) => PreviousSamples;
+}
+
+const NO_SAMPLES: PreviousSamples = { lastCpu: null, lastNet: null };
+
+/** A reading still unknown although its counters could be read: it needs a second sample. */
+const needsSecondSample = (r: ActivityReading) => (r.cpuPct === null && r.lastCpu !== null) || (r.netBytesPerS === null && r.lastNet !== null);
+
+/** The record's samples that are at most `maxAgeMs` old at `now` (older ones average too long a time). */
+export function recentSamples(rec: Pick<ContainerRecord, "lastCpu" | "lastNet"> | undefined, now: number, maxAgeMs: number): PreviousSamples {
+  const recent = (s: CounterSample | null) => (s !== null && now - s.at <= maxAgeMs && s.at <= now ? s : null);
+  return { lastCpu: recent(rec?.lastCpu ?? null), lastNet: recent(rec?.lastNet ?? null) };
 }
 
 /** Fills in `next` for each row (what ds01 will do and when); optional, for `ds01 status`. */
 export type NextStep = (c: ObservedContainer, activity: ActivityReading | null, all: readonly ObservedContainer[]) => StatusRow["next"];
 
 /** Lists, identifies, filters by owner (null = everyone) and measures; rows sorted by owner, name. */
-export async function statusRows(deps: StatusDeps & { nextStep?: NextStep | null }, owner: string | null): Promise<StatusRow[]> {
+export async function statusRows(deps: StatusDeps & { nextStep?: NextStep | Promise<NextStep> | null }, owner: string | null): Promise<StatusRow[]> {
   const all = (await deps.runtime.list()).map((info): ObservedContainer => ({ ...info, identity: identify(info, deps.identity) }));
   const shown = owner === null ? all : all.filter((c) => c.identity.owner === owner);
   const running = shown.filter((c) => c.state === "running");
   const act = { runtime: deps.runtime, now: deps.now };
-  const first = await sampleAll(running, () => ({ lastCpu: null, lastNet: null }), act);
-  if (running.length > 0) await deps.sleep(deps.sampleMs ?? STATUS_SAMPLE_MS);
-  const second = await sampleAll(running, (id) => first.get(id) ?? { lastCpu: null, lastNet: null }, act);
+  const readings = await sampleAll(running, (id) => deps.baseline?.(id) ?? NO_SAMPLES, act);
+  const again = running.filter((c) => needsSecondSample(readings.get(c.id)!));
+  if (again.length > 0) {
+    await deps.sleep(deps.sampleMs ?? STATUS_SAMPLE_MS);
+    for (const [id, r] of await sampleAll(again, (id) => readings.get(id) ?? NO_SAMPLES, act)) readings.set(id, r);
+  }
+  const nextStep = await deps.nextStep;
   return shown
     .map((c) => {
-      const reading = second.get(c.id) ?? null;
-      return { ...buildStatusRow(c, reading), next: deps.nextStep?.(c, reading, all) ?? null };
+      const reading = readings.get(c.id) ?? null;
+      return { ...buildStatusRow(c, reading), next: nextStep?.(c, reading, all) ?? null };
     })
     .sort((a, b) => a.owner.localeCompare(b.owner) || a.name.localeCompare(b.name));
 }
@@ -131,15 +151,20 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     if (owner !== null && owner !== ctx.userName) throw new RefusedError(`only root can see other users' containers (you are ${ctx.userName})`);
     owner = ctx.userName;
   }
-  const config = await loadConfig(locateConfigDir(ctx).dir);
+  const { config } = await loadOneShotConfig(ctx);
   const identity: IdentityOptions = {
     infrastructurePrefixes: config.monitoring.infrastructure_containers,
     protectedLabel: config.monitoring.infrastructure_label,
   };
-  const runtime = scopedRuntime(new DockerRuntime({ dockerHost: ctx.env.DOCKER_HOST }), parseScope(ctx.env.DS01_SCOPE_LABEL));
-  const nextStep = await nextStepFor(ctx, config);
+  const runtime = scopedRuntime(oneShotDockerRuntime(ctx), parseScope(ctx.env.DS01_SCOPE_LABEL));
+  const records = readRecords(ctx);
+  // The GPU probe behind the time left runs while the containers are listed and sampled.
+  const nextStep = nextStepFor(ctx, config, records);
+  nextStep.catch(() => undefined); // awaited in statusRows; a failure there is the command's
   // Activity is a measurement of real elapsed time, so it uses the wall clock, not ctx.clock.
-  const rows = await statusRows({ runtime, identity, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), nextStep }, owner);
+  const maxAgeMs = STATUS_BASELINE_MAX_PASSES * config.daemon.pass_interval_s * 1000;
+  const baseline = (id: string) => recentSamples(records.get(id), Date.now(), maxAgeMs);
+  const rows = await statusRows({ runtime, identity, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), nextStep, baseline }, owner);
   if (values.json) printJson(ctx, { containers: rows });
   else ctx.out(renderStatusTable(rows, ctx.clock.now()));
   return 0;

@@ -1,6 +1,6 @@
 // lifecycle-exemptions.yaml (format in docs/config.md): per-user waivers from idle and/or runtime enforcement.
 import { z } from "zod";
-import type { ActiveExemption, Enforcement } from "../model/policy.js";
+import type { Enforcement } from "../model/policy.js";
 import { nameList, str } from "./fields.js";
 import type { PathSegment } from "./problems.js";
 import type { YamlSource } from "./yaml-file.js";
@@ -63,13 +63,7 @@ export function parseIsoTime(v: unknown): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-export function isActiveAt(e: Pick<Exemption, "expiresAt">, at: number): boolean {
-  return e.expiresAt === null || at < e.expiresAt;
-}
-
-export function toActive(e: Exemption): ActiveExemption {
-  return { exempt_from: [...e.exempt_from], reason: e.reason, expires_on: e.expires_on };
-}
+export { isActiveAt, toActive } from "./exemption-active.js";
 
 const entrySchema = (strict: boolean) => {
   const shape = {

@@ -4,7 +4,7 @@
 import { CONTAINER_TYPES } from "../model/container.js";
 import type { ContainerTypePolicy, ResolvedAggregate, ResolvedLimits, ResolvedPolicies, ResolvedPolicy } from "../model/policy.js";
 import { BUILTIN_LIMITS, BUILTIN_POLICIES } from "./builtin-defaults.js";
-import { isActiveAt, toActive } from "./exemptions.js";
+import { isActiveAt, toActive } from "./exemption-active.js";
 import type { GroupConfig, LoadedConfig } from "./loaded-config.js";
 import { nameForms } from "./sanitise-username.js";
 import type { AggregateLayer, ContainerTypeLayer, GroupLayer, OverrideLayer } from "./schema.js";

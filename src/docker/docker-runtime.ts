@@ -5,7 +5,9 @@ import type { ContainerInfo } from "../model/container.js";
 import type { ContainerEvent, ContainerRuntime, EngineStats, PathStat } from "../model/ports.js";
 import { EngineClient, EngineError, type EngineClientOptions } from "./engine-client.js";
 import { eventSchema, inspectSchema, listSchema, statsSchema, type InspectBody, type ListEntry } from "./engine-schema.js";
+import { ENGINE_CONNECTIONS } from "./engine-http.js";
 import { DEFAULT_INSPECT_CACHE_MAX_AGE_MS, InspectCache } from "./inspect-cache.js";
+import { readInspectCacheFile, writeInspectCacheFile } from "./inspect-cache-file.js";
 import { mapLimit } from "./map-limit.js";
 import { toContainerEvent, toContainerInfo, toEngineStats } from "./parse.js";
 
@@ -19,6 +21,11 @@ export interface DockerRuntimeOptions extends EngineClientOptions {
   inspectCacheMaxAgeMs?: number;
   /** Clock for stats timestamps and the inspect cache (tests); defaults to Date.now. */
   now?: () => number;
+  /**
+   * Keep the inspect cache in this file between processes (one-shot commands; inspect-cache-file.ts).
+   * Read at the first list(), written after each list() that changed it.
+   */
+  inspectCacheFile?: string | null;
 }
 
 const enc = encodeURIComponent;
@@ -28,12 +35,14 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly concurrency: number;
   private readonly now: () => number;
   private readonly cache: InspectCache;
+  private cacheFile: { path: string; loaded: boolean } | null;
 
   constructor(opts: DockerRuntimeOptions = {}) {
     this.client = new EngineClient(opts);
-    this.concurrency = opts.inspectConcurrency ?? 16;
+    this.concurrency = opts.inspectConcurrency ?? ENGINE_CONNECTIONS;
     this.now = opts.now ?? Date.now;
     this.cache = new InspectCache(opts.inspectCacheMaxAgeMs ?? DEFAULT_INSPECT_CACHE_MAX_AGE_MS, this.now);
+    this.cacheFile = opts.inspectCacheFile ? { path: opts.inspectCacheFile, loaded: false } : null;
   }
 
   /** Drops what list() remembers about a container (call it on any Docker event for that id). */
@@ -56,6 +65,10 @@ export class DockerRuntime implements ContainerRuntime {
   async list(filters?: { label?: string[] }): Promise<ContainerInfo[]> {
     const query: Record<string, unknown> = { all: true };
     if (filters?.label?.length) query.filters = { label: filters.label };
+    if (this.cacheFile && !this.cacheFile.loaded) {
+      this.cache.load(readInspectCacheFile(this.cacheFile.path));
+      this.cacheFile.loaded = true;
+    }
     const entries = await this.client.json({ method: "GET", path: "/containers/json?", query }, listSchema);
     const infos = await mapLimit(entries, this.concurrency, async (entry) => {
       let body = this.cache.get(entry);
@@ -67,6 +80,11 @@ export class DockerRuntime implements ContainerRuntime {
       return body ? this.toInfo(body, entry) : null;
     });
     if (!filters?.label?.length) this.cache.retain(new Set(entries.map((e) => e.Id)));
+    this.cache.dropExpired();
+    if (this.cacheFile) {
+      const { entries: kept, changed } = this.cache.takeChanges();
+      if (changed) writeInspectCacheFile(this.cacheFile.path, kept);
+    }
     return infos.filter((c): c is ContainerInfo => c !== null);
   }
 

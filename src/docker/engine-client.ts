@@ -4,7 +4,7 @@
 // Other adapters (e.g. container creation) build on `request`/`stream`.
 import type Dockerode from "dockerode";
 import type { Readable } from "node:stream";
-import type { z } from "zod";
+import type { Shape } from "../util/shape.js";
 import { TransientError } from "../errors.js";
 import { engineCall, engineQuery, engineStream, engineTarget, type EngineTarget, type HttpAnswer } from "./engine-http.js";
 
@@ -133,7 +133,7 @@ export class EngineClient {
   }
 
   /** Sends a request and parses the body through `schema`; a body that does not fit is a TransientError. */
-  async json<T>(req: EngineRequest, schema: z.ZodType<T>): Promise<T> {
+  async json<T>(req: EngineRequest, schema: Shape<T>): Promise<T> {
     const body = await this.request(req);
     const parsed = schema.safeParse(body);
     if (!parsed.success) {

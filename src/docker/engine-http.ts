@@ -3,7 +3,7 @@
 // daemon ~26 MB of resident memory). Only `docker exec`'s hijacked stream still uses dockerode,
 // loaded lazily in docker-runtime.ts.
 import { accessSync, constants as fsConstants } from "node:fs";
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { Agent, request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 
 export interface EngineTarget {
   socketPath: string | null;
@@ -64,8 +64,28 @@ export interface HttpAnswer {
   headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-function options(t: EngineTarget, method: string, path: string, headers: Record<string, string>): RequestOptions {
-  const base = { method, path, headers: { Host: "docker", ...headers } };
+/** Connections one engine's request/response calls share; an inspect per container reuses them. */
+export const ENGINE_CONNECTIONS = 16;
+/** A connection left idle this long is closed (the daemon's calls come in bursts, one per sample). */
+const IDLE_CONNECTION_MS = 15_000;
+const agents = new Map<string, Agent>();
+
+/**
+ * Kept-alive connections per engine: a fleet's inspects cost one connect per connection, not one per
+ * request. Idle connections are unref'd by node, so they never keep a one-shot process alive.
+ */
+function agentFor(t: EngineTarget): Agent {
+  let a = agents.get(t.label);
+  if (!a) {
+    a = new Agent({ keepAlive: true, maxSockets: ENGINE_CONNECTIONS, timeout: IDLE_CONNECTION_MS });
+    agents.set(t.label, a);
+  }
+  return a;
+}
+
+/** `shared`: over the engine's kept-alive connections; otherwise a connection of its own (streams). */
+function options(t: EngineTarget, method: string, path: string, headers: Record<string, string>, shared: boolean): RequestOptions {
+  const base = { method, path, headers: { Host: "docker", ...headers }, agent: shared ? agentFor(t) : false };
   return t.socketPath ? { ...base, socketPath: t.socketPath } : { ...base, host: t.host ?? "127.0.0.1", port: t.port ?? 2375 };
 }
 
@@ -78,7 +98,7 @@ export function engineCall(t: EngineTarget, method: string, path: string, body: 
   const payload = body === undefined ? null : raw ? body : Buffer.from(JSON.stringify(body));
   const headers: Record<string, string> = payload ? { "Content-Type": raw ? "application/x-tar" : "application/json", "Content-Length": String(payload.length) } : {};
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ ...options(t, method, path, headers), signal }, (res) => {
+    const req = httpRequest({ ...options(t, method, path, headers, true), signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), contentType: String(res.headers["content-type"] ?? ""), headers: res.headers }));
@@ -92,7 +112,7 @@ export function engineCall(t: EngineTarget, method: string, path: string, body: 
 /** A streaming GET: resolves with the response once the headers are in. */
 export function engineStream(t: EngineTarget, path: string, signal: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ ...options(t, "GET", path, {}), signal }, resolve);
+    const req = httpRequest({ ...options(t, "GET", path, {}, false), signal }, resolve);
     req.on("error", reject);
     req.end();
   });

@@ -1,88 +1,84 @@
-// zod schemas for the parts of the Docker Engine API's JSON that ds01 reads. Only the fields we use
-// are declared; everything else passes through untouched (zod objects strip unknown keys).
+// Schemas (util/shape.ts) for the parts of the Docker Engine API's JSON that ds01 reads. Only the
+// fields we use are declared; a parsed body holds nothing else (unknown keys are left out).
 // Docker sends `null` for many empty collections (Labels, Env, DeviceRequests, DeviceIDs), so every
 // such field accepts null.
-import { z } from "zod";
+import { array, boolean, number, object, record, string, type Infer } from "../util/shape.js";
 
-const labels = z.record(z.string(), z.string()).nullish();
+const labels = record(string()).nullish();
 
 /** One entry of `GET /containers/json?all=1`. */
-export const listEntrySchema = z.object({
-  Id: z.string().min(1),
-  Names: z.array(z.string()).nullish(),
-  Image: z.string().nullish(),
-  Created: z.number().nullish(), // unix seconds
+export const listEntrySchema = object({
+  Id: string({ min: 1 }),
+  Names: array(string()).nullish(),
+  Image: string().nullish(),
+  Created: number().nullish(), // unix seconds
   Labels: labels,
-  State: z.string(),
-  Status: z.string().nullish(),
-  HostConfig: z.object({ NetworkMode: z.string().nullish() }).nullish(),
+  State: string(),
+  Status: string().nullish(),
+  HostConfig: object({ NetworkMode: string().nullish() }).nullish(),
 });
-export type ListEntry = z.infer<typeof listEntrySchema>;
-export const listSchema = z.array(listEntrySchema);
+export type ListEntry = Infer<typeof listEntrySchema>;
+export const listSchema = array(listEntrySchema);
 
-export const deviceRequestSchema = z.object({
-  Driver: z.string().nullish(),
-  Count: z.number().nullish(),
-  DeviceIDs: z.array(z.string()).nullish(),
-  Capabilities: z.array(z.array(z.string()).nullish()).nullish(),
+export const deviceRequestSchema = object({
+  Driver: string().nullish(),
+  Count: number().nullish(),
+  DeviceIDs: array(string()).nullish(),
+  Capabilities: array(array(string()).nullish()).nullish(),
 });
-export type DeviceRequest = z.infer<typeof deviceRequestSchema>;
+export type DeviceRequest = Infer<typeof deviceRequestSchema>;
 
 /** `GET /containers/{id}/json`. */
-export const inspectSchema = z.object({
-  Id: z.string().min(1),
-  Name: z.string().nullish(),
-  Created: z.string().nullish(),
-  Image: z.string().nullish(),
-  RestartCount: z.number().nullish(),
-  State: z.object({
-    Status: z.string().nullish(),
-    Running: z.boolean().nullish(),
-    Pid: z.number().nullish(),
-    StartedAt: z.string().nullish(),
-    FinishedAt: z.string().nullish(),
+export const inspectSchema = object({
+  Id: string({ min: 1 }),
+  Name: string().nullish(),
+  Created: string().nullish(),
+  Image: string().nullish(),
+  RestartCount: number().nullish(),
+  State: object({
+    Status: string().nullish(),
+    Running: boolean().nullish(),
+    Pid: number().nullish(),
+    StartedAt: string().nullish(),
+    FinishedAt: string().nullish(),
   }),
-  Config: z
-    .object({
-      Image: z.string().nullish(),
+  Config: object({
+      Image: string().nullish(),
       Labels: labels,
-      Env: z.array(z.string()).nullish(),
+      Env: array(string()).nullish(),
     })
     .nullish(),
-  HostConfig: z
-    .object({
-      DeviceRequests: z.array(deviceRequestSchema).nullish(),
-      CgroupParent: z.string().nullish(),
-      NetworkMode: z.string().nullish(),
-      Runtime: z.string().nullish(),
+  HostConfig: object({
+      DeviceRequests: array(deviceRequestSchema).nullish(),
+      CgroupParent: string().nullish(),
+      NetworkMode: string().nullish(),
+      Runtime: string().nullish(),
     })
     .nullish(),
 });
-export type InspectBody = z.infer<typeof inspectSchema>;
+export type InspectBody = Infer<typeof inspectSchema>;
 
 /** `GET /containers/{id}/stats?stream=false` (only what the fallback needs). */
-export const statsSchema = z.object({
-  read: z.string().nullish(),
-  cpu_stats: z
-    .object({ cpu_usage: z.object({ total_usage: z.number().nullish() }).nullish() })
+export const statsSchema = object({
+  read: string().nullish(),
+  cpu_stats: object({ cpu_usage: object({ total_usage: number().nullish() }).nullish() })
     .nullish(),
-  networks: z.record(z.string(), z.object({ rx_bytes: z.number().nullish(), tx_bytes: z.number().nullish() })).nullish(),
+  networks: record(object({ rx_bytes: number().nullish(), tx_bytes: number().nullish() })).nullish(),
 });
-export type StatsBody = z.infer<typeof statsSchema>;
+export type StatsBody = Infer<typeof statsSchema>;
 
 /** One line of `GET /events` (API ≥ 1.22 shape). */
-export const eventSchema = z.object({
-  Type: z.string().nullish(),
-  Action: z.string().nullish(),
-  status: z.string().nullish(),
-  id: z.string().nullish(),
-  Actor: z
-    .object({
-      ID: z.string().nullish(),
-      Attributes: z.record(z.string(), z.string()).nullish(),
+export const eventSchema = object({
+  Type: string().nullish(),
+  Action: string().nullish(),
+  status: string().nullish(),
+  id: string().nullish(),
+  Actor: object({
+      ID: string().nullish(),
+      Attributes: record(string()).nullish(),
     })
     .nullish(),
-  time: z.number().nullish(),
-  timeNano: z.number().nullish(),
+  time: number().nullish(),
+  timeNano: number().nullish(),
 });
-export type EventBody = z.infer<typeof eventSchema>;
+export type EventBody = Infer<typeof eventSchema>;

@@ -45,6 +45,7 @@ export function reusable(cached: CachedInspect, entry: ListEntry, now: number, m
 
 export class InspectCache {
   private readonly entries = new Map<string, CachedInspect>();
+  private dirty = false;
 
   constructor(
     private readonly maxAgeMs: number,
@@ -62,15 +63,36 @@ export class InspectCache {
     const key = cacheKey(entry);
     if (this.maxAgeMs <= 0 || key === null) return;
     this.entries.set(entry.Id, { body, key, fetchedAt });
+    this.dirty = true;
   }
 
   invalidate(id: string): void {
-    this.entries.delete(id);
+    if (this.entries.delete(id)) this.dirty = true;
   }
 
   /** Forgets containers that are no longer listed. */
   retain(ids: ReadonlySet<string>): void {
-    for (const id of this.entries.keys()) if (!ids.has(id)) this.entries.delete(id);
+    for (const id of this.entries.keys()) if (!ids.has(id) && this.entries.delete(id)) this.dirty = true;
+  }
+
+  /** Forgets entries too old to be reused (those of containers a filtered listing did not show). */
+  dropExpired(): void {
+    const now = this.now();
+    for (const [id, c] of this.entries) {
+      if ((now - c.fetchedAt > this.maxAgeMs || now < c.fetchedAt) && this.entries.delete(id)) this.dirty = true;
+    }
+  }
+
+  /** Takes entries an earlier process kept (inspect-cache-file.ts); `get` judges them by the same rule. */
+  load(entries: readonly CachedInspect[]): void {
+    for (const e of entries) this.entries.set(e.body.Id, e);
+  }
+
+  /** Every entry, and whether any changed since the last call (what a one-shot process keeps). */
+  takeChanges(): { entries: CachedInspect[]; changed: boolean } {
+    const changed = this.dirty;
+    this.dirty = false;
+    return { entries: [...this.entries.values()], changed };
   }
 
   get size(): number {

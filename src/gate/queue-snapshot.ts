@@ -4,7 +4,7 @@
 // writer's pid: a file left by a gate that is no longer running says nothing about now.
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
+import { array, number, object, string, type Infer } from "../util/shape.js";
 import { readText } from "../config/read-text.js";
 import type { WaitingView } from "./gpu-queue.js";
 
@@ -13,28 +13,28 @@ export const QUEUE_SNAPSHOT_FILE = "gpu-queue.json";
 /** Upper bounds (seconds) of the wait-time histogram's buckets. */
 export const WAIT_BUCKETS_S = [1, 5, 15, 30, 60, 120, 180, 300, 600] as const;
 
-const waitingSchema = z.object({
-  user: z.string(),
-  container: z.string(),
-  count: z.number(),
-  position: z.number(),
-  since: z.number(),
+const waitingSchema = object({
+  user: string(),
+  container: string(),
+  count: number(),
+  position: number(),
+  since: number(),
 });
 
-const snapshotSchema = z.object({
-  pid: z.number().int(),
-  updatedAt: z.number(),
-  waiting: z.array(waitingSchema),
+const snapshotSchema = object({
+  pid: number({ int: true }),
+  updatedAt: number(),
+  waiting: array(waitingSchema),
   /** Requests that waited and were then served, timed out or left: how long they waited. */
-  waits: z.object({
-    count: z.number(),
-    sumS: z.number(),
+  waits: object({
+    count: number(),
+    sumS: number(),
     /** Cumulative counts, one per WAIT_BUCKETS_S bound. */
-    buckets: z.array(z.number()),
+    buckets: array(number()),
   }),
 });
 
-export type QueueSnapshot = z.infer<typeof snapshotSchema>;
+export type QueueSnapshot = Infer<typeof snapshotSchema>;
 
 export function emptySnapshot(pid: number, at: number): QueueSnapshot {
   return { pid, updatedAt: at, waiting: [], waits: { count: 0, sumS: 0, buckets: WAIT_BUCKETS_S.map(() => 0) } };

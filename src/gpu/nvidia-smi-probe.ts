@@ -8,7 +8,6 @@ import { buildGpus } from "./build-inventory.js";
 import { NVIDIA_SMI_SOURCE, decodeUtf8 } from "./decode.js";
 import { NO_DEVICES, parseNvidiaSmiList } from "./parse-list.js";
 import { QUERY_GPU_FIELDS, parseQueryGpuCsv, type QueryGpuRow } from "./parse-query-gpu.js";
-import { parseNvidiaSmiXml } from "./parse-xml.js";
 
 export const NVIDIA_SMI_ARGS = {
   xml: ["-q", "-x"],
@@ -85,7 +84,8 @@ export class NvidiaSmiProbe implements GpuProbe {
 
   async inventory(): Promise<GpuInventory> {
     try {
-      const [xml, list] = await Promise.all([this.run(NVIDIA_SMI_ARGS.xml), this.run(NVIDIA_SMI_ARGS.list)]);
+      // The XML parser (a library) loads while nvidia-smi runs.
+      const [xml, list, { parseNvidiaSmiXml }] = await Promise.all([this.run(NVIDIA_SMI_ARGS.xml), this.run(NVIDIA_SMI_ARGS.list), import("./parse-xml.js")]);
       if (xml === null || list === null) return { gpus: [], error: null, errorKind: null };
       const report = parseNvidiaSmiXml(xml);
       return { gpus: buildGpus(report, parseNvidiaSmiList(list)), error: null, errorKind: null, missingGpus: report.missingGpus ?? 0 };

@@ -8,8 +8,11 @@ import type { ContainerRecord } from "./record.js";
 
 /** Docker Engine, through its API. Every call has a timeout; an unreachable engine throws TransientError. */
 export interface ContainerRuntime {
-  /** Every container in every state. Never an empty list on error: throws instead. */
-  list(): Promise<ContainerInfo[]>;
+  /**
+   * Every container in every state (with `filters.label`: those the engine matches, a hint that an
+   * implementation may ignore). Never an empty list on error: throws instead.
+   */
+  list(filters?: { label?: string[] }): Promise<ContainerInfo[]>;
   /** One container, or null when it no longer exists. */
   inspect(idOrName: string): Promise<ContainerInfo | null>;
   /** `docker stop -t graceS`. A container already stopped is not an error. */

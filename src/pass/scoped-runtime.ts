@@ -23,7 +23,9 @@ export function inScope(c: Pick<ContainerInfo, "labels">, scope: LabelScope): bo
 export function scopedRuntime(rt: ContainerRuntime, scope: LabelScope | null): ContainerRuntime {
   if (!scope) return rt;
   return {
-    list: async () => (await rt.list()).filter((c) => inScope(c, scope)),
+    // The engine filters by the same rule (key=value, or the key alone), so the containers of
+    // others are neither sent nor inspected; inScope stays as the rule itself.
+    list: async () => (await rt.list({ label: [scope.value === null ? scope.key : `${scope.key}=${scope.value}`] })).filter((c) => inScope(c, scope)),
     // Unfiltered on purpose: guards must see a container's true state (a process in a running
     // container outside the scope is still never an orphan).
     inspect: (id) => rt.inspect(id),

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CliContext } from "../cli/context.js";
-import { loadConfig } from "../config/load-config.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { locateConfigDir } from "../config/locate-config-dir.js";
 import { DockerRuntime } from "../docker/docker-runtime.js";
 import { identify, type IdentityOptions } from "../docker/identity.js";
 import type { ObservedContainer } from "../model/container.js";
+import type { GpuProbe } from "../model/ports.js";
 import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
 import { ProcHostProcesses } from "../gpu/host-processes.js";
 import { createNotifier } from "../notify/notifier.js";
@@ -19,6 +19,8 @@ import { createJsonlSink, defaultStateDir, openStore, STORE_FILE, type Store } f
 import { storeAccess, unreadableStoreText } from "../store/store-access.js";
 import { createLogger, logFormatFor, type Logger } from "../util/log.js";
 import { createActivitySampler } from "./activity-sampler.js";
+import { oneShotDockerRuntime } from "./one-shot-runtime.js";
+import { startOneShot, type OneShotStart } from "./one-shot-start.js";
 import { parseScope, scopedRuntime } from "./scoped-runtime.js";
 import type { PassDeps } from "./run-pass.js";
 
@@ -26,6 +28,8 @@ export interface PassEnvOptions {
   log?: Logger;
   /** Open the store read-only (dry runs, explain). */
   readonlyStore?: boolean;
+  /** The config and GPU probe, when the command started them before loading this module. */
+  started?: OneShotStart;
 }
 
 export interface PassEnv {
@@ -37,8 +41,10 @@ export interface PassEnv {
   close(): void;
 }
 
+/** The config, loaded and validated now (the daemon, the gate); one-shot commands use loadOneShotConfig. */
 export async function loadContextConfig(ctx: CliContext): Promise<{ config: LoadedConfig; dir: string }> {
   const { dir } = locateConfigDir(ctx);
+  const { loadConfig } = await import("../config/load-config.js"); // YAML and schemas: only when needed
   return { config: await loadConfig(dir), dir };
 }
 
@@ -52,11 +58,17 @@ export function everyContainerLister(ctx: CliContext): ((identity: IdentityOptio
   return async (identity) => (await runtime.list()).map((info) => ({ ...info, identity: identify(info, identity) }));
 }
 
-export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log: Logger): PassDeps {
+/** Adapters a caller made already: one-shot commands pass theirs (one-shot-start.ts); the daemon none. */
+export interface PreparedAdapters {
+  docker?: DockerRuntime;
+  probe?: GpuProbe;
+}
+
+export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log: Logger, prepared: PreparedAdapters = {}): PassDeps {
   // DS01_SCOPE_LABEL narrows the janitor to containers with that label (staged rollouts, shared
   // test engines); never allocation (everyContainerLister).
-  const runtime = scopedRuntime(new DockerRuntime({}), parseScope(ctx.env.DS01_SCOPE_LABEL));
-  const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
+  const runtime = scopedRuntime(prepared.docker ?? new DockerRuntime({}), parseScope(ctx.env.DS01_SCOPE_LABEL));
+  const probe = prepared.probe ?? new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
   const host = new ProcHostProcesses();
   const keepaliveFile = (config.policies as { keepalive_file?: string }).keepalive_file ?? "/workspace/.keep-alive";
   return {
@@ -92,7 +104,7 @@ export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log
 
 export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): Promise<PassEnv> {
   const log = opts.log ?? createLogger({ level: "warn", format: logFormatFor(ctx.env) });
-  const { config, dir } = await loadContextConfig(ctx);
+  const { config, dir, probe } = opts.started ?? (await startOneShot(ctx));
   const stateDir = defaultStateDir(ctx);
   const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
   // A read-only command on a machine where no pass ever ran, or run by a user who may not read the
@@ -110,5 +122,5 @@ export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): P
     store.close();
     if (fresh) rmSync(storeDir, { recursive: true, force: true });
   };
-  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log), close };
+  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log, { docker: oneShotDockerRuntime(ctx), probe }), close };
 }

@@ -1,23 +1,24 @@
-// ContainerRecord <-> the JSON text in container_records.record. Parsed with zod at this boundary.
+// ContainerRecord <-> the JSON text in container_records.record. Checked (util/shape.ts) at this boundary.
 // A field missing from a stored row (written before the field existed) takes its newRecord()
 // default, so fields added to ContainerRecord later need no migration; a damaged row reads as "no
 // record" (the container starts clean) instead of crashing every pass.
-import { z } from "zod";
+import { number, object, string } from "../util/shape.js";
 import { newRecord, type ContainerRecord } from "../model/record.js";
 
-const counter = z.object({ value: z.number(), at: z.number() }).nullable().optional();
-const time = z.number().nullable().optional();
+const counter = object({ value: number(), at: number() }).nullable().optional();
+const time = number().nullable().optional();
 
 // Loose: keys not listed here survive a round trip unchanged.
-const recordSchema = z.looseObject({
-  containerId: z.string().min(1),
-  name: z.string(),
-  owner: z.string(),
-  firstSeenAt: z.number(),
+const recordSchema = object(
+  {
+  containerId: string({ min: 1 }),
+  name: string(),
+  owner: string(),
+  firstSeenAt: number(),
   firstStartedAt: time,
   lastStartedAt: time,
-  runtimeAccumulatedMs: z.number().nonnegative().optional(),
-  idleStreak: z.number().int().nonnegative().optional(),
+  runtimeAccumulatedMs: number({ nonnegative: true }).optional(),
+  idleStreak: number({ int: true, nonnegative: true }).optional(),
   idleSince: time,
   lastObservedAt: time,
   idleWarnedAt: time,
@@ -29,7 +30,9 @@ const recordSchema = z.looseObject({
   keepaliveUntil: time,
   lastCpu: counter,
   lastNet: counter,
-});
+  },
+  { loose: true },
+);
 
 export function encodeRecord(r: ContainerRecord): string {
   return JSON.stringify(r);
