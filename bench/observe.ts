@@ -26,7 +26,8 @@ import { NvidiaSmiProbe } from "../src/gpu/nvidia-smi-probe.js";
 import type { ObservedContainer } from "../src/model/container.js";
 import type { GpuProbe } from "../src/model/ports.js";
 import { sampleAll, type ActivityReading } from "../src/signals/activity.js";
-import { createTestContainer, newRunId, removeTestContainers } from "../test/helpers/containers.js";
+import { createTestContainer, newRunId } from "../test/helpers/containers.js";
+import { runWithCleanup } from "./run-with-cleanup.js";
 
 const { values } = parseArgs({
   options: {
@@ -142,15 +143,4 @@ async function main(): Promise<void> {
   if (stateDir) await rm(stateDir, { recursive: true, force: true });
 }
 
-let cleaning: Promise<void> | null = null;
-const cleanup = () => (cleaning ??= removeTestContainers(runId).catch((e: unknown) => console.error("cleanup failed:", e)));
-process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
-process.on("SIGTERM", () => void cleanup().then(() => process.exit(143)));
-
-main()
-  .then(cleanup, async (e: unknown) => {
-    console.error(e);
-    await cleanup();
-    process.exitCode = 1;
-  })
-  .then(() => console.log("\nbench containers removed"));
+runWithCleanup(runId, main, "\nbench containers removed");

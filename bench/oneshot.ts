@@ -30,7 +30,8 @@ import { LABEL } from "../src/constants/labels.js";
 import { SETTLE_MS } from "../src/docker/inspect-cache.js";
 import { mapLimit } from "../src/docker/map-limit.js";
 import { openStore } from "../src/store/index.js";
-import { createTestContainer, newRunId, removeTestContainers } from "../test/helpers/containers.js";
+import { createTestContainer, newRunId } from "../test/helpers/containers.js";
+import { runWithCleanup } from "./run-with-cleanup.js";
 import { fullGpus, gpuUuid, writeFakeGpuState } from "../test/helpers/fake-gpus.js";
 
 const { values } = parseArgs({
@@ -165,15 +166,4 @@ async function main(): Promise<void> {
   await rm(dirname(gpus.path), { recursive: true, force: true });
 }
 
-let cleaning: Promise<void> | null = null;
-const cleanup = () => (cleaning ??= removeTestContainers(runId).catch((e: unknown) => console.error("cleanup failed:", e)));
-process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
-process.on("SIGTERM", () => void cleanup().then(() => process.exit(143)));
-
-main()
-  .then(cleanup, async (e: unknown) => {
-    console.error(e);
-    await cleanup();
-    process.exitCode = 1;
-  })
-  .then(() => console.log("bench containers removed"));
+runWithCleanup(runId, main, "bench containers removed");
