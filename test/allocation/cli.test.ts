@@ -10,7 +10,7 @@ import Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openReservationDb } from "../../src/allocation/reservation-store.js";
 import type { AllocationStatus } from "../../src/allocation/status.js";
-import { main } from "../../src/cli/main.js";
+import { runCli } from "../helpers/cli.js";
 import { systemClock, fixedClock, type Clock } from "../../src/util/clock.js";
 import { useTestContainers } from "../helpers/containers.js";
 import { TEST_IMAGE } from "../helpers/docker-env.js";
@@ -86,18 +86,13 @@ afterAll(() => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function ds01(args: string[], opts: { uid?: number; userName?: string; clock?: Clock } = {}) {
-  let out = "";
-  let err = "";
-  const code = await main(["--config", configDir, "--state-dir", stateDir, ...args], {
+function ds01(args: string[], opts: { uid?: number; userName?: string; clock?: Clock } = {}) {
+  return runCli(["--config", configDir, "--state-dir", stateDir, ...args], {
     env: { ...process.env, ...fake.env, DS01_CONFIG_DIR: "" },
     clock: opts.clock ?? systemClock,
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
     uid: opts.uid ?? 0,
     userName: opts.userName ?? "root",
   });
-  return { code, out, err };
 }
 
 async function allocate(u: string, container: string, ask: string[], clock?: Clock) {

@@ -3,8 +3,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { main } from "../../src/cli/main.js";
-import type { CliContext } from "../../src/cli/context.js";
+import { runCli, ROOT } from "../helpers/cli.js";
 import { locateConfigDir } from "../../src/config/locate-config-dir.js";
 import { fixedClock } from "../../src/util/clock.js";
 import { BUNDLED, FIXTURES, MINIMAL, configDir, removeConfigDirs } from "./config-dir.js";
@@ -13,19 +12,8 @@ afterAll(removeConfigDirs);
 
 const NOW = Date.parse("2026-02-01T12:00:00Z");
 
-async function ds01(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let out = "";
-  let err = "";
-  const ctx: Omit<CliContext, "configDir" | "stateDir"> = {
-    env,
-    clock: fixedClock(NOW),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    uid: 0,
-    userName: "root",
-  };
-  const code = await main(argv, ctx);
-  return { code, out, err };
+function ds01(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCli(argv, { ...ROOT, env, clock: fixedClock(NOW) });
 }
 
 const ORIGINAL = join(FIXTURES, "original");

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { runCli, ROOT } from "../helpers/cli.js";
 import { fixedClock } from "../../src/util/clock.js";
 import { loadConfig } from "../../src/config/index.js";
 import { ConfigError, formatProblem } from "../../src/config/index.js";
@@ -15,18 +15,8 @@ afterAll(removeConfigDirs);
 const ORIGINAL = join(FIXTURES, "original");
 const GROUPS = { "groups/researcher.members": "r1\n" };
 
-async function check(dir: string) {
-  let out = "";
-  let err = "";
-  const code = await main(["--config", dir, "config", "check"], {
-    env: {},
-    clock: fixedClock(0),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    uid: 0,
-    userName: "root",
-  });
-  return { code, out, err };
+function check(dir: string) {
+  return runCli(["--config", dir, "config", "check"], { ...ROOT, clock: fixedClock(0) });
 }
 
 async function problems(dir: string): Promise<string[]> {

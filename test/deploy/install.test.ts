@@ -2,8 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
-import { systemClock } from "../../src/util/clock.js";
+import { runCli } from "../helpers/cli.js";
 import { repoPath } from "./tools.js";
 
 // `ds01 install` through the real CLI entry point, on a real temporary directory as the prefix.
@@ -22,18 +21,8 @@ function filesUnder(dir: string): string[] {
 const SKELETON = repoPath("config/default");
 const SKELETON_FILES = filesUnder(SKELETON).map((f) => relative(SKELETON, f)).sort();
 
-async function ds01(args: string[], uid = 0) {
-  let out = "";
-  let err = "";
-  const code = await main(args, {
-    env: process.env,
-    clock: systemClock,
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    uid,
-    userName: uid === 0 ? "root" : "someone",
-  });
-  return { code, out, err };
+function ds01(args: string[], uid = 0) {
+  return runCli(args, { env: process.env, uid, userName: uid === 0 ? "root" : "someone" });
 }
 
 describe("ds01 install", () => {

@@ -1,27 +1,17 @@
 // `ds01 status` through the real CLI entry point, on real containers (scoped to this file's run
 // with DS01_SCOPE_LABEL so other containers on the shared engine don't slow it down).
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { runCli } from "../helpers/cli.js";
 import { renderStatusTable, type StatusRow } from "../../src/cli/status.js";
 import { LABEL } from "../../src/constants/labels.js";
-import { systemClock } from "../../src/util/clock.js";
 import { useTestContainers } from "../helpers/containers.js";
 
 const GPU_A = "GPU-11111111-2222-3333-4444-555555555555";
 const GPU_B = "GPU-66666666-7777-8888-9999-000000000000";
 const tc = useTestContainers("status");
 
-async function ds01(args: string[], who: { uid: number; userName: string }, env: NodeJS.ProcessEnv = {}) {
-  let out = "";
-  let err = "";
-  const code = await main(args, {
-    env: { ...process.env, DS01_SCOPE_LABEL: `${LABEL.testRun}=${tc.runId}`, ...env },
-    clock: systemClock,
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    ...who,
-  });
-  return { code, out, err };
+function ds01(args: string[], who: { uid: number; userName: string }, env: NodeJS.ProcessEnv = {}) {
+  return runCli(args, { env: { ...process.env, DS01_SCOPE_LABEL: `${LABEL.testRun}=${tc.runId}`, ...env }, ...who });
 }
 const root = { uid: 0, userName: "root" };
 const alice = { uid: 1001, userName: "alice" };

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { runCli, ROOT } from "../helpers/cli.js";
 import { LABEL } from "../../src/constants/labels.js";
 import { fixedClock } from "../../src/util/clock.js";
 import { execFileWithTimeout } from "../../src/util/exec.js";
@@ -21,18 +21,8 @@ async function configWith(gpu: string): Promise<string> {
   return dir;
 }
 
-async function ds01(argv: string[], env: Record<string, string>) {
-  let out = "";
-  let err = "";
-  const code = await main(argv, {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    clock: fixedClock(Date.parse("2026-01-01T00:00:00Z")),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    uid: 0,
-    userName: "root",
-  });
-  return { code, out, err };
+function ds01(argv: string[], env: Record<string, string>) {
+  return runCli(argv, { ...ROOT, env: { PATH: process.env.PATH ?? "", ...env }, clock: fixedClock(Date.parse("2026-01-01T00:00:00Z")) });
 }
 
 let containerId = "";

@@ -1,4 +1,4 @@
-// Runs ds01's command line in-process with a captured context.
+// Runs ds01's command line in-process with a captured context: the one runner every test uses.
 import { main } from "../../src/cli/main.js";
 import type { CliContext } from "../../src/cli/context.js";
 import { systemClock } from "../../src/util/clock.js";
@@ -9,7 +9,12 @@ export interface CliResult {
   err: string;
 }
 
-export async function runCli(argv: string[], ctx: Partial<Omit<CliContext, "out" | "err" | "configDir" | "stateDir">> = {}): Promise<CliResult> {
+/** What a test may set; the rest defaults to an unprivileged caller "tester" with an empty env. */
+export type CliCaller = Partial<Omit<CliContext, "out" | "err" | "configDir" | "stateDir">>;
+
+export const ROOT: CliCaller = { uid: 0, userName: "root" };
+
+export async function runCli(argv: string[], ctx: CliCaller = {}): Promise<CliResult> {
   let out = "";
   let err = "";
   const code = await main(argv, {

@@ -4,8 +4,7 @@ import { mkdtemp, writeFile, mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/main.js";
-import type { CliContext } from "../../src/cli/context.js";
+import { runCli, ROOT } from "./cli.js";
 import { LABEL } from "../../src/constants/labels.js";
 import type { AuditEvent } from "../../src/model/audit-event.js";
 import { openStore, STORE_FILE } from "../../src/store/index.js";
@@ -92,17 +91,7 @@ export async function lifecycleEnv(opts: { runId: string; gpus?: FakeGpu[]; conf
   let offset = 0;
   const env = { ...process.env, ...gpus.env, DS01_SCOPE_LABEL: `${LABEL.testRun}=${opts.runId}` };
   const ds01 = async (args: string[]): Promise<RunResult> => {
-    let out = "";
-    let err = "";
-    const ctx: Omit<CliContext, "configDir" | "stateDir"> = {
-      env,
-      clock: { now: () => Date.now() + offset },
-      out: (t) => void (out += t),
-      err: (t) => void (err += t),
-      uid: 0,
-      userName: "root",
-    };
-    const code = await main(["--config", configDir, "--state-dir", stateDir, ...args], ctx);
+    const { code, out, err } = await runCli(["--config", configDir, "--state-dir", stateDir, ...args], { ...ROOT, env, clock: { now: () => Date.now() + offset } });
     let json: unknown = null;
     try {
       json = JSON.parse(out);

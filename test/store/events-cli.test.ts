@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { main, defaultContext } from "../../src/cli/main.js";
+import { runCli } from "../helpers/cli.js";
+import { defaultContext } from "../../src/cli/main.js";
 import { openStore } from "../../src/store/sqlite-store.js";
 import { fixedClock } from "../../src/util/clock.js";
 import { HOUR_MS, MINUTE_MS } from "../../src/util/duration.js";
@@ -11,18 +12,8 @@ import { T0, ev, tempDir } from "./helpers.js";
 let tmp: ReturnType<typeof tempDir>;
 const NOW = T0 + 10 * HOUR_MS;
 
-async function ds01(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(args, {
-    ...defaultContext(),
-    env: { HOME: tmp.dir },
-    uid: 1000,
-    clock: fixedClock(NOW),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-  });
-  return { code, out, err };
+function ds01(args: string[]) {
+  return runCli(args, { userName: defaultContext().userName, env: { HOME: tmp.dir }, clock: fixedClock(NOW) });
 }
 
 beforeEach(() => {
