@@ -28,7 +28,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { slotTable } from "../src/allocation/slots.js";
 import { DockerRuntime } from "../src/docker/docker-runtime.js";
-import { fullGpu, limits, migGpu } from "../test/allocation/builders.js";
+import { gpu, limits, migGpu } from "../test/helpers/fleet.js";
 import { startBrokerHost, startWorkerPool } from "../test/allocation/worker-pool.js";
 
 const N = Number(process.env.DS01_BENCH_N ?? 100);
@@ -38,7 +38,7 @@ const WARM = Number(process.argv[3] ?? 200);
 type Via = "lock" | "broker" | "echo";
 const MODE = process.argv[4] === "broker" || process.argv[4] === "echo" || process.argv[4] === "ratio" ? process.argv[4] : "lock";
 const GPUS = [
-  ...Array.from({ length: 8 }, (_, i) => fullGpu(i)),
+  ...Array.from({ length: 8 }, (_, i) => gpu(i)),
   ...Array.from({ length: 8 }, (_, i) => migGpu(8 + i, Array.from({ length: 7 }, () => "1g.10gb"))),
 ];
 const USERS = Array.from({ length: 20 }, (_, i) => `user${i}`);

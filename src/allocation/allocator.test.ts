@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { fullGpu, limits, reservation, uuidOf } from "../../test/allocation/builders.js";
+import { gpu, limits, reservation, gpuUuid } from "../../test/helpers/fleet.js";
 import { fixedClock } from "../util/clock.js";
 import { forgetRemoved, reserveSlots, type AllocatorDeps } from "./allocator.js";
 import { openReservationDb } from "./reservation-store.js";
@@ -20,7 +20,7 @@ function setup() {
     reservations: db.store,
     clock,
     listContainers: async () => [],
-    inventory: async () => ({ gpus: [fullGpu(0)], error: null }),
+    inventory: async () => ({ gpus: [gpu(0)], error: null }),
     limitsFor: () => limits(),
   };
   return { db, clock, deps };
@@ -30,18 +30,18 @@ describe("reserveSlots", () => {
   it("hands out a slot whose confirmed reservation outlived its removed container (no daemon to clear it)", () => {
     const { db, clock, deps } = setup();
     // bob's container was created (reservation confirmed), then removed; the row lives on until its TTL.
-    db.store.insert([reservation(uuidOf(0), "bob", "gone", { state: "confirmed", containerId: "id-gone", confirmedAt: clock.now() - 10_000, expiresAt: clock.now() + 100_000 })]);
-    const obs = { slots: slotTable([fullGpu(0)]).slots, containers: [], listedAt: clock.now(), currentAt: clock.now(), source: "listing" as const };
+    db.store.insert([reservation(gpuUuid(0), "bob", "gone", { state: "confirmed", containerId: "id-gone", confirmedAt: clock.now() - 10_000, expiresAt: clock.now() + 100_000 })]);
+    const obs = { slots: slotTable([gpu(0)]).slots, containers: [], listedAt: clock.now(), currentAt: clock.now(), source: "listing" as const };
     const r = reserveSlots(deps, { user: "alice", container: "new", count: 1, profile: null, preferFull: true }, obs);
     expect(r.ok).toBe(true);
-    expect(db.store.all().map((x) => [x.slotUuid, x.user, x.state])).toEqual([[uuidOf(0), "alice", "pending"]]);
+    expect(db.store.all().map((x) => [x.slotUuid, x.user, x.state])).toEqual([[gpuUuid(0), "alice", "pending"]]);
     db.close();
   });
 
   it("a container Docker removed frees its slot at once, not after the listing slack", () => {
     const { db, clock, deps } = setup();
-    db.store.insert([reservation(uuidOf(0), "bob", "just-made", { state: "confirmed", containerId: "id-just-made", confirmedAt: clock.now() - 100, expiresAt: clock.now() + 100_000 })]);
-    const obs = { slots: slotTable([fullGpu(0)]).slots, containers: [], listedAt: clock.now(), currentAt: clock.now(), source: "listing" as const };
+    db.store.insert([reservation(gpuUuid(0), "bob", "just-made", { state: "confirmed", containerId: "id-just-made", confirmedAt: clock.now() - 100, expiresAt: clock.now() + 100_000 })]);
+    const obs = { slots: slotTable([gpu(0)]).slots, containers: [], listedAt: clock.now(), currentAt: clock.now(), source: "listing" as const };
     const ask = { user: "alice", container: "new", count: 1, profile: null, preferFull: true };
     // Confirmed 100 ms ago and not listed: it may just be missing from the listing, so it counts.
     expect(reserveSlots(deps, ask, obs).ok).toBe(false);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../errors.js";
 import { buildContainerSpec, parseDockerSize } from "./container-spec.js";
 import { slotTable } from "./slots.js";
-import { fullGpu, migGpu, limits, uuidOf, migUuidOf } from "../../test/allocation/builders.js";
+import { gpu, migGpu, limits, gpuUuid, migUuid } from "../../test/helpers/fleet.js";
 
 describe("parseDockerSize", () => {
   it.each([
@@ -21,7 +21,7 @@ describe("parseDockerSize", () => {
 });
 
 describe("buildContainerSpec", () => {
-  const slots = slotTable([fullGpu(0), migGpu(1, ["1g.10gb"])]).slots;
+  const slots = slotTable([gpu(0), migGpu(1, ["1g.10gb"])]).slots;
   const base = {
     user: "alice",
     name: "job",
@@ -42,7 +42,7 @@ describe("buildContainerSpec", () => {
       MemorySwap: 64 * 1024 ** 3,
       ShmSize: 16 * 1024 ** 3,
       PidsLimit: 4096,
-      DeviceRequests: [{ Driver: "nvidia", Count: 0, DeviceIDs: [uuidOf(0)], Capabilities: [["gpu"]] }],
+      DeviceRequests: [{ Driver: "nvidia", Count: 0, DeviceIDs: [gpuUuid(0)], Capabilities: [["gpu"]] }],
     });
     expect(spec.body.Cmd).toEqual(["sleep", "1"]);
   });
@@ -54,12 +54,12 @@ describe("buildContainerSpec", () => {
       "ds01.container_type": "atomic",
       "ds01.interface": "atomic",
       "ds01.created_at": "2026-01-02T03:04:06.000Z",
-      "ds01.gpu.uuid": uuidOf(0),
+      "ds01.gpu.uuid": gpuUuid(0),
       "ds01.gpu.allocated": "0",
       "ds01.gpu.allocated_at": "2026-01-02T03:04:05.000Z",
     });
     const multi = buildContainerSpec({ ...base, slots }).body.Labels;
-    expect(multi["ds01.gpu.uuids"]).toBe(`${uuidOf(0)},${migUuidOf(1, 0)}`);
+    expect(multi["ds01.gpu.uuids"]).toBe(`${gpuUuid(0)},${migUuid(1, 0)}`);
     expect(multi["ds01.gpu.allocated"]).toBe("0,1.0");
     expect(multi["ds01.gpu.uuid"]).toBeUndefined();
   });

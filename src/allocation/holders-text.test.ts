@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { container, fullGpu, migGpu, migUuidOf, reservation, uuidOf } from "../../test/allocation/builders.js";
+import { holder, gpu, migGpu, migUuid, reservation, gpuUuid } from "../../test/helpers/fleet.js";
 import { holdersText } from "./holders-text.js";
 import { slotTable } from "./slots.js";
 
-const slots = slotTable([fullGpu(0), fullGpu(1), migGpu(2, ["1g.10gb", "3g.40gb"])]).slots;
+const slots = slotTable([gpu(0), gpu(1), migGpu(2, ["1g.10gb", "3g.40gb"])]).slots;
 const at = Date.UTC(2026, 11, 2, 14, 5);
 
 function text(over: Partial<Parameters<typeof holdersText>[0]> = {}) {
@@ -21,11 +21,11 @@ function text(over: Partial<Parameters<typeof holdersText>[0]> = {}) {
 
 describe("holdersText", () => {
   it("names each suitable slot's holder and the soonest planned step", () => {
-    const train = container("train", "bob", [uuidOf(0)]);
-    const old = container("old", "carol", [uuidOf(1)], "exited");
+    const train = holder("train", "bob", [gpuUuid(0)]);
+    const old = holder("old", "carol", [gpuUuid(1)], "exited");
     const t = text({
       containers: [train, old],
-      reservations: [reservation(migUuidOf(2, 0), "dave", "d1"), reservation(migUuidOf(2, 1), "erin", "e1")],
+      reservations: [reservation(migUuid(2, 0), "dave", "d1"), reservation(migUuid(2, 1), "erin", "e1")],
       next: (c) => (c.name === "train" ? { kind: "stop", reason: "idle", at } : c.name === "old" ? { kind: "remove", reason: "exited_hold", at: at + 3_600_000 } : null),
     });
     expect(t).toBe(
@@ -35,8 +35,8 @@ describe("holdersText", () => {
   });
 
   it("lists only slots the request could use (a profile), and a MIG device taken through its whole GPU", () => {
-    const whole = container("whole", "bob", [uuidOf(2)]);
-    const t = text({ containers: [whole, container("g0", "carol", [uuidOf(0)])], request: { user: "alice", container: "n", count: 1, profile: "3g.40gb", preferFull: false } });
+    const whole = holder("whole", "bob", [gpuUuid(2)]);
+    const t = text({ containers: [whole, holder("g0", "carol", [gpuUuid(0)])], request: { user: "alice", container: "n", count: 1, profile: "3g.40gb", preferFull: false } });
     expect(t).toBe("held: MIG 2.1: bob's whole (running)");
   });
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { planAllocation, type PlanInput } from "./plan.js";
 import { slotTable } from "./slots.js";
 import type { AllocationRequest } from "./request.js";
-import { container, fullGpu, limits, migGpu, migUuidOf, reservation, uuidOf } from "../../test/allocation/builders.js";
+import { holder, gpu, limits, migGpu, migUuid, reservation, gpuUuid } from "../../test/helpers/fleet.js";
 
-const host = slotTable([fullGpu(0), fullGpu(1), migGpu(2, ["1g.10gb", "1g.10gb", "1g.10gb", "1g.10gb", "3g.40gb"])]).slots;
+const host = slotTable([gpu(0), gpu(1), migGpu(2, ["1g.10gb", "1g.10gb", "1g.10gb", "1g.10gb", "3g.40gb"])]).slots;
 
 function plan(req: Partial<AllocationRequest>, rest: Partial<PlanInput> = {}) {
   return planAllocation({
@@ -24,14 +24,14 @@ describe("planAllocation: quota layers", () => {
     {
       name: "GPU-equivalents exhausted",
       req: {},
-      rest: { limits: limits({ max_gpu_equivalents: 2 }), containers: [container("a", "alice", [uuidOf(0)]), container("b", "alice", [uuidOf(1)], "exited")] },
+      rest: { limits: limits({ max_gpu_equivalents: 2 }), containers: [holder("a", "alice", [gpuUuid(0)]), holder("b", "alice", [gpuUuid(1)], "exited")] },
       code: "quota_exhausted",
       message: "alice holds 2.0 of 2.0 GPU-equivalents (max_gpu_equivalents): containers a, b",
     },
     {
       name: "aggregate gpu_limit tighter than max_gpu_equivalents",
       req: {},
-      rest: { limits: limits({ max_gpu_equivalents: 4, gpu_limit: 1 }), containers: [container("a", "alice", [uuidOf(0)])] },
+      rest: { limits: limits({ max_gpu_equivalents: 4, gpu_limit: 1 }), containers: [holder("a", "alice", [gpuUuid(0)])] },
       code: "quota_exhausted",
       message: "alice holds 1.0 of 1.0 GPU-equivalents (gpu_limit): containers a",
     },
@@ -40,7 +40,7 @@ describe("planAllocation: quota layers", () => {
       req: { profile: "1g.10gb" },
       rest: {
         limits: limits({ max_gpu_equivalents: 3 / 7 }),
-        containers: [0, 1, 2].map((d) => container(`m${d}`, "alice", [migUuidOf(2, d)])),
+        containers: [0, 1, 2].map((d) => holder(`m${d}`, "alice", [migUuid(2, d)])),
       },
       code: "quota_exhausted",
       message: "alice holds 0.429 of 0.429 GPU-equivalents (max_gpu_equivalents): containers m0, m1, m2",
@@ -48,7 +48,7 @@ describe("planAllocation: quota layers", () => {
     {
       name: "the only slots that fit weigh more than what remains",
       req: { preferFull: true },
-      rest: { limits: limits({ max_gpu_equivalents: 0.5 }), containers: [container("m", "alice", [migUuidOf(2, 4)])] },
+      rest: { limits: limits({ max_gpu_equivalents: 0.5 }), containers: [holder("m", "alice", [migUuid(2, 4)])] },
       code: "quota_would_exceed",
       message:
         "alice holds 0.429 of 0.5 GPU-equivalents (max_gpu_equivalents): containers m; the lightest free slot weighs 0.143 and only 0.071 remain",
@@ -72,8 +72,8 @@ describe("planAllocation: quota layers", () => {
       req: {},
       rest: {
         limits: limits({ max_containers_per_user: 2 }),
-        containers: [container("a", "alice", [], "exited")],
-        reservations: [reservation(uuidOf(1), "alice", "r1")],
+        containers: [holder("a", "alice", [], "exited")],
+        reservations: [reservation(gpuUuid(1), "alice", "r1")],
       },
       code: "max_containers",
       message: "alice has 2 of 2 containers (max_containers_per_user): a, r1",
@@ -81,14 +81,14 @@ describe("planAllocation: quota layers", () => {
     {
       name: "no free slot",
       req: {},
-      rest: { containers: [container("x", "bob", [uuidOf(0), uuidOf(1), uuidOf(2)])] },
+      rest: { containers: [holder("x", "bob", [gpuUuid(0), gpuUuid(1), gpuUuid(2)])] },
       code: "no_free_slot",
       message: "no free GPU slot: all 7 allocatable slots are taken or unsuitable",
     },
     {
       name: "not enough free MIG devices of the profile (the host has enough)",
       req: { profile: "1g.10gb", count: 3 },
-      rest: { containers: [container("x", "bob", [migUuidOf(2, 0), migUuidOf(2, 1)])] },
+      rest: { containers: [holder("x", "bob", [migUuid(2, 0), migUuid(2, 1)])] },
       code: "not_enough_free_slots",
       message: "only 2 free MIG devices with profile 1g.10gb, 3 requested",
     },
@@ -102,7 +102,7 @@ describe("planAllocation: quota layers", () => {
     {
       name: "more slots than the host has",
       req: { count: 8 },
-      rest: { containers: [container("x", "bob", [uuidOf(0)])] },
+      rest: { containers: [holder("x", "bob", [gpuUuid(0)])] },
       code: "never_fits",
       message: "this host has 7 GPU slots that could serve the request, 8 requested",
     },
@@ -116,7 +116,7 @@ describe("planAllocation: quota layers", () => {
     {
       name: "full GPUs not allowed and every MIG device taken",
       req: {},
-      rest: { limits: limits({ allow_full_gpu: false }), containers: [container("x", "bob", [uuidOf(2)])] },
+      rest: { limits: limits({ allow_full_gpu: false }), containers: [holder("x", "bob", [gpuUuid(2)])] },
       code: "no_free_slot",
       message: "no free MIG device (alice may not use a full GPU: allow_full_gpu: false): all 7 allocatable slots are taken or unsuitable",
     },
@@ -130,7 +130,7 @@ describe("planAllocation: quota layers", () => {
     {
       name: "a container without GPUs still counts against max containers",
       req: { count: 0 },
-      rest: { limits: limits({ max_containers_per_user: 1 }), containers: [container("a", "alice", [])] },
+      rest: { limits: limits({ max_containers_per_user: 1 }), containers: [holder("a", "alice", [])] },
       code: "max_containers",
       message: "alice has 1 of 1 containers (max_containers_per_user): a",
     },
@@ -142,56 +142,56 @@ describe("planAllocation: quota layers", () => {
   });
 
   it("a container without GPUs passes a used-up GPU quota", () => {
-    const p = plan({ count: 0 }, { limits: limits({ max_gpu_equivalents: 1 }), containers: [container("a", "alice", [uuidOf(0)])] });
+    const p = plan({ count: 0 }, { limits: limits({ max_gpu_equivalents: 1 }), containers: [holder("a", "alice", [gpuUuid(0)])] });
     expect(p.ok && p.slots).toEqual([]);
   });
 
   it("an existing container of the user does not count as a new one", () => {
-    const p = plan({ container: "a" }, { limits: limits({ max_containers_per_user: 1 }), containers: [container("a", "alice", [])] });
+    const p = plan({ container: "a" }, { limits: limits({ max_containers_per_user: 1 }), containers: [holder("a", "alice", [])] });
     expect(p.ok).toBe(true);
   });
 
   it("two 1g.10gb fit a 3/7 limit when one is held (epsilon-safe)", () => {
     const p = plan(
       { profile: "1g.10gb", count: 2 },
-      { limits: limits({ max_gpu_equivalents: 3 / 7 }), containers: [container("m0", "alice", [migUuidOf(2, 0)])] },
+      { limits: limits({ max_gpu_equivalents: 3 / 7 }), containers: [holder("m0", "alice", [migUuid(2, 0)])] },
     );
     expect(p.ok && p.gpuEquivalent).toBeCloseTo(2 / 7, 9);
   });
 
   it("another user's holdings do not count against alice", () => {
-    const p = plan({}, { limits: limits({ max_gpu_equivalents: 1 }), containers: [container("b", "bob", [uuidOf(0)])] });
-    expect(p.ok && p.slots.map((s) => s.uuid)).toEqual([migUuidOf(2, 0)]);
+    const p = plan({}, { limits: limits({ max_gpu_equivalents: 1 }), containers: [holder("b", "bob", [gpuUuid(0)])] });
+    expect(p.ok && p.slots.map((s) => s.uuid)).toEqual([migUuid(2, 0)]);
   });
 
   it("falls back to lighter slots when the preferred ones exceed the budget", () => {
     const p = plan({ preferFull: true }, { limits: limits({ max_gpu_equivalents: 0.5 }) });
-    expect(p.ok && p.slots.map((s) => s.uuid)).toEqual([migUuidOf(2, 0)]);
+    expect(p.ok && p.slots.map((s) => s.uuid)).toEqual([migUuid(2, 0)]);
   });
 });
 
 describe("planAllocation: choice", () => {
   const cases: Array<{ name: string; req: Partial<AllocationRequest>; rest: Partial<PlanInput>; want: string[] }> = [
-    { name: "MIG devices first by default (whole GPUs kept)", req: {}, rest: {}, want: [migUuidOf(2, 0)] },
-    { name: "--prefer-full takes a full GPU", req: { preferFull: true }, rest: {}, want: [uuidOf(0)] },
-    { name: "--mig PROFILE takes that profile", req: { profile: "3g.40gb" }, rest: {}, want: [migUuidOf(2, 4)] },
+    { name: "MIG devices first by default (whole GPUs kept)", req: {}, rest: {}, want: [migUuid(2, 0)] },
+    { name: "--prefer-full takes a full GPU", req: { preferFull: true }, rest: {}, want: [gpuUuid(0)] },
+    { name: "--mig PROFILE takes that profile", req: { profile: "3g.40gb" }, rest: {}, want: [migUuid(2, 4)] },
     {
       name: "least-loaded full GPU first",
       req: { preferFull: true, count: 1 },
-      rest: { containers: [container("x", "bob", [uuidOf(0)])] },
-      want: [uuidOf(1)],
+      rest: { containers: [holder("x", "bob", [gpuUuid(0)])] },
+      want: [gpuUuid(1)],
     },
     {
       name: "multi-slot full request spreads over GPUs, then falls to MIG",
       req: { preferFull: true, count: 3 },
       rest: {},
-      want: [uuidOf(0), uuidOf(1), migUuidOf(2, 0)],
+      want: [gpuUuid(0), gpuUuid(1), migUuid(2, 0)],
     },
     {
       name: "reserved and stopped holdings are skipped",
       req: { preferFull: true },
-      rest: { containers: [container("s", "bob", [uuidOf(0)], "exited")], reservations: [reservation(uuidOf(1), "carol", "r")] },
-      want: [migUuidOf(2, 0)],
+      rest: { containers: [holder("s", "bob", [gpuUuid(0)], "exited")], reservations: [reservation(gpuUuid(1), "carol", "r")] },
+      want: [migUuid(2, 0)],
     },
   ];
   it.each(cases)("$name", ({ req, rest, want }) => {
@@ -201,12 +201,12 @@ describe("planAllocation: choice", () => {
 
   it("prefers the MIG device on the least-loaded GPU", () => {
     const slots = slotTable([migGpu(0, ["1g.10gb", "1g.10gb"]), migGpu(1, ["1g.10gb", "1g.10gb"])]).slots;
-    const p = plan({}, { slots, containers: [container("x", "bob", [migUuidOf(0, 1)])] });
-    expect(p.ok && p.slots.map((s) => s.uuid)).toEqual([migUuidOf(1, 0)]);
+    const p = plan({}, { slots, containers: [holder("x", "bob", [migUuid(0, 1)])] });
+    expect(p.ok && p.slots.map((s) => s.uuid)).toEqual([migUuid(1, 0)]);
   });
 
   it("ties break by numeric GPU index: GPU 2 before GPU 10", () => {
-    const slots = slotTable([fullGpu(10), fullGpu(2)]).slots;
+    const slots = slotTable([gpu(10), gpu(2)]).slots;
     const p = plan({ preferFull: true }, { slots });
     expect(p.ok && p.slots[0]!.gpuIndex).toBe(2);
   });
@@ -214,12 +214,12 @@ describe("planAllocation: choice", () => {
 
 describe("planAllocation: the named container", () => {
   it("refuses a container that belongs to someone else", () => {
-    const p = plan({ container: "b" }, { containers: [container("b", "bob", [])] });
+    const p = plan({ container: "b" }, { containers: [holder("b", "bob", [])] });
     expect(!p.ok && p.rejection).toEqual({ code: "not_owner", message: "container b belongs to bob, not alice" });
   });
 
   it("counts the slots an existing container holds against the per-container cap", () => {
-    const p = plan({ container: "a" }, { limits: limits({ max_gpu_slots_per_container: 1 }), containers: [container("a", "alice", [uuidOf(0)])] });
+    const p = plan({ container: "a" }, { limits: limits({ max_gpu_slots_per_container: 1 }), containers: [holder("a", "alice", [gpuUuid(0)])] });
     expect(!p.ok && p.rejection).toEqual({
       code: "per_container_cap",
       message: "alice asked for 1 more GPU slot for a, which holds 1; the limit is 1 (max_gpu_slots_per_container)",
@@ -231,16 +231,16 @@ describe("planAllocation: pinned devices", () => {
   const pin = (ids: string[], rest: Partial<PlanInput> = {}) => plan({ count: ids.length, pinned: ids, preferFull: false }, rest);
 
   it("gives exactly the named devices when they are free and within quota, by index, UUID or gpu:mig", () => {
-    const r = pin(["1", migUuidOf(2, 4), "2:0"]);
+    const r = pin(["1", migUuid(2, 4), "2:0"]);
     expect(r.ok && r.slots.map((s) => s.id)).toEqual(["1", "2.4", "2.0"]);
   });
 
   it.each([
-    { name: "taken", ids: ["0"], rest: { containers: [container("x", "bob", [uuidOf(0)])] }, code: "no_free_slot", message: "GPU device 0 (0) is taken by bob's x; ask for a number of GPUs to get any free one" },
-    { name: "taken through its whole GPU", ids: ["2:1"], rest: { containers: [container("w", "bob", [uuidOf(2)])] }, code: "no_free_slot", message: "GPU device 2:1 (2.1) is taken by bob's w; ask for a number of GPUs to get any free one" },
+    { name: "taken", ids: ["0"], rest: { containers: [holder("x", "bob", [gpuUuid(0)])] }, code: "no_free_slot", message: "GPU device 0 (0) is taken by bob's x; ask for a number of GPUs to get any free one" },
+    { name: "taken through its whole GPU", ids: ["2:1"], rest: { containers: [holder("w", "bob", [gpuUuid(2)])] }, code: "no_free_slot", message: "GPU device 2:1 (2.1) is taken by bob's w; ask for a number of GPUs to get any free one" },
     { name: "absent", ids: ["7"], rest: {}, code: "never_fits", message: 'there is no GPU device "7" on this host (see ds01 gpu list)' },
     { name: "a GPU in MIG mode, whole", ids: ["2"], rest: {}, code: "never_fits", message: "GPU 2 is in MIG mode and cannot be given whole; name one of its MIG devices (2:0, 2:1, 2:2, 2:3, 2:4) or ask for a number of GPUs" },
-    { name: "named twice", ids: ["0", uuidOf(0)], rest: {}, code: "invalid_request", message: `device ${uuidOf(0)} is named twice` },
+    { name: "named twice", ids: ["0", gpuUuid(0)], rest: {}, code: "invalid_request", message: `device ${gpuUuid(0)} is named twice` },
     { name: "a full GPU for a MIG-only user", ids: ["0"], rest: { limits: limits({ allow_full_gpu: false }) }, code: "full_gpu_not_allowed", message: "alice may not use a full GPU (allow_full_gpu: false); name a MIG device instead" },
     {
       name: "over the quota",

@@ -16,9 +16,9 @@ import { slotTable } from "../../src/allocation/slots.js";
 import type { AuditEvent } from "../../src/model/audit-event.js";
 import { TransientError } from "../../src/errors.js";
 import { systemClock } from "../../src/util/clock.js";
-import { container, fullGpu, limits, migGpu } from "./builders.js";
+import { holder, gpu, limits, migGpu } from "../helpers/fleet.js";
 
-const GPUS = [fullGpu(0), migGpu(1, ["1g.10gb", "1g.10gb", "1g.10gb"])];
+const GPUS = [gpu(0), migGpu(1, ["1g.10gb", "1g.10gb", "1g.10gb"])];
 const SLOTS = slotTable(GPUS).slots;
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -33,7 +33,7 @@ function deps(extra: Partial<AllocatorDeps> = {}): AllocatorDeps {
     reservations: rdb.store,
     clock: systemClock,
     limitsFor: () => limits({ max_gpu_equivalents: 1, max_gpu_slots_per_container: 2 }),
-    listContainers: async () => [container("held", "bob", [SLOTS[1]!.uuid])],
+    listContainers: async () => [holder("held", "bob", [SLOTS[1]!.uuid])],
     inventory: async () => ({ gpus: GPUS, error: null }),
     ...extra,
   };
@@ -68,7 +68,7 @@ beforeEach(() => {
   audited = [];
   broker = null;
   const now = Date.now();
-  view = { slots: SLOTS, containers: [container("held", "bob", [SLOTS[1]!.uuid])], listedAt: now, currentAt: now, source: "daemon" };
+  view = { slots: SLOTS, containers: [holder("held", "bob", [SLOTS[1]!.uuid])], listedAt: now, currentAt: now, source: "daemon" };
 });
 
 afterEach(async () => {

@@ -12,7 +12,7 @@ import { equivalentCeiling, type QuotaLimits } from "../../src/allocation/quota.
 import { slotTable } from "../../src/allocation/slots.js";
 import type { ObservedContainer } from "../../src/model/container.js";
 import { openReservationDb } from "../../src/allocation/reservation-store.js";
-import { container, fullGpu, limits, migGpu } from "./builders.js";
+import { holder, gpu, limits, migGpu } from "../helpers/fleet.js";
 import { startBrokerHost, startWorkerPool, type BrokerHost, type WorkerPool } from "./worker-pool.js";
 
 /** mulberry32: a tiny seeded PRNG, so a failing round can be replayed from its seed. */
@@ -28,7 +28,7 @@ function prng(seed: number): () => number {
 }
 
 // 8 slots: two full GPUs, and a MIG GPU with 4 × 1g.10gb, 1 × 2g.20gb, 1 × 1g.10gb… = 6 devices.
-const GPUS = [fullGpu(0), fullGpu(1), migGpu(2, ["1g.10gb", "1g.10gb", "1g.10gb", "1g.10gb", "2g.20gb", "1g.10gb"])];
+const GPUS = [gpu(0), gpu(1), migGpu(2, ["1g.10gb", "1g.10gb", "1g.10gb", "1g.10gb", "2g.20gb", "1g.10gb"])];
 const SLOTS = slotTable(GPUS).slots;
 const WEIGHT = new Map(SLOTS.map((s) => [s.uuid, s.weight!]));
 const USERS = ["ua", "ub", "uc", "ud", "ue"];
@@ -81,7 +81,7 @@ describe("100 concurrent allocation requests from separate processes", () => {
     const rnd = prng(seed * 7919);
     const limitsByUser = Object.fromEntries(USERS.map((u) => [u, randomLimits(rnd)]));
     // Some slots are already held by existing containers (one stopped), by users in the mix.
-    const existing: ObservedContainer[] = [container("old-a", "ua", [SLOTS[0]!.uuid], "exited"), container("old-b", "ub", [SLOTS[3]!.uuid])];
+    const existing: ObservedContainer[] = [holder("old-a", "ua", [SLOTS[0]!.uuid], "exited"), holder("old-b", "ub", [SLOTS[3]!.uuid])];
     const dir = join(stateDir, `round-${seed}`);
     const socket = join(dir, "allocation.sock");
     if (via !== "lock") await broker.setup({ stateDir: dir, socket, gpus: GPUS, containers: existing, limitsByUser });

@@ -1,8 +1,10 @@
-// Builders for planner inputs: containers, GPUs, policies and snapshots, with sensible defaults.
-import type { ContainerType, ObservedContainer } from "../../src/model/container.js";
+// Builders for planner and allocator inputs: containers, GPUs, limits, policies, reservations and
+// snapshots, with sensible defaults (one set for every unit test).
+import type { ContainerIdentity, ContainerState, ContainerType, ObservedContainer } from "../../src/model/container.js";
 import type { Gpu, GpuInventory, GpuProcess, MigDevice } from "../../src/model/gpu.js";
 import { containerHoldS, effectiveTimeouts, exemptionFor } from "../../src/config/effective.js";
-import type { ActiveExemption, ContainerTypePolicy, ResolvedPolicy } from "../../src/model/policy.js";
+import type { ActiveExemption, ContainerTypePolicy, ResolvedLimits, ResolvedPolicy } from "../../src/model/policy.js";
+import type { Reservation } from "../../src/allocation/reservation.js";
 import type { ContainerActivity, PolicyView, Snapshot } from "../../src/policy/plan-types.js";
 
 export const T0 = Date.parse("2026-11-24T12:00:00Z");
@@ -29,6 +31,7 @@ export interface ContainerSpec {
   finishedAt?: number | null;
   infrastructure?: boolean;
   labels?: Record<string, string>;
+  identity?: Partial<ContainerIdentity>;
 }
 
 export function container(spec: ContainerSpec = {}): ObservedContainer {
@@ -59,8 +62,14 @@ export function container(spec: ContainerSpec = {}): ObservedContainer {
       hasGpu: gpus.length > 0,
       infrastructure: spec.infrastructure ?? false,
       infrastructureReason: spec.infrastructure ? "ds01.protected=true" : null,
+      ...spec.identity,
     },
   };
+}
+
+/** The allocator's view of a container: a name, an owner and the slots it holds (id `id-<name>`). */
+export function holder(name: string, owner: string, gpus: readonly string[], state: ContainerState = "running", identity: Partial<ContainerIdentity> = {}): ObservedContainer {
+  return { ...container({ id: `id-${name}`, name, owner, gpus: [...gpus], state, createdAt: 0, startedAt: null, type: "atomic", identity }), pid: null };
 }
 
 export function gpu(index: number, opts: Partial<Gpu> = {}): Gpu {
@@ -79,15 +88,17 @@ export function gpu(index: number, opts: Partial<Gpu> = {}): Gpu {
   };
 }
 
-export function migGpu(index: number, devices: number, opts: Partial<Gpu> = {}): Gpu {
-  const migDevices: MigDevice[] = Array.from({ length: devices }, (_, i) => ({
+/** A MIG-enabled GPU with `devices` 1g.10gb instances, or one instance per profile given (null = unknown profile). */
+export function migGpu(index: number, devices: number | readonly (string | null)[], opts: Partial<Gpu> = {}): Gpu {
+  const profiles = typeof devices === "number" ? Array<string | null>(devices).fill("1g.10gb") : devices;
+  const migDevices: MigDevice[] = profiles.map((profile, i) => ({
     uuid: migUuid(index, i),
     parentUuid: gpuUuid(index),
     deviceIndex: i,
     gpuInstanceId: 7 + i,
     computeInstanceId: 0,
-    profile: "1g.10gb",
-    gpuEquivalent: 1 / 7,
+    profile,
+    gpuEquivalent: profile === null ? null : Number(/^(\d+)g\./.exec(profile)?.[1] ?? NaN) / 7 || null,
     memoryUsedMib: 0,
     memoryTotalMib: 9856,
     utilizationPct: null,
@@ -117,11 +128,11 @@ export function policy(over: { limits?: Partial<ResolvedPolicy["limits"]>; polic
     user: over.user ?? "alice",
     group: "student",
     group_source: "members",
-    limits: {
-      max_gpu_equivalents: 2, max_gpu_slots_per_container: 2, allow_full_gpu: true, max_cpus: 32, memory: "32g", memory_swap: "32g", shm_size: "16g", pids_limit: 4096,
-      max_containers_per_user: 3, max_runtime_h: 24, idle_timeout_h: 0.5, gpu_hold_after_stop_h: 0.25, container_hold_after_stop_h: 0.5, gpu_limit: 2, priority: null,
+    limits: limits({
+      max_gpu_equivalents: 2, max_gpu_slots_per_container: 2, max_cpus: 32, memory: "32g", memory_swap: "32g", shm_size: "16g", pids_limit: 4096,
+      max_containers_per_user: 3, max_runtime_h: 24, idle_timeout_h: 0.5, gpu_hold_after_stop_h: 0.25, container_hold_after_stop_h: 0.5, gpu_limit: 2,
       ...over.limits,
-    },
+    }),
     aggregate: null,
     policies: {
       gpu_idle_threshold: 5, cpu_idle_threshold: 2, network_idle_threshold: 1_048_576, idle_detection_window: 3, grace_period_m: 30, keepalive_max_duration_h: 24,
@@ -154,5 +165,43 @@ export function snapshot(over: Partial<Snapshot> & { containers: ObservedContain
     keepaliveMtime: new Map(),
     releasedGpus: [],
     ...over,
+  };
+}
+
+/** Limits with nothing limited, except what `l` sets. */
+export function limits(l: Partial<ResolvedLimits> = {}): ResolvedLimits {
+  return {
+    max_gpu_equivalents: null,
+    max_gpu_slots_per_container: null,
+    allow_full_gpu: true,
+    max_cpus: null,
+    memory: null,
+    memory_swap: null,
+    shm_size: null,
+    pids_limit: null,
+    max_containers_per_user: null,
+    max_runtime_h: null,
+    idle_timeout_h: null,
+    gpu_hold_after_stop_h: null,
+    container_hold_after_stop_h: null,
+    gpu_limit: null,
+    priority: null,
+    ...l,
+  };
+}
+
+export function reservation(slotUuid: string, user: string, containerName: string, extra: Partial<Reservation> = {}): Reservation {
+  return {
+    slotUuid,
+    user,
+    container: containerName,
+    weight: 1,
+    requestId: `req-${containerName}`,
+    state: "pending",
+    containerId: null,
+    createdAt: 0,
+    confirmedAt: null,
+    expiresAt: 120_000,
+    ...extra,
   };
 }

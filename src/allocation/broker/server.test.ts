@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { fullGpu, limits } from "../../../test/allocation/builders.js";
+import { gpu, limits } from "../../../test/helpers/fleet.js";
 import { fixedClock } from "../../util/clock.js";
 import { silentLogger } from "../../util/log.js";
 import type { AllocatorDeps } from "../allocator.js";
@@ -19,11 +19,11 @@ async function broker(audit: () => void) {
   dirs.push(dir);
   const db = openReservationDb(dir);
   const clock = fixedClock(Date.now());
-  const deps: AllocatorDeps = { reservations: db.store, clock, listContainers: async () => [], inventory: async () => ({ gpus: [fullGpu(0)], error: null }), limitsFor: () => limits() };
+  const deps: AllocatorDeps = { reservations: db.store, clock, listContainers: async () => [], inventory: async () => ({ gpus: [gpu(0)], error: null }), limitsFor: () => limits() };
   const b = new AllocationBroker(join(dir, "allocation.sock"), {
     allocator: () => deps,
     audit,
-    observe: () => ({ slots: slotTable([fullGpu(0)]).slots, containers: [], listedAt: clock.now(), currentAt: clock.now(), source: "daemon" }),
+    observe: () => ({ slots: slotTable([gpu(0)]).slots, containers: [], listedAt: clock.now(), currentAt: clock.now(), source: "daemon" }),
     log: silentLogger,
   });
   await b.start();
