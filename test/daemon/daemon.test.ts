@@ -15,6 +15,8 @@ const tc = useTestContainers("daemon");
 let dirs: DaemonDirs;
 let gpus: FakeGpus;
 let d: DaemonChild;
+// alice's GPU container, there from the start: every test may run alone (`-t`), on this state.
+let c: Awaited<ReturnType<typeof tc.create>>;
 
 // GPUs of this file's own: the broker sees every container on the shared engine, other test
 // files' too, and those hold the stand-in's usual UUIDs.
@@ -27,6 +29,8 @@ beforeAll(async () => {
   await ensureBuilt();
   gpus = await writeFakeGpuState({ gpus: fullGpus(2).map((g, i) => ({ ...g, uuid: gpuUuid(i) })) });
   dirs = await daemonDirs();
+  c = await tc.create({ labels: { "ds01.user": "alice" }, gpus: [gpuUuid(0)] });
+  d = await startDaemon({ ...dirs, env: gpus.env, runId: tc.runId });
 }, 200_000);
 
 afterAll(async () => {
@@ -35,9 +39,6 @@ afterAll(async () => {
 
 describe("ds01 daemon (child process, real Docker, nvidia-smi stand-in)", () => {
   it("exports metrics that follow the fleet, and accounts a killed GPU container's GPU free at once", async () => {
-    const c = await tc.create({ labels: { "ds01.user": "alice" }, gpus: [gpuUuid(0)] });
-    d = await startDaemon({ ...dirs, env: gpus.env, runId: tc.runId });
-
     const first = await until(async () => {
       const m = await scrape(d.url);
       return m.get(METRIC.gpuEquivalentsAllocated) === 1 && (m.get(METRIC.lastSuccessfulPass) ?? 0) > 0 && m.get(METRIC.dockerUp) === 1 ? m : null;
@@ -129,9 +130,10 @@ describe("ds01 daemon (child process, real Docker, nvidia-smi stand-in)", () => 
   });
 
   it("answers `ds01 gpu allocate` through its allocation broker, from its own view of Docker", async () => {
+    expect(await until(() => existsSync(join(dirs.stateDir, "allocation.sock")), 15_000)).toBe(true);
     const a = await output(spawnDs01({ ...dirs, runId: tc.runId, env: gpus.env }, ["gpu", "allocate", "--user", "bob", "--container", "b1", "--json"]));
     expect(a.code, a.err).toBe(0);
-    // alice's exited container (first test) still holds GPU 0 in the daemon's view: bob gets GPU 1.
+    // alice's container (running, or exited and within its GPU hold) holds GPU 0: bob gets GPU 1.
     expect((JSON.parse(a.out) as { uuids: string[] }).uuids).toEqual([gpuUuid(1)]);
     const allocated = auditEvents(dirs.stateDir, "gpu.allocate").filter((e) => e.container === "b1");
     expect(allocated.map((e) => e.details.decided_from)).toEqual(["daemon"]);
@@ -150,15 +152,18 @@ describe("ds01 daemon (child process, real Docker, nvidia-smi stand-in)", () => 
     // The lock went with it: a one-shot check may run now.
     const check = await output(spawnDs01({ ...dirs, runId: tc.runId, env: gpus.env }, ["check", "--json"]));
     expect(check.code, check.err).toBe(0);
-    // And the broker's socket: allocation decides from a listing of its own (both GPUs are taken).
+    // And the broker's socket: allocation decides from a listing of its own (granted or refused,
+    // depending on whether the allocate test ran before).
     expect(existsSync(join(dirs.stateDir, "allocation.sock"))).toBe(false);
     const carol = await output(spawnDs01({ ...dirs, runId: tc.runId, env: gpus.env }, ["gpu", "allocate", "--user", "carol", "--container", "c1"]));
-    expect(carol.code, carol.out).toBe(1);
-    expect(auditEvents(dirs.stateDir, "gpu.reject").filter((e) => e.container === "c1").map((e) => e.details.decided_from)).toEqual(["listing"]);
+    expect(carol.code, carol.out).toBeLessThanOrEqual(1);
+    const decided = [...auditEvents(dirs.stateDir, "gpu.allocate"), ...auditEvents(dirs.stateDir, "gpu.reject")].filter((e) => e.container === "c1");
+    expect(decided.map((e) => e.details.decided_from)).toEqual(["listing"]);
   });
 
   it("`daemon --once` runs one pass and exits 0", async () => {
-    const r = await output(spawnDs01({ ...dirs, runId: tc.runId, env: { ...gpus.env, DS01_LOG_LEVEL: "info" } }, ["daemon", "--once", "--listen", "127.0.0.1:0"]));
+    const own = await daemonDirs(); // not the daemon's above, which may still hold its lock
+    const r = await output(spawnDs01({ ...own, runId: tc.runId, env: { ...gpus.env, DS01_LOG_LEVEL: "info" } }, ["daemon", "--once", "--listen", "127.0.0.1:0"]));
     expect(r.code, r.err).toBe(0);
     const msgs = r.err.split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(msgs).toEqual(expect.arrayContaining(["listening", "pass finished", "daemon stopped"]));
