@@ -14,8 +14,21 @@ export default tseslint.config(
     },
   },
   {
-    // Core code stays free of I/O libraries: only adapters import them (ARCHITECTURE.md habit 2).
-    files: ["src/policy/**/*.ts", "src/model/**/*.ts"],
+    // Type-aware rules on TypeScript sources: a promise nobody awaits or catches loses its error.
+    files: ["**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false, attributes: false } }],
+    },
+  },
+  {
+    // The pure core (model, policy, the deciding half of allocation, actions' plans) takes its inputs as
+    // values and ports; only adapters import I/O libraries (docs/architecture.md).
+    files: ["src/policy/**/*.ts", "src/model/**/*.ts", "src/actions/**/*.ts", "src/allocation/**/*.ts"],
+    // The adapters among them: the reservation database, the broker's socket, the allocator's wiring,
+    // and the intent journal (a store of its own until it moves under src/store).
+    ignores: ["src/allocation/reservation-store.ts", "src/allocation/open-allocator.ts", "src/allocation/broker/**", "src/actions/intents.ts", "**/*.test.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: ["dockerode", "better-sqlite3", "node:fs", "node:child_process", "fs", "child_process"] }],
     },

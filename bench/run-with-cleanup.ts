@@ -7,7 +7,7 @@ export function runWithCleanup(runId: string, main: () => Promise<void>, done = 
   const cleanup = () => (cleaning ??= removeTestContainers(runId).catch((e: unknown) => console.error("cleanup failed:", e)));
   process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
   process.on("SIGTERM", () => void cleanup().then(() => process.exit(143)));
-  main()
+  void main()
     .then(cleanup, async (e: unknown) => {
       console.error(e);
       await cleanup();

@@ -165,13 +165,14 @@ describe("GpuQueue", () => {
     const { q } = setup();
     const p = pool(0);
     const ac = new AbortController();
-    await enqueue(q, p, [
+    const [lost] = await enqueue(q, p, [
       { user: "alice", label: "a1", signal: ac.signal },
       { user: "bob", label: "b1" },
       { user: "alice", label: "a2" },
     ]);
     ac.abort();
     await flush();
+    await expect(lost).resolves.toMatchObject({ kind: "left" });
     expect(q.waiting().map((w) => w.container)).toEqual(["a2", "b1"]);
   });
 });

@@ -1,4 +1,4 @@
-// ds01's own small interfaces to the outside world, named by capability (ARCHITECTURE.md habit 2).
+// ds01's own small interfaces to the outside world, named by capability (docs/architecture.md).
 // Core code (policy/, actions/) depends on these; adapters implement them (docker/, gpu/, store/, notify/).
 import type { AuditEvent, AuditEventFilter } from "./audit-event.js";
 import type { ContainerInfo } from "./container.js";

@@ -1,4 +1,4 @@
-// plan(snapshot, policy, records) → actions. Pure: no clock, no I/O, no randomness (ARCHITECTURE.md).
+// plan(snapshot, policy, records) → actions. Pure: no clock, no I/O, no randomness (docs/architecture.md).
 // Order within a pass: GPU release/health → idle → max runtime → stale cleanup.
 import type { ContainerRecord } from "../model/record.js";
 import { assessCleanup } from "./cleanup.js";

@@ -1,4 +1,4 @@
-/** The one source of "now" (ARCHITECTURE.md habit 1); tests pass their own. */
+/** The one source of "now" (docs/architecture.md); tests pass their own. */
 export interface Clock {
   now(): number; // epoch milliseconds
 }
