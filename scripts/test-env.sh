@@ -28,6 +28,25 @@ install_gpu_hook_stub() {
   fi
 }
 
+# `docker run --runtime=nvidia` needs a runtime of that name; here it is plain runc (there is no
+# GPU), registered in daemon.json, which dockerd re-reads on SIGHUP. An existing daemon.json is the
+# machine's own: it is left alone.
+DAEMON_JSON=/etc/docker/daemon.json
+nvidia_runtime_known() { timeout 5 docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"nvidia"'; }
+register_nvidia_runtime() {
+  if [ -e "$DAEMON_JSON" ]; then
+    grep -q '"nvidia"' "$DAEMON_JSON" || log "$DAEMON_JSON exists without an nvidia runtime; --runtime=nvidia tests will be skipped"
+    return
+  fi
+  mkdir -p "$(dirname "$DAEMON_JSON")"
+  printf '{ "runtimes": { "nvidia": { "path": "runc" } } }\n' > "$DAEMON_JSON"
+  if engine_up && ! nvidia_runtime_known; then
+    kill -HUP "$(cat /var/run/docker.pid)"
+    for _ in $(seq 1 50); do nvidia_runtime_known && return; sleep 0.2; done
+    log "dockerd did not pick up the nvidia runtime from $DAEMON_JSON"
+  fi
+}
+
 engine_up() { timeout 5 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 start_dockerd() {
@@ -61,6 +80,7 @@ build_test_image() {
 
 install_packages
 install_gpu_hook_stub
+register_nvidia_runtime
 start_dockerd
 build_test_image
 log "ready: $(docker version --format 'engine {{.Server.Version}}'), image $TEST_IMAGE"
