@@ -11,6 +11,7 @@ import { OwnershipStore, containerRecordLookup } from "../gate/ownership.js";
 import { gateGpus } from "../gate/gate-allocator.js";
 import { openReservationDb } from "../allocation/reservation-store.js";
 import { prepareSocketPath, secureSocket } from "../gate/socket-file.js";
+import { setuidExposure } from "../gate/setuid-exposure.js";
 import { DEFAULT_IDENTITY_OPTIONS } from "../docker/identity.js";
 import { loadContextConfig } from "../pass/wiring.js";
 import { createJsonlSink, defaultStateDir, openStore } from "../store/index.js";
@@ -150,6 +151,12 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       .cgroups()
       .then((cg) => log.info({ driver: cg.setup.driver, version: cg.setup.version, root: current.cgroups.root }, "gate: cgroup setup for aggregate limits"))
       .catch((e: unknown) => log.warn({ error: errorText(e) }, "gate: cgroup setup unknown; creates of users with aggregate limits are refused until it is known"));
+    void setuidExposure(() => gate.engineInfo(), current.gate.allowed_bind_roots)
+      .then((exposed) => {
+        for (const x of exposed)
+          log.warn({ bind_root: x.root, mount: x.mountPoint, missing: x.missing, fix: `run dockerd with "userns-remap", or mount ${x.mountPoint} ${x.missing.join(",")}` }, "gate: a container can plant a root-owned setuid program or device node through this bind root");
+      })
+      .catch((e: unknown) => log.warn({ error: errorText(e) }, "gate: could not check whether bind roots are nosuid"));
     const why = await stopped;
     await engineEvents.stop();
     await gate.close();
