@@ -62,7 +62,7 @@ export interface DaemonOptions {
   config: LoadedConfig;
   configDir: string;
   store: Store;
-  /** Builds the pass dependencies for a config (src/pass/wiring.ts depsFor in production). */
+  /** Builds the pass dependencies for a config (src/compose/pass-env.ts depsFor in production). */
   makeDeps(config: LoadedConfig, log: Logger): PassDeps;
   /** Overrides config daemon.listen; null = no HTTP endpoint. */
   listen: ListenAddress | null;
