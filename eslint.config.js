@@ -30,7 +30,15 @@ export default tseslint.config(
     // and the intent journal (a store of its own until it moves under src/store).
     ignores: ["src/allocation/reservation-store.ts", "src/allocation/open-allocator.ts", "src/allocation/broker/**", "src/actions/intents.ts", "**/*.test.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: ["dockerode", "better-sqlite3", "node:fs", "node:child_process", "fs", "child_process"] }],
+      "no-restricted-imports": ["error", { patterns: ["dockerode", "better-sqlite3", "node:fs", "node:child_process", "fs", "child_process", "**/cli/*"] }],
+    },
+  },
+  {
+    // Only the command line knows it is a command line: lower layers take narrow inputs.
+    files: ["src/**/*.ts"],
+    ignores: ["src/cli/**", "src/**/*.test.ts", "src/policy/**", "src/model/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/cli/*"], message: "Only src/cli imports src/cli; take a narrow input (see src/compose/host-context.ts)." }] }],
     },
   },
 );

@@ -23,18 +23,28 @@ import {
 import type { ReservationStore } from "./reservation-store.js";
 import { slotTable, type Slot } from "./slots.js";
 
-export interface AllocatorDeps {
+/** What deciding needs, inside the lock: the reservations, the time, the policy, where audit goes. */
+export interface ReserveDeps {
   reservations: ReservationStore;
   clock: Clock;
-  /** Every container in every state, with its identity (owner, GPUs). Throws when Docker is unreachable. */
-  listContainers(): Promise<ObservedContainer[]>;
-  inventory(): Promise<GpuInventory>;
   /** The user's resolved limits. */
   limitsFor(user: string): QuotaLimits;
   /** Audit events (gpu.allocate, gpu.reject, ...) go here, after the allocation lock is released. */
   appendEvent?: (e: AuditEvent) => void;
   /** How long a pending reservation lives (default PENDING_TTL_MS). */
   pendingTtlMs?: number;
+}
+
+/** What observing needs, outside the lock: a listing of Docker and the GPU inventory. */
+export interface ObserveDeps {
+  clock: Clock;
+  /** Every container in every state, with its identity (owner, GPUs). Throws when Docker is unreachable. */
+  listContainers(): Promise<ObservedContainer[]>;
+  inventory(): Promise<GpuInventory>;
+}
+
+/** A caller that observes and decides itself, or asks the broker / an event-fed view first. */
+export interface AllocatorDeps extends ReserveDeps, ObserveDeps {
   /**
    * The daemon's allocation broker, when one is reachable: it decides from its event-fed view of
    * Docker, many requests per lock, so callers neither list Docker nor poll the lock themselves.
@@ -89,7 +99,7 @@ export interface Observation {
  * GPU inventory and Docker listing, in parallel, before the lock. An inventory error refuses a
  * request for GPUs (never "no GPUs in use"); a request for none needs no GPUs and gets no slots.
  */
-export async function observeForAllocation(deps: Pick<AllocatorDeps, "clock" | "listContainers" | "inventory">, needsGpus = true): Promise<Observation> {
+export async function observeForAllocation(deps: ObserveDeps, needsGpus = true): Promise<Observation> {
   const listedAt = deps.clock.now();
   const [inv, containers] = await Promise.all([deps.inventory(), deps.listContainers()]);
   if (inv.error !== null && needsGpus) throw new TransientError(`cannot read the GPUs, so nothing was allocated: ${inv.error}`, "nvidia-smi");
@@ -134,7 +144,7 @@ export type BatchOutcome = Reserved | { ok: false; error: TransientError };
  * new ones. The slot UUID is the table's primary key, so even a bug in the decision could not
  * reserve one slot twice.
  */
-export function reserveSlots(deps: AllocatorDeps, request: AllocationRequest, obs: Observation, adoptFrom: readonly string[] = []): Reserved {
+export function reserveSlots(deps: ReserveDeps, request: AllocationRequest, obs: Observation, adoptFrom: readonly string[] = []): Reserved {
   const { outcomes, events } = reserveBatch(deps, [{ request, adoptFrom }], obs);
   for (const e of events) deps.appendEvent?.(e);
   const outcome = outcomes[0]!;
@@ -149,7 +159,7 @@ export function reserveSlots(deps: AllocatorDeps, request: AllocationRequest, ob
  * The audit events are returned, not appended: the caller records them after the lock (and the
  * broker in one commit before answering).
  */
-export function reserveBatch(deps: AllocatorDeps, items: readonly BatchItem[], obs: Observation): { outcomes: BatchOutcome[]; events: AuditEvent[] } {
+export function reserveBatch(deps: ReserveDeps, items: readonly BatchItem[], obs: Observation): { outcomes: BatchOutcome[]; events: AuditEvent[] } {
   const events: AuditEvent[] = [];
   const outcomes = deps.reservations.locked((): BatchOutcome[] => {
     const now = deps.clock.now();
@@ -167,7 +177,7 @@ export function reserveBatch(deps: AllocatorDeps, items: readonly BatchItem[], o
 }
 
 /** The decision for one request, inside the lock; audit events go to `events`. */
-function decide(deps: AllocatorDeps, { request, adoptFrom }: BatchItem, obs: Observation, now: number, events: AuditEvent[]): Reserved {
+function decide(deps: ReserveDeps, { request, adoptFrom }: BatchItem, obs: Observation, now: number, events: AuditEvent[]): Reserved {
   if (now - obs.currentAt > MAX_LISTING_AGE_MS) {
     throw new TransientError(`the container listing is ${Math.round((now - obs.currentAt) / 1000)} s old; nothing was allocated, try again`, "docker");
   }
@@ -253,12 +263,12 @@ export async function allocate(deps: AllocatorDeps, request: AllocationRequest):
  * taken. Returns false when the reservation was lost (expired and dropped): the caller must then
  * remove the container, since another request may have been given the same slots.
  */
-export function confirmReservation(deps: Pick<AllocatorDeps, "reservations" | "clock">, requestId: string, containerId: string): boolean {
+export function confirmReservation(deps: Pick<ReserveDeps, "reservations" | "clock">, requestId: string, containerId: string): boolean {
   return deps.reservations.locked(() => deps.reservations.confirm(requestId, containerId, deps.clock.now(), CONFIRMED_TTL_MS) > 0);
 }
 
 /** Drops one request's reservation (creation failed). Returns the number of slots released. */
-export function releaseRequest(deps: Pick<AllocatorDeps, "reservations">, requestId: string): number {
+export function releaseRequest(deps: Pick<ReserveDeps, "reservations">, requestId: string): number {
   return deps.reservations.locked(() => deps.reservations.deleteRequest(requestId));
 }
 
@@ -268,11 +278,11 @@ export function releaseRequest(deps: Pick<AllocatorDeps, "reservations">, reques
  * the listing slack (a just-created container may be missing from a listing) or until the next
  * full listing, keeping a freed slot from a request waiting for it.
  */
-export function forgetRemoved(deps: Pick<AllocatorDeps, "reservations">, containerId: string): number {
+export function forgetRemoved(deps: Pick<ReserveDeps, "reservations">, containerId: string): number {
   return deps.reservations.locked(() => deps.reservations.deleteRemoved(containerId));
 }
 
-export function releaseContainer(deps: Pick<AllocatorDeps, "reservations">, container: string): Reservation[] {
+export function releaseContainer(deps: Pick<ReserveDeps, "reservations">, container: string): Reservation[] {
   return deps.reservations.locked(() => {
     const rows = deps.reservations.forContainer(container);
     deps.reservations.deleteContainer(container);

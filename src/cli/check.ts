@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { defaultStateDir } from "../store/state-dir.js";
-import { startOneShot } from "../pass/one-shot-start.js";
+import { startOneShot } from "../compose/one-shot-start.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
 import { requireSystemAuthority } from "./authority.js";
@@ -35,11 +35,11 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     import("../store/pass-lock.js"),
     import("../pass/run-pass.js"),
     import("../pass/report-format.js"),
-    import("../pass/wiring.js"),
+    import("../compose/pass-env.js"),
     import("./lock-held.js"),
   ]);
   // A dry run reads the store (records, streaks) and writes nothing to it, so it opens it read-only
-  // (the caches beside it, one-shot-start.ts and one-shot-runtime.ts, are not the store).
+  // (the caches beside it, the config cache and the inspect cache, are not the store).
   const env = await openPassEnv(ctx, { readonlyStore: dryRun, started });
   try {
     // Dry runs change nothing, so they need no lock; real passes never overlap with the daemon's.

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { createForUser } from "../allocation/create-flow.js";
 import { formatEq } from "../allocation/numbers.js";
-import { openAllocator } from "../allocation/open-allocator.js";
+import { openAllocator } from "../compose/allocator.js";
 import { checkContainerName, checkNotInfrastructure, gpuAsk, parseLabel, requestUser } from "../allocation/request-args.js";
 import { InvalidInputError } from "../errors.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";

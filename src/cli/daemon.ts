@@ -8,8 +8,11 @@ import { Daemon } from "../daemon/daemon.js";
 import { CONTROL_SOCKET_FILE } from "../daemon/control-socket.js";
 import { formatListenAddress, parseListenAddress } from "../daemon/listen-address.js";
 import { errorText } from "../errors.js";
-import { depsFor, everyContainerLister, loadContextConfig } from "../pass/wiring.js";
-import { acquirePassLock, createJsonlSink, defaultStateDir, openStore, type Store } from "../store/index.js";
+import { openAuditStore } from "../compose/audit-store.js";
+import { loadContextConfig } from "../compose/config.js";
+import { engineRuntime, everyContainerLister } from "../compose/docker.js";
+import { depsFor } from "../compose/pass-env.js";
+import { acquirePassLock, defaultStateDir, type Store } from "../store/index.js";
 import { isoTime } from "../util/clock.js";
 import { createLogger, logFormatFor, type LogLevel } from "../util/log.js";
 import { parseCommandArgs, type CliContext } from "./context.js";
@@ -17,7 +20,6 @@ import { SPECS } from "./spec.js";
 import { packageVersion } from "./version.js";
 import { UserCgroupWatch } from "../cgroups/daemon-watch.js";
 import { cgroupParts } from "../cgroups/wiring.js";
-import { EngineClient } from "../docker/engine-client.js";
 
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
@@ -48,8 +50,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   let store: Store | null = null;
   let reservations: ReservationDb | null = null;
   try {
-    const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
-    store = openStore(stateDir, { clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
+    store = openAuditStore(stateDir, config, { clock: ctx.clock, log });
     // A short lock wait: the broker runs on the daemon's event loop; if a caller deciding on its own
     // holds the lock that long, the broker's callers are told to decide on their own too.
     reservations = openReservationDb(stateDir, { timeoutMs: 2_000 });
@@ -65,7 +66,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       allocation: { socketPath: join(stateDir, BROKER_SOCKET_FILE), reservations: reservations.store, listAll: everyContainerLister(ctx) },
       controlSocketPath: join(stateDir, CONTROL_SOCKET_FILE),
       cgroupWatch: new UserCgroupWatch({
-        cgroups: cgroupParts({ info: () => new EngineClient().request({ method: "GET", path: "/info" }), config: () => config }).cgroups,
+        cgroups: cgroupParts({ info: () => engineRuntime(ctx).client.request({ method: "GET", path: "/info" }), config: () => config }).cgroups,
         append: (e) => store!.append(e),
         log,
         now: () => ctx.clock.now(),

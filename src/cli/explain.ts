@@ -4,7 +4,7 @@ import type { SignalReading } from "../policy/idle-signals.js";
 import { observe } from "../pass/observe.js";
 import { createPolicyView } from "../pass/policy-view.js";
 import { LAST_PASS_KEY } from "../pass/run-pass.js";
-import { openPassEnv } from "../pass/wiring.js";
+import { openPassEnv } from "../compose/pass-env.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";

@@ -1,7 +1,7 @@
 // ds01 gpu allocate --user U --container NAME [--gpus N | --mig PROFILE] [--prefer-full] [--json]
 import { allocate } from "../allocation/allocator.js";
 import { formatEq } from "../allocation/numbers.js";
-import { openAllocator } from "../allocation/open-allocator.js";
+import { openAllocator } from "../compose/allocator.js";
 import { checkContainerName, gpuAsk, requestUser } from "../allocation/request-args.js";
 import { InvalidInputError } from "../errors.js";
 import { isoTime } from "../util/clock.js";

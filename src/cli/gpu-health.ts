@@ -1,7 +1,7 @@
 import { executePlan } from "../actions/executor.js";
 import { errorText } from "../errors.js";
 import { executorDeps, healthActions } from "../pass/run-pass.js";
-import { openPassEnv } from "../pass/wiring.js";
+import { openPassEnv } from "../compose/pass-env.js";
 import type { HealthTarget } from "../policy/gpu-health.js";
 import { acquirePassLock } from "../store/index.js";
 import { isoTime } from "../util/clock.js";

@@ -4,7 +4,7 @@ import { loadConfig, locateConfigDir } from "../config/index.js";
 import { EXIT } from "../errors.js";
 import { ProcHostProcesses } from "../gpu/host-processes.js";
 import { gpuListJson } from "../gpu/inventory-json.js";
-import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
+import { gpuProbe } from "../compose/gpu-probe.js";
 import { observeGpus } from "../gpu/observe-gpus.js";
 import type { Gpu } from "../model/gpu.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
@@ -69,8 +69,7 @@ function table(gpus: readonly Gpu[]): string {
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, SPECS["gpu list"].options);
   const config = await loadConfig(locateConfigDir(ctx).dir);
-  const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
-  const { inventory, dcgmError } = await observeGpus({ probe, hostProcesses: new ProcHostProcesses(), dcgmExporterUrl: config.gpu.dcgm_exporter_url });
+  const { inventory, dcgmError } = await observeGpus({ probe: gpuProbe(config, ctx.env), hostProcesses: new ProcHostProcesses(), dcgmExporterUrl: config.gpu.dcgm_exporter_url });
 
   const failed = inventory.error !== null && inventory.errorKind !== "not_found";
   // "error" only with a failing exit code; a host without nvidia-smi gets a "note".

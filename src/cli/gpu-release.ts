@@ -1,6 +1,6 @@
 // ds01 gpu release --container NAME [--user U] [--json]: drops the reservation for a container.
 import { containerName } from "../allocation/container-spec.js";
-import { openAllocator } from "../allocation/open-allocator.js";
+import { openAllocator } from "../compose/allocator.js";
 import { isContainerOnly } from "../allocation/reservation.js";
 import { checkContainerName, requestUser } from "../allocation/request-args.js";
 import { EVENT } from "../constants/event-types.js";

@@ -2,7 +2,7 @@
 import { observeForAllocation } from "../allocation/allocator.js";
 import { computeHoldings } from "../allocation/holdings.js";
 import { formatEq } from "../allocation/numbers.js";
-import { openAllocator } from "../allocation/open-allocator.js";
+import { openAllocator } from "../compose/allocator.js";
 import { slotTable } from "../allocation/slots.js";
 import { allocationStatus } from "../allocation/status.js";
 import { EXIT } from "../errors.js";

@@ -2,7 +2,7 @@ import { EVENT } from "../constants/event-types.js";
 import { InvalidInputError } from "../errors.js";
 import { identify } from "../docker/identity.js";
 import { createPolicyView } from "../pass/policy-view.js";
-import { openPassEnv } from "../pass/wiring.js";
+import { openPassEnv } from "../compose/pass-env.js";
 import { newRecord } from "../model/record.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration, HOUR_MS, parseDuration } from "../util/duration.js";

@@ -3,7 +3,7 @@
 // restarts), otherwise from what can be seen now.
 import { join } from "node:path";
 import type { LoadedConfig } from "../config/loaded-config.js";
-import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
+import { gpuProbe } from "../compose/gpu-probe.js";
 import { ProcHostProcesses } from "../gpu/host-processes.js";
 import { observeGpus } from "../gpu/observe-gpus.js";
 import type { ContainerRecord } from "../model/record.js";
@@ -36,8 +36,7 @@ export function readRecords(ctx: CliContext): Map<string, ContainerRecord> {
 
 export async function nextStepFor(ctx: CliContext, config: LoadedConfig, records = readRecords(ctx)): Promise<NextStep> {
   const now = ctx.clock.now();
-  const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
-  const { inventory } = await observeGpus({ probe, hostProcesses: new ProcHostProcesses(), dcgmExporterUrl: config.gpu.dcgm_exporter_url });
+  const { inventory } = await observeGpus({ probe: gpuProbe(config, ctx.env), hostProcesses: new ProcHostProcesses(), dcgmExporterUrl: config.gpu.dcgm_exporter_url });
   const view = createPolicyView(config, now);
   return (c, reading, all) => {
     const activity = { cpuPct: reading?.cpuPct ?? null, netBytesPerS: reading?.netBytesPerS ?? null };

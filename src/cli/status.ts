@@ -6,14 +6,15 @@
 // sample is at most STATUS_BASELINE_MAX_PASSES pass intervals old, else from two samples of its
 // counters STATUS_SAMPLE_MS apart (cgroup/netns, Engine stats as fallback). Nothing is written to
 // the store, so the command can run beside the daemon and as an ordinary user.
-import { identify, type IdentityOptions } from "../docker/identity.js";
+import type { IdentityOptions } from "../docker/identity.js";
+import { listObserved } from "../docker/list-observed.js";
 import { InvalidInputError, RefusedError } from "../errors.js";
 import type { ObservedContainer } from "../model/container.js";
 import type { ContainerRecord, CounterSample } from "../model/record.js";
 import type { ContainerRuntime } from "../model/ports.js";
-import { parseScope, scopedRuntime } from "../pass/scoped-runtime.js";
-import { oneShotDockerRuntime } from "../pass/one-shot-runtime.js";
-import { loadOneShotConfig } from "../pass/one-shot-start.js";
+import { janitorRuntime, oneShotEngineRuntime } from "../compose/docker.js";
+import { identityOptions } from "../compose/identity.js";
+import { loadOneShotConfig } from "../compose/one-shot-start.js";
 import { sampleAll, type ActivityReading, type PreviousSamples } from "../signals/activity.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
@@ -88,7 +89,7 @@ export type NextStep = (c: ObservedContainer, activity: ActivityReading | null, 
 
 /** Lists, identifies, filters by owner (null = everyone) and measures; rows sorted by owner, name. */
 export async function statusRows(deps: StatusDeps & { nextStep?: NextStep | Promise<NextStep> | null }, owner: string | null): Promise<StatusRow[]> {
-  const all = (await deps.runtime.list()).map((info): ObservedContainer => ({ ...info, identity: identify(info, deps.identity) }));
+  const all = await listObserved(deps.runtime, deps.identity);
   const shown = owner === null ? all : all.filter((c) => c.identity.owner === owner);
   const running = shown.filter((c) => c.state === "running");
   const act = { runtime: deps.runtime, now: deps.now };
@@ -152,11 +153,8 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     owner = ctx.userName;
   }
   const { config } = await loadOneShotConfig(ctx);
-  const identity: IdentityOptions = {
-    infrastructurePrefixes: config.monitoring.infrastructure_containers,
-    protectedLabel: config.monitoring.infrastructure_label,
-  };
-  const runtime = scopedRuntime(oneShotDockerRuntime(ctx), parseScope(ctx.env.DS01_SCOPE_LABEL));
+  const identity = identityOptions(config);
+  const runtime = janitorRuntime(ctx, oneShotEngineRuntime(ctx));
   const records = readRecords(ctx);
   // The GPU probe behind the time left runs while the containers are listed and sampled.
   const nextStep = nextStepFor(ctx, config, records);

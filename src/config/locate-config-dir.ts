@@ -3,11 +3,16 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CliContext } from "../cli/context.js";
 import { InvalidInputError } from "../errors.js";
 import { CONFIG_FILES } from "./loaded-config.js";
 
 export type ConfigDirSource = "flag" | "env" | "system" | "bundled";
+
+/** What the search order reads: --config (null = not given) and the environment. */
+export interface ConfigDirContext {
+  configDir: string | null;
+  env: NodeJS.ProcessEnv;
+}
 
 export const SYSTEM_CONFIG_DIR = "/etc/ds01";
 
@@ -50,7 +55,7 @@ function checkDir(dir: string, how: string): void {
   }
 }
 
-export function locateConfigDir(ctx: Pick<CliContext, "configDir" | "env">, opts: { systemDir?: string } = {}): { dir: string; source: ConfigDirSource } {
+export function locateConfigDir(ctx: ConfigDirContext, opts: { systemDir?: string } = {}): { dir: string; source: ConfigDirSource } {
   if (ctx.configDir !== null && ctx.configDir !== undefined) {
     const dir = resolve(ctx.configDir);
     checkDir(dir, "--config");

@@ -5,10 +5,8 @@
 import type { AuditEvent } from "../model/audit-event.js";
 import { performance } from "node:perf_hooks";
 import type { Observation } from "../allocation/allocator.js";
-import { AllocationBroker } from "../allocation/broker/server.js";
 import type { ReservationStore } from "../allocation/reservation-store.js";
 import { slotTable } from "../allocation/slots.js";
-import { resolvePolicy } from "../config/resolve-policy.js";
 import { EVENT } from "../constants/event-types.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { errorText } from "../errors.js";
@@ -25,7 +23,7 @@ import type { Logger } from "../util/log.js";
 import { Backoff } from "./backoff.js";
 import type { IdentityOptions } from "../docker/identity.js";
 import type { ObservedContainer } from "../model/container.js";
-import { listedAllocationView } from "./allocation-view.js";
+import { BrokerHost } from "./broker-host.js";
 import { StoreHealth } from "./store-health.js";
 import { isStoreError } from "../store/store-error.js";
 import { ConfigReloader } from "./config-reloader.js";
@@ -62,7 +60,7 @@ export interface DaemonOptions {
   config: LoadedConfig;
   configDir: string;
   store: Store;
-  /** Builds the pass dependencies for a config (src/pass/wiring.ts depsFor in production). */
+  /** Builds the pass dependencies for a config (src/compose/pass-env.ts depsFor in production). */
   makeDeps(config: LoadedConfig, log: Logger): PassDeps;
   /** Overrides config daemon.listen; null = no HTTP endpoint. */
   listen: ListenAddress | null;
@@ -115,7 +113,7 @@ export class Daemon {
   private streamWasUp = false;
   /** Since when the event stream has been up without a break (null: down). */
   private streamUpSince: number | null = null;
-  private broker: AllocationBroker | null = null;
+  private broker: BrokerHost | null = null;
   /** When an inspect after an event last failed (the fleet may lack a container until a later listing). */
   private viewIncompleteAt: number | null = null;
   private gpuError: string | null = null;
@@ -235,7 +233,21 @@ export class Daemon {
     });
     streamUp = null;
     this.scheduler.start();
-    if (this.opts.allocation) await this.startBroker(this.opts.allocation);
+    if (this.opts.allocation) {
+      const a = this.opts.allocation;
+      this.broker = new BrokerHost({
+        ...a,
+        clock,
+        log: this.log,
+        config: () => this.config,
+        audit: (events) => this.storeHealth.guard("recording allocation decisions", () => store.commit([], events)),
+        daemonView: () => this.allocationView(),
+        inventory: () => this.inventory,
+        gpuError: () => this.gpuError,
+        identity: () => this.deps.identity,
+      });
+      await this.broker.start();
+    }
     if (this.opts.controlSocketPath) {
       this.control = new ControlSocket(this.opts.controlSocketPath, async () => {
         const report = await this.passNow("ds01 check");
@@ -302,39 +314,6 @@ export class Daemon {
       this.log.error({ error: errorText(e) }, "could not record the daemon stop");
     }
     this.log.info({ reason }, "daemon stopped");
-  }
-
-  private async startBroker(a: NonNullable<DaemonOptions["allocation"]>): Promise<void> {
-    const { clock, store } = this.opts;
-    const broker = new AllocationBroker(a.socketPath, {
-      allocator: () => {
-        const config = this.config;
-        const now = clock.now();
-        const limits = new Map<string, ReturnType<typeof resolvePolicy>["limits"]>();
-        return {
-          reservations: a.reservations,
-          clock,
-          limitsFor: (user) => limits.get(user) ?? limits.set(user, resolvePolicy(config, user, now).limits).get(user)!,
-          listContainers: () => Promise.reject(new Error("the broker decides from the daemon's view of Docker")),
-          inventory: () => Promise.reject(new Error("the broker decides from the daemon's GPU inventory")),
-        };
-      },
-      audit: (events) => this.storeHealth.guard("recording allocation decisions", () => store.commit([], events)),
-      observe: () => {
-        const listAll = a.listAll;
-        if (!listAll) return this.allocationView();
-        return listedAllocationView({ inventory: this.inventory, gpuError: this.gpuError, listAll: () => listAll(this.deps.identity), now: () => clock.now() });
-      },
-      log: this.log,
-    });
-    try {
-      await broker.start();
-      this.broker = broker;
-      this.log.info({ socket: a.socketPath }, "allocation broker listening");
-    } catch (e) {
-      // Allocation still works without it (each caller decides under the lock itself).
-      this.log.warn({ socket: a.socketPath, error: errorText(e) }, "allocation broker not started");
-    }
   }
 
   /**

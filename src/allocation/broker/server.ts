@@ -14,13 +14,13 @@ import { errorText, TransientError } from "../../errors.js";
 import type { AuditEvent } from "../../model/audit-event.js";
 import type { Logger } from "../../util/log.js";
 import { closeRootOnly, listenRootOnly } from "../../util/root-socket.js";
-import { reserveBatch, type AllocatorDeps, type BatchItem, type Observation } from "../allocator.js";
+import { reserveBatch, type BatchItem, type Observation, type ReserveDeps } from "../allocator.js";
 import { brokerRequestSchema, type BrokerAnswer } from "./protocol.js";
 import { isStoreError } from "../../store/store-error.js";
 
 export interface BrokerDeps {
   /** The allocator as of now (limits follow config reloads). */
-  allocator(): AllocatorDeps;
+  allocator(): ReserveDeps;
   /** Records a batch's audit events (one commit), before its answers go out. */
   audit(events: AuditEvent[]): void;
   /**

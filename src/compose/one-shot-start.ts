@@ -3,14 +3,13 @@
 // state directory), and the GPU inventory, whose nvidia-smi runs while the command's modules load.
 // Light imports only: everything here runs before the pass's modules are loaded.
 import { join } from "node:path";
-import type { CliContext } from "../cli/context.js";
 import { CONFIG_CACHE_FILE, loadConfigCached } from "../config/config-cache.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
-import { locateConfigDir } from "../config/locate-config-dir.js";
-import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
+import { locateConfigDir, type ConfigDirContext } from "../config/locate-config-dir.js";
 import type { GpuInventory } from "../model/gpu.js";
 import type { GpuProbe } from "../model/ports.js";
-import { defaultStateDir } from "../store/state-dir.js";
+import { defaultStateDir, type StateDirContext } from "../store/state-dir.js";
+import { gpuProbe } from "./gpu-probe.js";
 
 export interface OneShotStart {
   config: LoadedConfig;
@@ -19,7 +18,7 @@ export interface OneShotStart {
   probe: GpuProbe;
 }
 
-type StartContext = Pick<CliContext, "configDir" | "stateDir" | "env" | "uid">;
+type StartContext = ConfigDirContext & StateDirContext;
 
 /** The config, validated once per change of its files. */
 export async function loadOneShotConfig(ctx: StartContext): Promise<{ config: LoadedConfig; dir: string }> {
@@ -46,6 +45,5 @@ export function withEarlyInventory(probe: GpuProbe): GpuProbe {
 
 export async function startOneShot(ctx: StartContext): Promise<OneShotStart> {
   const { config, dir } = await loadOneShotConfig(ctx);
-  const probe = new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
-  return { config, dir, probe: withEarlyInventory(probe) };
+  return { config, dir, probe: withEarlyInventory(gpuProbe(config, ctx.env)) };
 }

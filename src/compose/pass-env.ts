@@ -1,28 +1,26 @@
-// The composition root for passes: config, store, Docker, nvidia-smi, /proc, notifier → PassDeps.
+// The composition of a pass: config, store, Docker, nvidia-smi, /proc, notifier → PassDeps.
 // Constructors here do nothing but remember; nothing starts until a pass runs.
-import { readQueueSnapshot } from "../gate/queue-snapshot.js";
-import { containerRecordLookup } from "../gate/ownership.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CliContext } from "../cli/context.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
-import { locateConfigDir } from "../config/locate-config-dir.js";
-import { DockerRuntime } from "../docker/docker-runtime.js";
-import { identify, type IdentityOptions } from "../docker/identity.js";
-import type { ObservedContainer } from "../model/container.js";
-import type { GpuProbe } from "../model/ports.js";
-import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
+import type { DockerRuntime } from "../docker/docker-runtime.js";
+import { containerRecordLookup } from "../gate/ownership.js";
+import { readQueueSnapshot } from "../gate/queue-snapshot.js";
 import { ProcHostProcesses } from "../gpu/host-processes.js";
+import type { GpuProbe } from "../model/ports.js";
 import { createNotifier } from "../notify/notifier.js";
-import { createJsonlSink, defaultStateDir, openStore, STORE_FILE, type Store } from "../store/index.js";
+import { createActivitySampler } from "../pass/activity-sampler.js";
+import type { PassDeps } from "../pass/run-pass.js";
+import { defaultStateDir, STORE_FILE, type Store } from "../store/index.js";
 import { storeAccess, unreadableStoreText } from "../store/store-access.js";
 import { createLogger, logFormatFor, type Logger } from "../util/log.js";
-import { createActivitySampler } from "./activity-sampler.js";
-import { oneShotDockerRuntime } from "./one-shot-runtime.js";
+import { openAuditStore } from "./audit-store.js";
+import { engineRuntime, janitorRuntime, oneShotEngineRuntime } from "./docker.js";
+import { gpuProbe } from "./gpu-probe.js";
+import type { HostContext } from "./host-context.js";
+import { identityOptions } from "./identity.js";
 import { startOneShot, type OneShotStart } from "./one-shot-start.js";
-import { parseScope, scopedRuntime } from "./scoped-runtime.js";
-import type { PassDeps } from "./run-pass.js";
 
 export interface PassEnvOptions {
   log?: Logger;
@@ -41,34 +39,16 @@ export interface PassEnv {
   close(): void;
 }
 
-/** The config, loaded and validated now (the daemon, the gate); one-shot commands use loadOneShotConfig. */
-export async function loadContextConfig(ctx: CliContext): Promise<{ config: LoadedConfig; dir: string }> {
-  const { dir } = locateConfigDir(ctx);
-  const { loadConfig } = await import("../config/load-config.js"); // YAML and schemas: only when needed
-  return { config: await loadConfig(dir), dir };
-}
-
-/**
- * Where DS01_SCOPE_LABEL narrows the janitor, allocation must still see every container: this
- * lists them all (unscoped), identified; null when no scope is set (the daemon's fleet is complete).
- */
-export function everyContainerLister(ctx: CliContext): ((identity: IdentityOptions) => Promise<ObservedContainer[]>) | null {
-  if (!parseScope(ctx.env.DS01_SCOPE_LABEL)) return null;
-  const runtime = new DockerRuntime({});
-  return async (identity) => (await runtime.list()).map((info) => ({ ...info, identity: identify(info, identity) }));
-}
-
 /** Adapters a caller made already: one-shot commands pass theirs (one-shot-start.ts); the daemon none. */
 export interface PreparedAdapters {
   docker?: DockerRuntime;
   probe?: GpuProbe;
 }
 
-export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log: Logger, prepared: PreparedAdapters = {}): PassDeps {
-  // DS01_SCOPE_LABEL narrows the janitor to containers with that label (staged rollouts, shared
-  // test engines); never allocation (everyContainerLister).
-  const runtime = scopedRuntime(prepared.docker ?? new DockerRuntime({}), parseScope(ctx.env.DS01_SCOPE_LABEL));
-  const probe = prepared.probe ?? new NvidiaSmiProbe({ path: config.gpu.nvidia_smi, timeoutMs: config.gpu.probe_timeout_s * 1000, env: ctx.env });
+export function depsFor(ctx: Pick<HostContext, "env" | "stateDir" | "uid" | "clock">, config: LoadedConfig, store: Store, log: Logger, prepared: PreparedAdapters = {}): PassDeps {
+  // The janitor's view is scoped (DS01_SCOPE_LABEL); allocation's never is (everyContainerLister).
+  const runtime = janitorRuntime(ctx, prepared.docker ?? engineRuntime(ctx));
+  const probe = prepared.probe ?? gpuProbe(config, ctx.env);
   const host = new ProcHostProcesses();
   const keepaliveFile = (config.policies as { keepalive_file?: string }).keepalive_file ?? "/workspace/.keep-alive";
   return {
@@ -78,11 +58,7 @@ export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log
     probe,
     host,
     sampler: createActivitySampler(runtime),
-    identity: {
-      infrastructurePrefixes: config.monitoring.infrastructure_containers,
-      protectedLabel: config.monitoring.infrastructure_label,
-      gateRecord: containerRecordLookup(store.db),
-    },
+    identity: identityOptions(config, containerRecordLookup(store.db)),
     dcgmExporterUrl: config.gpu.dcgm_exporter_url,
     keepaliveFile,
     gpuQueue: () => readQueueSnapshot(defaultStateDir(ctx)),
@@ -102,11 +78,10 @@ export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log
   };
 }
 
-export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): Promise<PassEnv> {
+export async function openPassEnv(ctx: HostContext, opts: PassEnvOptions = {}): Promise<PassEnv> {
   const log = opts.log ?? createLogger({ level: "warn", format: logFormatFor(ctx.env) });
   const { config, dir, probe } = opts.started ?? (await startOneShot(ctx));
   const stateDir = defaultStateDir(ctx);
-  const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
   // A read-only command on a machine where no pass ever ran, or run by a user who may not read the
   // state directory (0750 root), reads an empty, throw-away store: it judges from what it sees now,
   // and says so when there is a store it may not read.
@@ -117,10 +92,10 @@ export async function openPassEnv(ctx: CliContext, opts: PassEnvOptions = {}): P
   }
   const fresh = access !== null && access.kind !== "readable";
   const storeDir = fresh ? mkdtempSync(join(tmpdir(), "ds01-empty-")) : stateDir;
-  const store = openStore(storeDir, { readonly: readonly && !fresh, clock: ctx.clock, mirror, onMirrorError: (e) => log.warn({ error: String(e) }, "events.jsonl mirror write failed") });
+  const store = openAuditStore(storeDir, config, { readonly: readonly && !fresh, clock: ctx.clock, log });
   const close = () => {
     store.close();
     if (fresh) rmSync(storeDir, { recursive: true, force: true });
   };
-  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log, { docker: oneShotDockerRuntime(ctx), probe }), close };
+  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log, { docker: oneShotEngineRuntime(ctx), probe }), close };
 }
