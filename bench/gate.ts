@@ -17,6 +17,8 @@
 //      and out (MB/s and % of direct);
 //   4. --connections connections held open at once through the gate (event streams, all live);
 //   5. the gate's RSS (VmRSS and peak VmHWM from /proc/<pid>/status) after all that.
+// The gate runs with the Environment= lines of deploy/systemd/ds01-gate.service (V8 and malloc
+// settings), as it runs when installed; --bare runs it without them.
 // Containers carry ds01.test.run=<runId> and are removed at the end, with the file it made.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "20" },
     mb: { type: "string", default: "200" },
     connections: { type: "string", default: "200" },
+    bare: { type: "boolean", default: false },
   },
 });
 const REQUESTS = Math.max(10, Number(values.requests));
@@ -89,10 +92,20 @@ function gateRss(pid: number): { rss: string; hwm: string } {
   return { rss: `${f(kb("VmRSS") / 1024, 1)} MB`, hwm: `${f(kb("VmHWM") / 1024, 1)} MB` };
 }
 
+/** The `Environment=NAME=value` lines of the gate's systemd unit. */
+function unitEnvironment(): Record<string, string> {
+  const unit = readFileSync(join(import.meta.dirname, "../deploy/systemd/ds01-gate.service"), "utf8");
+  const env: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)) env[m[1]!] = m[2]!;
+  return env;
+}
+
 async function main(): Promise<void> {
   console.log(`gate bench: ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}, run ${runId}`);
   await ensureTestUsers();
-  const gate = await startGate();
+  const gateEnv = values.bare ? {} : unitEnvironment();
+  console.log(`gate environment: ${JSON.stringify(gateEnv)}${values.bare ? " (--bare)" : " (from deploy/systemd/ds01-gate.service)"}`);
+  const gate = await startGate({ env: gateEnv });
   const viaGate = { DOCKER_HOST: gate.dockerHost };
   const direct = { DOCKER_HOST: `unix://${ENGINE}` };
   try {

@@ -48,10 +48,11 @@ export function sendJson(res: ServerResponse, status: number, message: string): 
 
 export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forward, opts: ProxyOptions): void {
   let headers = headersWithout(req.rawHeaders, DROP_REQUEST_HEADERS);
+  const bodyless = req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined;
   if (d.body) headers = [...headersWithout(headers, BODY_HEADERS), "Content-Length", String(d.body.length)];
   // A request sent without a body must reach dockerd without one (Node would send it chunked, and
   // dockerd refuses e.g. a start "with a non-empty request body").
-  else if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined) headers.push("Content-Length", "0");
+  else if (bodyless) headers.push("Content-Length", "0");
   const upstream = request({
     socketPath: opts.engineSocket,
     agent: opts.agent,
@@ -69,7 +70,9 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forwar
       return;
     }
     res.writeHead(status, up.statusMessage, up.rawHeaders);
-    res.flushHeaders(); // streams (events, logs -f, stats) must show their headers before any data
+    // Streams (events, logs -f, stats, wait) must show their headers before any data; an answer of
+    // a known length follows at once, and its head goes out with its first bytes (one write).
+    if (up.headers["content-length"] === undefined) res.flushHeaders();
     if (d.filter === "events" && status === 200) up.pipe(eventsFilter(opts.keepEvent ?? (() => true))).pipe(res);
     else up.pipe(res);
     opts.onAnswer?.(status, null);
@@ -85,7 +88,11 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forwar
     if (!res.writableFinished) upstream.destroy();
   });
   if (d.body) upstream.end(d.body);
-  else req.pipe(upstream);
+  else if (bodyless || req.headers["content-length"] === "0") {
+    // Nothing to stream: the request leaves now, not a tick after the (empty) body has ended.
+    upstream.end();
+    req.resume();
+  } else req.pipe(upstream);
 }
 
 const MAX_BUFFERED = 64 * 1024 * 1024;
