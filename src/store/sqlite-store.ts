@@ -8,7 +8,7 @@
 // times per pass, so the cost of one fsync per commit is negligible.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { InvalidInputError } from "../errors.js";
 import type { AuditEvent, AuditEventFilter } from "../model/audit-event.js";
 import type { EventStore, RecordStore } from "../model/ports.js";
@@ -17,10 +17,11 @@ import { systemClock, type Clock } from "../util/clock.js";
 import { HOUR_MS } from "../util/duration.js";
 import { eventFromRow, eventParams, eventQuery, type EventRow } from "./event-query.js";
 import { mirrorEvents, type JsonlSink, type MirrorErrorHandler } from "./jsonl-sink.js";
-import { MIGRATIONS, SCHEMA_VERSION, pendingMigrations, type Migration } from "./migrations.js";
+import { MIGRATIONS, type Migration } from "./migrations.js";
 import { decodeRecord, encodeRecord } from "./record-codec.js";
 import { makeStateDir } from "./state-dir.js";
-import { bornWhole, checkIntegrity, openReadonly, refuseEmptyFile } from "./open-database.js";
+import { checkIntegrity, openDatabase, openReadonly, readonlyVersion, refuseEmptyFile, type OpenedDatabase } from "./open-database.js";
+import { openError } from "./store-error.js";
 
 export const STORE_FILE = "ds01.sqlite";
 
@@ -78,82 +79,30 @@ export interface OpenStoreOptions {
  */
 export function openStore(stateDir: string, opts: OpenStoreOptions = {}): Store {
   const path = join(stateDir, STORE_FILE);
-  const readonly = opts.readonly ?? false;
   const migrations = opts.migrations ?? MIGRATIONS;
-  const latest = opts.migrations ? migrations.length : SCHEMA_VERSION;
-  let db: Database.Database;
-  let closeDb: () => void;
-  const created = !existsSync(path);
-  try {
-    if (readonly) {
-      if (created) throw new InvalidInputError(`${path}: no ds01 store here`);
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+  if (opts.readonly ?? false) {
+    if (!existsSync(path)) throw new InvalidInputError(`${path}: no ds01 store here`);
+    let opened: OpenedDatabase;
+    try {
       refuseEmptyFile(path);
-      const opened = openReadonly(path, opts.busyTimeoutMs ?? 5000);
-      db = opened.db;
-      closeDb = opened.close;
-    } else {
-      makeStateDir(stateDir);
-      if (created) {
-        bornWhole(path, (fresh) => {
-          fresh.pragma("journal_mode = WAL");
-          migrate(fresh, migrations);
-        });
-      }
-      refuseEmptyFile(path);
-      db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
-      closeDb = () => db.close();
+      opened = openReadonly(path, busyTimeoutMs);
+    } catch (e) {
+      throw openError(path, e);
     }
-  } catch (e) {
-    if (isSqliteCode(e, "SQLITE_NOTADB") || isSqliteCode(e, "SQLITE_CORRUPT")) throw new InvalidInputError(`${path}: not a ds01 database (${(e as Error).message})`);
-    throw e;
+    try {
+      opened.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      if (opts.checkIntegrity ?? true) checkIntegrity(opened.db, path);
+      const version = readonlyVersion(opened.db, path, migrations.length);
+      return new SqliteStore(opened.db, path, true, version, opts, opened.close);
+    } catch (e) {
+      opened.close();
+      throw openError(path, e);
+    }
   }
-  let version: number;
-  try {
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
-    if (!created && (opts.checkIntegrity ?? true)) checkIntegrity(db, path);
-    if (!readonly) db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
-    db.pragma("foreign_keys = ON");
-    version = readonly ? userVersion(db) : migrate(db, migrations);
-  } catch (e) {
-    closeDb();
-    if (e instanceof InvalidInputError) throw e.message.startsWith(`${path}: `) ? e : new InvalidInputError(`${path}: ${e.message}`);
-    if (isSqliteCode(e, "SQLITE_CORRUPT")) throw new InvalidInputError(`${path}: the database is damaged (${(e as Error).message}); restore it from a backup, or move it away to start afresh`);
-    if (isSqliteCode(e, "SQLITE_NOTADB")) throw new InvalidInputError(`${path}: not a ds01 database (${(e as Error).message})`);
-    throw e;
-  }
-  if (version > latest) {
-    closeDb();
-    throw new InvalidInputError(`${path}: ${newerMessage(version, latest)}`);
-  }
-  return new SqliteStore(db, path, readonly, version, opts, closeDb);
-}
-
-function userVersion(db: Database.Database): number {
-  return Number(db.pragma("user_version", { simple: true }));
-}
-
-function newerMessage(version: number, latest: number): string {
-  return `database schema version ${version} is newer than this ds01 understands (${latest}); upgrade ds01 or use another --state-dir`;
-}
-
-/** Applies the pending migrations in one IMMEDIATE transaction; returns the resulting version. */
-function migrate(db: Database.Database, migrations: readonly Migration[]): number {
-  return db
-    .transaction(() => {
-      const version = userVersion(db);
-      if (version > migrations.length) throw new InvalidInputError(newerMessage(version, migrations.length));
-      const pending = pendingMigrations(version, migrations);
-      for (const m of pending) db.exec(m.sql);
-      const last = pending.at(-1);
-      if (last) db.pragma(`user_version = ${last.id}`);
-      return last ? last.id : version;
-    })
-    .immediate();
-}
-
-function isSqliteCode(e: unknown, code: string): boolean {
-  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === code;
+  makeStateDir(stateDir);
+  const { db, version } = openDatabase(path, { migrations, busyTimeoutMs, synchronous: "FULL", ...(opts.checkIntegrity === undefined ? {} : { checkIntegrity: opts.checkIntegrity }) });
+  return new SqliteStore(db, path, false, version, opts);
 }
 
 class SqliteStore implements Store {
