@@ -49,9 +49,9 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const mirror = config.events.jsonl_path ? createJsonlSink(config.events.jsonl_path) : undefined;
   const stateDir = defaultStateDir(ctx);
   const store = openStore(stateDir, { clock: ctx.clock, mirror, busyTimeoutMs: 2000 });
-  const owners = new OwnershipStore(store.db);
+  const owners = new OwnershipStore(store);
   const reservations = openReservationDb(stateDir, { timeoutMs: 2_000 });
-  const gateRecord = containerRecordLookup(store.db);
+  const gateRecord = containerRecordLookup(store);
   const identity = (c: typeof config) => ({ ...DEFAULT_IDENTITY_OPTIONS, infrastructurePrefixes: c.monitoring.infrastructure_containers, protectedLabel: c.monitoring.infrastructure_label, gateRecord });
   let current = config;
   const engine = new DockerRuntime({ dockerHost: `unix://${engineSocket}` });

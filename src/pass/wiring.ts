@@ -81,7 +81,7 @@ export function depsFor(ctx: CliContext, config: LoadedConfig, store: Store, log
     identity: {
       infrastructurePrefixes: config.monitoring.infrastructure_containers,
       protectedLabel: config.monitoring.infrastructure_label,
-      gateRecord: containerRecordLookup(store.db),
+      gateRecord: containerRecordLookup(store),
     },
     dcgmExporterUrl: config.gpu.dcgm_exporter_url,
     keepaliveFile,

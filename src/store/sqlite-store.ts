@@ -22,6 +22,8 @@ import { decodeRecord, encodeRecord } from "./record-codec.js";
 import { makeStateDir } from "./state-dir.js";
 import { checkIntegrity, openDatabase, openReadonly, readonlyVersion, refuseEmptyFile, type OpenedDatabase } from "./open-database.js";
 import { openError } from "./store-error.js";
+import { gateOwnerTable, type GateOwnerTable } from "./gate-owner-table.js";
+import { intentTable, type IntentTable } from "./intent-table.js";
 
 export const STORE_FILE = "ds01.sqlite";
 
@@ -36,8 +38,10 @@ export interface Store extends EventStore, RecordStore {
   readonly readonly: boolean;
   /** The database's user_version after open (== SCHEMA_VERSION for a writable store). */
   readonly schemaVersion: number;
-  /** The connection, for store adapters that own tables added by later migrations. */
-  readonly db: Database.Database;
+  /** The gate's ownership records. */
+  readonly gateOwners: GateOwnerTable;
+  /** Intents of destructive actions. */
+  readonly intents: IntentTable;
   /** Keeps a bounded window per GPU: samples older than the window before `at` are pruned. */
   recordGpuSample(gpuUuid: string, at: number, utilPct: number | null): void;
   /** Samples with at >= since, oldest first. */
@@ -105,14 +109,27 @@ export function openStore(stateDir: string, opts: OpenStoreOptions = {}): Store 
   return new SqliteStore(db, path, false, version, opts);
 }
 
+// The connection behind each store, for tests that inspect or damage the file (connectionForTests).
+const connections = new WeakMap<Store, Database.Database>();
+
+/** Tests only: the store's SQLite connection. Production code uses the store's methods. */
+export function connectionForTests(store: Store): Database.Database {
+  const db = connections.get(store);
+  if (!db) throw new Error("bug: not a store opened by openStore");
+  return db;
+}
+
 class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly clock: Clock;
   private readonly windowMs: number;
   private closed = false;
 
+  private ownersTable: GateOwnerTable | null = null;
+  private intentsTable: IntentTable | null = null;
+
   constructor(
-    readonly db: Database.Database,
+    private readonly db: Database.Database,
     readonly path: string,
     readonly readonly: boolean,
     readonly schemaVersion: number,
@@ -121,6 +138,15 @@ class SqliteStore implements Store {
   ) {
     this.clock = opts.clock ?? systemClock;
     this.windowMs = opts.gpuSampleWindowMs ?? HOUR_MS;
+    connections.set(this, db);
+  }
+
+  get gateOwners(): GateOwnerTable {
+    return (this.ownersTable ??= gateOwnerTable(this.db));
+  }
+
+  get intents(): IntentTable {
+    return (this.intentsTable ??= intentTable(this.db));
   }
 
   private stmt(sql: string): Database.Statement {
