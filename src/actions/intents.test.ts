@@ -13,6 +13,7 @@ import { silentLogger } from "../util/log.js";
 import { executePlan, type ExecutorDeps } from "./executor.js";
 import { IntentLog } from "./intents.js";
 import { reconcileIntents } from "./reconcile.js";
+import { connectionForTests } from "../store/sqlite-store.js";
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 let dir: string;
@@ -88,7 +89,7 @@ async function until(fn: () => boolean): Promise<void> {
 }
 
 const types = () => store.query({}).map((e) => `${e.type}:${e.containerId ?? ""}`);
-const openRows = () => store.db.prepare("SELECT kind, container_id, outcome FROM intents WHERE closed_at IS NULL").all();
+const openRows = () => connectionForTests(store).prepare("SELECT kind, container_id, outcome FROM intents WHERE closed_at IS NULL").all();
 
 describe("executor with intents", () => {
   it("writes the intent before the stop and closes it with the audit event after", async () => {
@@ -101,7 +102,7 @@ describe("executor with intents", () => {
     e.release("a");
     expect((await run)[0]).toMatchObject({ executed: true });
     expect(openRows()).toEqual([]);
-    expect(store.db.prepare("SELECT outcome FROM intents").all()).toEqual([{ outcome: "done" }]);
+    expect(connectionForTests(store).prepare("SELECT outcome FROM intents").all()).toEqual([{ outcome: "done" }]);
     expect(types()).toEqual(["container.idle_stop:a"]);
   });
 

@@ -3,7 +3,6 @@
 // crash at any moment leaves either a closed intent with its audit record, or an open intent that
 // the next pass reconciles against the engine (reconcile.ts). The rows live in the store's
 // `intents` table (store migration 3).
-import type Database from "better-sqlite3";
 import type { AuditEvent } from "../model/audit-event.js";
 import type { Store } from "../store/index.js";
 import type { PlannedAction } from "../policy/plan-types.js";
@@ -39,20 +38,15 @@ interface IntentRow {
 }
 
 export class IntentLog {
-  private readonly db: Database.Database;
   /** This process's open intents, by id. */
   private readonly mine = new Map<number, Intent>();
 
-  constructor(private readonly store: Pick<Store, "db" | "transaction" | "commit">) {
-    this.db = store.db;
-  }
+  constructor(private readonly store: Pick<Store, "intents" | "transaction" | "commit">) {}
 
   /** Commits the intent; the action may start once this returns. */
   open(a: PlannedAction & { kind: IntentKind }, at: number, deadlineAt: number, facts: Record<string, unknown> = {}): Intent {
-    const info = this.db
-      .prepare("INSERT INTO intents (kind, container_id, pid, action, started_at, deadline_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .run(a.kind, a.containerId, a.pid ?? null, JSON.stringify({ action: a, facts }), at, deadlineAt, process.pid);
-    const intent: Intent = { id: Number(info.lastInsertRowid), kind: a.kind, containerId: a.containerId, pid: a.pid ?? null, action: a, facts, startedAt: at, deadlineAt, ownerPid: process.pid, abandonedAt: null };
+    const id = this.store.intents.insert({ kind: a.kind, containerId: a.containerId, pid: a.pid ?? null, action: JSON.stringify({ action: a, facts }), startedAt: at, deadlineAt, ownerPid: process.pid });
+    const intent: Intent = { id, kind: a.kind, containerId: a.containerId, pid: a.pid ?? null, action: a, facts, startedAt: at, deadlineAt, ownerPid: process.pid, abandonedAt: null };
     this.mine.set(intent.id, intent);
     return intent;
   }
@@ -65,7 +59,7 @@ export class IntentLog {
     const own = this.mine.get(intent.id);
     if (own?.abandonedAt != null) return false;
     this.store.transaction(() => {
-      this.db.prepare("UPDATE intents SET outcome = ?, closed_at = ? WHERE id = ? AND closed_at IS NULL").run(outcome, at, intent.id);
+      this.store.intents.close(intent.id, outcome, at);
       this.store.commit([], events);
     });
     this.mine.delete(intent.id);
@@ -84,7 +78,7 @@ export class IntentLog {
   abandon(intents: readonly Intent[], at: number, reason: string): void {
     if (intents.length === 0) return;
     this.store.transaction(() => {
-      for (const i of intents) this.db.prepare("UPDATE intents SET abandoned_at = ? WHERE id = ? AND closed_at IS NULL").run(at, i.id);
+      for (const i of intents) this.store.intents.abandon(i.id, at);
       this.store.commit([], intents.map((i) => abandonedEvent(i, at, reason)));
     });
     for (const i of intents) {
@@ -95,7 +89,7 @@ export class IntentLog {
 
   /** Every intent still open in the store, oldest first, except this process's actions in flight. */
   unreconciled(): Intent[] {
-    const rows = this.db.prepare("SELECT id, kind, container_id, pid, action, started_at, deadline_at, owner_pid, abandoned_at FROM intents WHERE closed_at IS NULL ORDER BY id").all() as IntentRow[];
+    const rows = this.store.intents.open() as IntentRow[];
     return rows.filter((r) => !this.mine.has(r.id) || this.mine.get(r.id)!.abandonedAt !== null).map(fromRow);
   }
 }

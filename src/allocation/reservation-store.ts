@@ -6,7 +6,9 @@
 // deciders never interleave; the kernel drops the lock when a holder dies, so a crash never blocks
 // others. Waiting is a jittered exponential back-off (0.25 ms doubling to 8 ms: 100 waiters polling
 // every millisecond would starve the holder of CPU on a small machine) with a deadline, after which
-// the request FAILS (the original went on without its lock after 5 s).
+// the request FAILS (the original went on without its lock after 5 s). A server (the daemon's
+// broker) waits with lockedAsync, between timers, so its event loop goes on serving; only a one-shot
+// command, which has nothing else to serve, waits synchronously (locked).
 //
 // Why not a table in the audit store (ds01.sqlite): SQLite's write lock covers a whole file, and
 // the audit store commits with synchronous=FULL (an fsync each, ~3 ms here) for its durability
@@ -15,16 +17,25 @@
 // nothing committed; an OS crash may lose the newest reservations, which is harmless, since every
 // process that held them died with it and created containers carry their slots in their labels.
 import { existsSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { InvalidInputError, TransientError } from "../errors.js";
 import type { Reservation, ReservationState } from "./reservation.js";
 import { makeStateDir } from "../store/state-dir.js";
-import { bornWhole, checkIntegrity, openReadonly, refuseEmptyFile } from "../store/open-database.js";
+import { RESERVATION_MIGRATIONS } from "../store/migrations.js";
+import { checkIntegrity, openDatabase, openReadonly, readonlyVersion, refuseEmptyFile } from "../store/open-database.js";
+import { isSqliteBusy, openError } from "../store/store-error.js";
 
 export interface ReservationStore {
-  /** Runs fn holding the allocation lock (one IMMEDIATE transaction): all of it commits or none. */
+  /**
+   * Runs fn holding the allocation lock (one IMMEDIATE transaction): all of it commits or none.
+   * Waits for the lock synchronously (one-shot commands); called inside a held lock, fn just runs
+   * in it. TransientError ("allocation-lock") when the lock stays busy past the deadline.
+   */
   locked<T>(fn: () => T): T;
+  /** As locked, but waits for the lock between timers, so the caller's event loop goes on serving. */
+  lockedAsync<T>(fn: () => T): Promise<T>;
   all(): Reservation[];
   forContainer(container: string): Reservation[];
   insert(rows: readonly Reservation[]): void;
@@ -79,33 +90,13 @@ export interface LockOptions {
 const FIRST_BACKOFF_MS = 0.25;
 const MAX_BACKOFF_MS = 8;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-function sleepMs(ms: number): void {
+/** A synchronous sleep: only for one-shot commands (lockedAsync never uses it). */
+function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
-function isBusy(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED";
-}
-
 export const RESERVATION_DB_FILE = "allocation.sqlite";
-const SCHEMA_VERSION = 1;
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS reservations (
-    slot_uuid    TEXT    PRIMARY KEY,       -- one holder per slot: the database itself refuses a double reservation
-    user         TEXT    NOT NULL,
-    container    TEXT    NOT NULL,          -- container name the slots are for
-    weight       REAL    NOT NULL,          -- GPU-equivalents
-    request_id   TEXT    NOT NULL,          -- all slots of one request share it
-    state        TEXT    NOT NULL CHECK (state IN ('pending', 'confirmed')),
-    container_id TEXT,                      -- set on confirmation
-    created_at   INTEGER NOT NULL,          -- epoch ms
-    confirmed_at INTEGER,                   -- epoch ms
-    expires_at   INTEGER NOT NULL           -- epoch ms
-  );
-  CREATE INDEX IF NOT EXISTS reservations_container ON reservations (container);
-  CREATE INDEX IF NOT EXISTS reservations_expires_at ON reservations (expires_at);
-`;
+const SCHEMA_VERSION = RESERVATION_MIGRATIONS.length;
 
 export interface ReservationDb {
   readonly path: string;
@@ -113,57 +104,12 @@ export interface ReservationDb {
   close(): void;
 }
 
-function retryWhileBusy<T>(fn: () => T, ms: number): T {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return fn();
-    } catch (e) {
-      if (!isBusy(e) || Date.now() >= deadline) throw e;
-      sleepMs(5 + Math.random() * 20);
-    }
-  }
-}
-
 /** Opens (creating: dir 0750, file 0640) <stateDir>/allocation.sqlite and brings its schema up to date. */
 export function openReservationDb(stateDir: string, opts: LockOptions = {}): ReservationDb {
   makeStateDir(stateDir);
   const path = join(stateDir, RESERVATION_DB_FILE);
-  if (!existsSync(path)) {
-    bornWhole(path, (fresh) => {
-      fresh.pragma("journal_mode = WAL");
-      fresh.exec(SCHEMA);
-      fresh.pragma(`user_version = ${SCHEMA_VERSION}`);
-    });
-  }
-  refuseEmptyFile(path);
-  // Opening waits longer than a request does: many processes may open the file at the same moment.
-  const db = new Database(path, { timeout: 30_000 });
-  try {
-    checkIntegrity(db, path);
-    // WAL is a property of the file: set once (it needs an exclusive lock), then only read. When many
-    // processes open a new file at once, the switch can answer "locked" at once (no busy wait): retry.
-    retryWhileBusy(() => {
-      if (String(db.pragma("journal_mode", { simple: true })) !== "wal") db.pragma("journal_mode = WAL");
-    }, 30_000);
-    db.pragma("synchronous = NORMAL");
-    if (Number(db.pragma("user_version", { simple: true })) !== SCHEMA_VERSION) {
-      retryWhileBusy(() => db.transaction(() => {
-        const v = Number(db.pragma("user_version", { simple: true }));
-        if (v > SCHEMA_VERSION) throw new InvalidInputError(`${path}: schema version ${v} is newer than this ds01 understands (${SCHEMA_VERSION})`);
-        if (v < SCHEMA_VERSION) {
-          db.exec(SCHEMA);
-          db.pragma(`user_version = ${SCHEMA_VERSION}`);
-        }
-      }).immediate(), 30_000);
-    }
-  } catch (e) {
-    db.close();
-    const code = (e as { code?: unknown } | null)?.code;
-    if (code === "SQLITE_CORRUPT") throw new InvalidInputError(`${path}: the database is damaged (${(e as Error).message}); restore it from a backup, or move it away to start afresh`);
-    if (code === "SQLITE_NOTADB") throw new InvalidInputError(`${path}: not a ds01 database`);
-    throw e;
-  }
+  // Opening waits longer than a request does: many processes may open (and set up) the file at once.
+  const { db } = openDatabase(path, { migrations: RESERVATION_MIGRATIONS, busyTimeoutMs: 30_000, synchronous: "NORMAL", setupRetryMs: 30_000 });
   return { path, store: reservationStore(db, opts), close: () => db.close() };
 }
 
@@ -175,20 +121,24 @@ export function openReservationDbReadonly(stateDir: string): ReservationDb {
   const path = join(stateDir, RESERVATION_DB_FILE);
   if (!existsSync(path)) {
     const db = new Database(":memory:");
-    db.exec(SCHEMA);
+    db.exec(RESERVATION_MIGRATIONS.map((m) => m.sql).join("\n"));
     return { path, store: reservationStore(db), close: () => db.close() };
   }
-  refuseEmptyFile(path);
-  const opened = openReadonly(path, 30_000);
+  let opened: ReturnType<typeof openReadonly>;
+  try {
+    refuseEmptyFile(path);
+    opened = openReadonly(path, 30_000);
+  } catch (e) {
+    throw openError(path, e);
+  }
   try {
     checkIntegrity(opened.db, path);
-    const v = Number(opened.db.pragma("user_version", { simple: true }));
-    if (v > SCHEMA_VERSION) throw new InvalidInputError(`${path}: schema version ${v} is newer than this ds01 understands (${SCHEMA_VERSION})`);
+    const v = readonlyVersion(opened.db, path, SCHEMA_VERSION);
     if (v < SCHEMA_VERSION) throw new InvalidInputError(`${path}: not set up yet (schema version ${v}); run an allocation as root first`);
     return { path, store: reservationStore(opened.db), close: opened.close };
   } catch (e) {
     opened.close();
-    throw e;
+    throw openError(path, e);
   }
 }
 
@@ -211,41 +161,65 @@ export function reservationStore(db: Database.Database, opts: LockOptions = {}):
   const deleteRemovedStmt = db.prepare("DELETE FROM reservations WHERE container_id = ? AND state = 'confirmed'");
   const renameStmt = db.prepare("UPDATE reservations SET container = ? WHERE container = ? AND state = 'pending'");
 
-  const begin = () => {
+  const lockBusy = () => new TransientError(`the GPU allocation lock stayed busy for ${timeoutMs} ms; nothing was allocated, try again`, "allocation-lock");
+  /** One try at the lock without SQLite's own busy wait: true when taken, false when busy. */
+  const tryBegin = (): boolean => {
+    const busyBefore = Number(db.pragma("busy_timeout", { simple: true }));
+    db.pragma("busy_timeout = 0");
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      return true;
+    } catch (e) {
+      if (isSqliteBusy(e)) return false;
+      throw e;
+    } finally {
+      db.pragma(`busy_timeout = ${busyBefore}`);
+    }
+  };
+  /** fn inside the lock just taken: committed, or rolled back when it throws. */
+  const runHeld = <T>(fn: () => T): T => {
+    try {
+      const result = fn();
+      db.exec("COMMIT");
+      return result;
+    } catch (e) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw e;
+    }
+  };
+  /** The back-off before each next try, until the deadline; null once it has passed. */
+  const backoffs = function* (): Generator<number> {
     const deadline = Date.now() + timeoutMs;
     let backoff = FIRST_BACKOFF_MS;
-    for (;;) {
-      try {
-        db.exec("BEGIN IMMEDIATE");
-        return;
-      } catch (e) {
-        if (!isBusy(e)) throw e;
-        if (Date.now() >= deadline) {
-          throw new TransientError(`the GPU allocation lock stayed busy for ${timeoutMs} ms; nothing was allocated, try again`, "allocation-lock");
-        }
-        sleepMs(backoff * (0.5 + Math.random()));
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-      }
+    while (Date.now() < deadline) {
+      yield Math.min(backoff * (0.5 + Math.random()), Math.max(0, deadline - Date.now()));
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   };
 
   return {
     locked<T>(fn: () => T): T {
-      const busyBefore = Number(db.pragma("busy_timeout", { simple: true }));
-      db.pragma("busy_timeout = 0");
-      try {
-        begin();
-      } finally {
-        db.pragma(`busy_timeout = ${busyBefore}`);
+      if (db.inTransaction) return fn(); // inside lockedAsync's (or an outer locked's) transaction
+      if (!tryBegin()) {
+        let taken = false;
+        for (const ms of backoffs()) {
+          sleepSync(ms);
+          if ((taken = tryBegin())) break;
+        }
+        if (!taken) throw lockBusy();
       }
-      try {
-        const result = fn();
-        db.exec("COMMIT");
-        return result;
-      } catch (e) {
-        if (db.inTransaction) db.exec("ROLLBACK");
-        throw e;
+      return runHeld(fn);
+    },
+    async lockedAsync<T>(fn: () => T): Promise<T> {
+      // Between the lock and fn's end nothing awaits: no other callback can use the connection
+      // while its transaction is open.
+      if (!db.inTransaction && tryBegin()) return runHeld(fn);
+      for (const ms of backoffs()) {
+        await sleep(ms);
+        if (db.inTransaction) continue; // this connection's own transaction: wait for it to end
+        if (tryBegin()) return runHeld(fn);
       }
+      throw lockBusy();
     },
     all: () => (selectAll.all() as Row[]).map(fromRow),
     forContainer: (container) => (selectContainer.all(container) as Row[]).map(fromRow),

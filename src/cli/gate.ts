@@ -50,9 +50,9 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
 
   const stateDir = defaultStateDir(ctx);
   const store = openAuditStore(stateDir, config, { clock: ctx.clock, busyTimeoutMs: 2000, log });
-  const owners = new OwnershipStore(store.db);
+  const owners = new OwnershipStore(store);
   const reservations = openReservationDb(stateDir, { timeoutMs: 2_000 });
-  const gateRecord = containerRecordLookup(store.db);
+  const gateRecord = containerRecordLookup(store);
   const identity = (c: typeof config) => identityOptions(c, gateRecord);
   let current = config;
   const engine = new DockerRuntime({ dockerHost: `unix://${engineSocket}` });

@@ -56,7 +56,7 @@ export async function openAllocator(ctx: Omit<HostContext, "err">, opts: OpenAll
   // outside the scope is still held.
   const engine = engineRuntime(ctx);
   const probe = gpuProbe(config, ctx.env);
-  const identity = identityOptions(config, store ? containerRecordLookup(store.db) : undefined);
+  const identity = identityOptions(config, store ? containerRecordLookup(store) : undefined);
   const policyCache = new Map<string, ReturnType<typeof resolvePolicy>>();
   const policyFor = (user: string) => {
     let p = policyCache.get(user);

@@ -58,7 +58,7 @@ export function depsFor(ctx: Pick<HostContext, "env" | "stateDir" | "uid" | "clo
     probe,
     host,
     sampler: createActivitySampler(runtime),
-    identity: identityOptions(config, containerRecordLookup(store.db)),
+    identity: identityOptions(config, containerRecordLookup(store)),
     dcgmExporterUrl: config.gpu.dcgm_exporter_url,
     keepaliveFile,
     gpuQueue: () => readQueueSnapshot(defaultStateDir(ctx)),

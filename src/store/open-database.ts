@@ -1,14 +1,16 @@
-// Opening an SQLite file the way both ds01 stores need: refuse a 0-byte file (it is not an empty
+// Opening an SQLite file the way every ds01 database needs (openDatabase for writers): refuse a 0-byte file (it is not an empty
 // store but a lost one: SQLite would silently start a fresh log in it), check every page at open
 // (a damaged page is found now, not at the first unlucky query), and read a database in a
 // directory this process cannot write (a read-only mount, another user's directory) from a
 // private snapshot, since SQLite's WAL mode cannot open it there otherwise.
 import { randomBytes } from "node:crypto";
-import { accessSync, chmodSync, constants, copyFileSync, linkSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, linkSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { InvalidInputError, RefusedError } from "../errors.js";
+import { migrate, newerSchemaMessage, userVersion, type Migration } from "./migrations.js";
+import { damagedDatabaseError, isSqliteBusy, isSqliteCode, openError } from "./store-error.js";
 import { storeAccess, unreadableStoreText } from "./store-access.js";
 
 export interface OpenedDatabase {
@@ -66,13 +68,8 @@ export function checkIntegrity(db: Database.Database, path: string): void {
   const rows = db.pragma("quick_check(5)") as { quick_check: string }[];
   const problems = rows.map((r) => r.quick_check.replace(/\s+/g, " ").trim()).filter((p) => p !== "ok");
   if (problems.length > 0) {
-    throw new InvalidInputError(`${path}: the database is damaged (integrity check at open: ${problems.join("; ")}); restore it from a backup, or move it away to start afresh`);
+    throw damagedDatabaseError(path, `integrity check at open: ${problems.join("; ")}`);
   }
-}
-
-function isSqliteCode(e: unknown, ...codes: string[]): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === "string" && codes.some((c) => code === c || code.startsWith(`${c}_`));
 }
 
 function writable(dir: string): boolean {
@@ -118,5 +115,91 @@ export function openReadonly(path: string, timeoutMs: number): OpenedDatabase {
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
+  }
+}
+
+export interface OpenDatabaseOptions {
+  /** The database's schema; it is brought up to date at open. */
+  migrations: readonly Migration[];
+  /** How long a statement waits for another connection's lock. */
+  busyTimeoutMs: number;
+  /** FULL: each commit is on disk when it returns (fsync); NORMAL: survives a process crash only. */
+  synchronous: "FULL" | "NORMAL";
+  /** PRAGMA quick_check at open of an existing file (default true). */
+  checkIntegrity?: boolean;
+  /**
+   * How long to go on retrying the setup (WAL switch, migration) while another process holds the
+   * lock it needs: many processes opening a new file at once answer each other "locked" at once,
+   * without SQLite's busy wait. Default 0 (no retry beyond busyTimeoutMs).
+   */
+  setupRetryMs?: number;
+}
+
+export interface WritableDatabase {
+  db: Database.Database;
+  /** user_version after the migrations. */
+  version: number;
+  /** True when this open created the file. */
+  created: boolean;
+}
+
+/**
+ * Opens (creating whole, mode 0640, when absent) the database at `path` for writing, in WAL mode,
+ * and applies its missing migrations. A 0-byte file, a damaged or foreign file, and a database
+ * from a newer ds01 are refused with an InvalidInputError naming the file. The directory must exist.
+ */
+export function openDatabase(path: string, opts: OpenDatabaseOptions): WritableDatabase {
+  let db: Database.Database;
+  const created = !existsSync(path);
+  try {
+    if (created) {
+      bornWhole(path, (fresh) => {
+        fresh.pragma("journal_mode = WAL");
+        migrate(fresh, opts.migrations);
+      });
+    }
+    refuseEmptyFile(path);
+    db = new Database(path, { timeout: opts.busyTimeoutMs });
+  } catch (e) {
+    throw openError(path, e);
+  }
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
+    if (!created && (opts.checkIntegrity ?? true)) checkIntegrity(db, path);
+    const retry = opts.setupRetryMs ?? 0;
+    // WAL is a property of the file: set once (it needs an exclusive lock), then only read.
+    retryWhileBusy(() => {
+      if (String(db.pragma("journal_mode", { simple: true })) !== "wal") db.pragma("journal_mode = WAL");
+    }, retry);
+    db.pragma(`synchronous = ${opts.synchronous}`);
+    db.pragma("foreign_keys = ON");
+    const version = retryWhileBusy(() => migrate(db, opts.migrations), retry);
+    if (version > opts.migrations.length) throw new InvalidInputError(newerSchemaMessage(version, opts.migrations.length));
+    return { db, version, created };
+  } catch (e) {
+    db.close();
+    throw openError(path, e);
+  }
+}
+
+/** The schema version of a database opened read-only, refused when newer than `latest`. */
+export function readonlyVersion(db: Database.Database, path: string, latest: number): number {
+  const version = userVersion(db);
+  if (version > latest) throw new InvalidInputError(`${path}: ${newerSchemaMessage(version, latest)}`);
+  return version;
+}
+
+// Only at open, before the process serves anyone: a synchronous wait blocks nobody yet.
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function retryWhileBusy<T>(fn: () => T, ms: number): T {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!isSqliteBusy(e) || Date.now() >= deadline) throw e;
+      Atomics.wait(sleeper, 0, 0, 5 + Math.random() * 20);
+    }
   }
 }

@@ -5,11 +5,14 @@
 // dead holder never blocks anyone and there is no stale-lock race to break: the next acquire just
 // succeeds. Who holds it is written beside it in pass.lock.json ({pid, holder, since}) so a refused
 // caller can say who; that file is informative only and is ignored when its pid is no longer alive.
+// A file of its own, with no schema: holding a transaction open on the audit store would stall
+// its writers for the whole pass.
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { systemClock, type Clock } from "../util/clock.js";
 import { makeStateDir } from "./state-dir.js";
+import { isSqliteBusy } from "./store-error.js";
 
 export const PASS_LOCK_FILE = "pass.lock";
 export const PASS_LOCK_INFO_FILE = "pass.lock.json";
@@ -45,7 +48,7 @@ export function acquirePassLock(stateDir: string, holder: string, opts: { clock?
     db.exec("BEGIN EXCLUSIVE");
   } catch (e) {
     db.close();
-    if (typeof e === "object" && e !== null && (e as { code?: unknown }).code === "SQLITE_BUSY") {
+    if (isSqliteBusy(e)) {
       return { acquired: false, heldBy: readHolder(infoPath) };
     }
     throw e;

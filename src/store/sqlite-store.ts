@@ -8,7 +8,7 @@
 // times per pass, so the cost of one fsync per commit is negligible.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { InvalidInputError } from "../errors.js";
 import type { AuditEvent, AuditEventFilter } from "../model/audit-event.js";
 import type { EventStore, RecordStore } from "../model/ports.js";
@@ -17,10 +17,13 @@ import { systemClock, type Clock } from "../util/clock.js";
 import { HOUR_MS } from "../util/duration.js";
 import { eventFromRow, eventParams, eventQuery, type EventRow } from "./event-query.js";
 import { mirrorEvents, type JsonlSink, type MirrorErrorHandler } from "./jsonl-sink.js";
-import { MIGRATIONS, SCHEMA_VERSION, pendingMigrations, type Migration } from "./migrations.js";
+import { MIGRATIONS, type Migration } from "./migrations.js";
 import { decodeRecord, encodeRecord } from "./record-codec.js";
 import { makeStateDir } from "./state-dir.js";
-import { bornWhole, checkIntegrity, openReadonly, refuseEmptyFile } from "./open-database.js";
+import { checkIntegrity, openDatabase, openReadonly, readonlyVersion, refuseEmptyFile, type OpenedDatabase } from "./open-database.js";
+import { openError } from "./store-error.js";
+import { gateOwnerTable, type GateOwnerTable } from "./gate-owner-table.js";
+import { intentTable, type IntentTable } from "./intent-table.js";
 
 export const STORE_FILE = "ds01.sqlite";
 
@@ -35,8 +38,10 @@ export interface Store extends EventStore, RecordStore {
   readonly readonly: boolean;
   /** The database's user_version after open (== SCHEMA_VERSION for a writable store). */
   readonly schemaVersion: number;
-  /** The connection, for store adapters that own tables added by later migrations. */
-  readonly db: Database.Database;
+  /** The gate's ownership records. */
+  readonly gateOwners: GateOwnerTable;
+  /** Intents of destructive actions. */
+  readonly intents: IntentTable;
   /** Keeps a bounded window per GPU: samples older than the window before `at` are pruned. */
   recordGpuSample(gpuUuid: string, at: number, utilPct: number | null): void;
   /** Samples with at >= since, oldest first. */
@@ -78,82 +83,40 @@ export interface OpenStoreOptions {
  */
 export function openStore(stateDir: string, opts: OpenStoreOptions = {}): Store {
   const path = join(stateDir, STORE_FILE);
-  const readonly = opts.readonly ?? false;
   const migrations = opts.migrations ?? MIGRATIONS;
-  const latest = opts.migrations ? migrations.length : SCHEMA_VERSION;
-  let db: Database.Database;
-  let closeDb: () => void;
-  const created = !existsSync(path);
-  try {
-    if (readonly) {
-      if (created) throw new InvalidInputError(`${path}: no ds01 store here`);
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+  if (opts.readonly ?? false) {
+    if (!existsSync(path)) throw new InvalidInputError(`${path}: no ds01 store here`);
+    let opened: OpenedDatabase;
+    try {
       refuseEmptyFile(path);
-      const opened = openReadonly(path, opts.busyTimeoutMs ?? 5000);
-      db = opened.db;
-      closeDb = opened.close;
-    } else {
-      makeStateDir(stateDir);
-      if (created) {
-        bornWhole(path, (fresh) => {
-          fresh.pragma("journal_mode = WAL");
-          migrate(fresh, migrations);
-        });
-      }
-      refuseEmptyFile(path);
-      db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
-      closeDb = () => db.close();
+      opened = openReadonly(path, busyTimeoutMs);
+    } catch (e) {
+      throw openError(path, e);
     }
-  } catch (e) {
-    if (isSqliteCode(e, "SQLITE_NOTADB") || isSqliteCode(e, "SQLITE_CORRUPT")) throw new InvalidInputError(`${path}: not a ds01 database (${(e as Error).message})`);
-    throw e;
+    try {
+      opened.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      if (opts.checkIntegrity ?? true) checkIntegrity(opened.db, path);
+      const version = readonlyVersion(opened.db, path, migrations.length);
+      return new SqliteStore(opened.db, path, true, version, opts, opened.close);
+    } catch (e) {
+      opened.close();
+      throw openError(path, e);
+    }
   }
-  let version: number;
-  try {
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
-    if (!created && (opts.checkIntegrity ?? true)) checkIntegrity(db, path);
-    if (!readonly) db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
-    db.pragma("foreign_keys = ON");
-    version = readonly ? userVersion(db) : migrate(db, migrations);
-  } catch (e) {
-    closeDb();
-    if (e instanceof InvalidInputError) throw e.message.startsWith(`${path}: `) ? e : new InvalidInputError(`${path}: ${e.message}`);
-    if (isSqliteCode(e, "SQLITE_CORRUPT")) throw new InvalidInputError(`${path}: the database is damaged (${(e as Error).message}); restore it from a backup, or move it away to start afresh`);
-    if (isSqliteCode(e, "SQLITE_NOTADB")) throw new InvalidInputError(`${path}: not a ds01 database (${(e as Error).message})`);
-    throw e;
-  }
-  if (version > latest) {
-    closeDb();
-    throw new InvalidInputError(`${path}: ${newerMessage(version, latest)}`);
-  }
-  return new SqliteStore(db, path, readonly, version, opts, closeDb);
+  makeStateDir(stateDir);
+  const { db, version } = openDatabase(path, { migrations, busyTimeoutMs, synchronous: "FULL", ...(opts.checkIntegrity === undefined ? {} : { checkIntegrity: opts.checkIntegrity }) });
+  return new SqliteStore(db, path, false, version, opts);
 }
 
-function userVersion(db: Database.Database): number {
-  return Number(db.pragma("user_version", { simple: true }));
-}
+// The connection behind each store, for tests that inspect or damage the file (connectionForTests).
+const connections = new WeakMap<Store, Database.Database>();
 
-function newerMessage(version: number, latest: number): string {
-  return `database schema version ${version} is newer than this ds01 understands (${latest}); upgrade ds01 or use another --state-dir`;
-}
-
-/** Applies the pending migrations in one IMMEDIATE transaction; returns the resulting version. */
-function migrate(db: Database.Database, migrations: readonly Migration[]): number {
-  return db
-    .transaction(() => {
-      const version = userVersion(db);
-      if (version > migrations.length) throw new InvalidInputError(newerMessage(version, migrations.length));
-      const pending = pendingMigrations(version, migrations);
-      for (const m of pending) db.exec(m.sql);
-      const last = pending.at(-1);
-      if (last) db.pragma(`user_version = ${last.id}`);
-      return last ? last.id : version;
-    })
-    .immediate();
-}
-
-function isSqliteCode(e: unknown, code: string): boolean {
-  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === code;
+/** Tests only: the store's SQLite connection. Production code uses the store's methods. */
+export function connectionForTests(store: Store): Database.Database {
+  const db = connections.get(store);
+  if (!db) throw new Error("bug: not a store opened by openStore");
+  return db;
 }
 
 class SqliteStore implements Store {
@@ -162,8 +125,11 @@ class SqliteStore implements Store {
   private readonly windowMs: number;
   private closed = false;
 
+  private ownersTable: GateOwnerTable | null = null;
+  private intentsTable: IntentTable | null = null;
+
   constructor(
-    readonly db: Database.Database,
+    private readonly db: Database.Database,
     readonly path: string,
     readonly readonly: boolean,
     readonly schemaVersion: number,
@@ -172,6 +138,15 @@ class SqliteStore implements Store {
   ) {
     this.clock = opts.clock ?? systemClock;
     this.windowMs = opts.gpuSampleWindowMs ?? HOUR_MS;
+    connections.set(this, db);
+  }
+
+  get gateOwners(): GateOwnerTable {
+    return (this.ownersTable ??= gateOwnerTable(this.db));
+  }
+
+  get intents(): IntentTable {
+    return (this.intentsTable ??= intentTable(this.db));
   }
 
   private stmt(sql: string): Database.Statement {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
-import { isStoreError } from "./store-error.js";
+import { isSqliteBusy, isSqliteCode, isStoreError } from "./store-error.js";
 
 describe("isStoreError", () => {
   it("is true for SQLite's errors, false for the rest", () => {
@@ -17,5 +17,17 @@ describe("isStoreError", () => {
     expect(isStoreError(new Error("nvidia-smi timed out"))).toBe(false);
     expect(isStoreError(Object.assign(new Error("x"), { code: "ENOENT" }))).toBe(false);
     expect(isStoreError(null)).toBe(false);
+  });
+});
+
+describe("isSqliteCode and isSqliteBusy", () => {
+  it("match a code and its extended codes, nothing else", () => {
+    const busy = Object.assign(new Error("locked"), { code: "SQLITE_BUSY_SNAPSHOT" });
+    expect(isSqliteCode(busy, "SQLITE_BUSY")).toBe(true);
+    expect(isSqliteCode(busy, "SQLITE_BUS")).toBe(false);
+    expect(isSqliteBusy(busy)).toBe(true);
+    expect(isSqliteBusy(Object.assign(new Error("x"), { code: "SQLITE_LOCKED" }))).toBe(true);
+    expect(isSqliteBusy(Object.assign(new Error("x"), { code: "SQLITE_FULL" }))).toBe(false);
+    expect(isSqliteBusy(null)).toBe(false);
   });
 });

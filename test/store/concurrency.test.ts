@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
 import { openStore } from "../../src/store/sqlite-store.js";
 import { ev, tempDir, spawnFixture, collect, waitForLine, killAndWait } from "./helpers.js";
+import { connectionForTests } from "../../src/store/sqlite-store.js";
 
 let tmp: ReturnType<typeof tempDir>;
 const children: ChildProcess[] = [];
@@ -29,13 +30,13 @@ describe("concurrent reader while writing (WAL)", () => {
       for (let i = 0; i < 10; i++) store.append(ev({ details: { i } }));
       // A tiny page cache makes the open transaction spill pages: without WAL that takes an
       // EXCLUSIVE lock on the database file and the reader (busy timeout 0) would fail.
-      store.db.pragma("cache_size = 2");
-      store.db.exec("BEGIN IMMEDIATE");
+      connectionForTests(store).pragma("cache_size = 2");
+      connectionForTests(store).exec("BEGIN IMMEDIATE");
       const big = "x".repeat(2000);
       for (let i = 0; i < 300; i++) store.append(ev({ details: { big, i } }));
       const during = await readInChild(tmp.dir);
       expect(during).toEqual({ count: 10, records: 0 });
-      store.db.exec("COMMIT");
+      connectionForTests(store).exec("COMMIT");
       const after = await readInChild(tmp.dir);
       expect(after).toEqual({ count: 310, records: 0 });
     } finally {

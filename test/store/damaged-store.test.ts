@@ -10,6 +10,7 @@ import { openStore, STORE_FILE } from "../../src/store/index.js";
 import { runCli } from "../helpers/cli.js";
 import { canMountTmpfs, mountTmpfs } from "../helpers/tmpfs.js";
 import { ev, T0, tempDir } from "./helpers.js";
+import { connectionForTests } from "../../src/store/sqlite-store.js";
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir()));
@@ -38,12 +39,12 @@ describe("a 0-byte database file", () => {
 describe("a damaged page", () => {
   it("is found when the store is opened, not at a later query", () => {
     const s = openStore(tmp.dir);
-    const pageSize = Number(s.db.pragma("page_size", { simple: true }));
+    const pageSize = Number(connectionForTests(s).pragma("page_size", { simple: true }));
     s.transaction(() => {
       for (let i = 0; i < 2000; i++) s.append(ev({ time: T0 + i, details: { n: i, text: "x".repeat(100) } }));
     });
-    s.db.pragma("wal_checkpoint(TRUNCATE)");
-    const pages = Number(s.db.pragma("page_count", { simple: true }));
+    connectionForTests(s).pragma("wal_checkpoint(TRUNCATE)");
+    const pages = Number(connectionForTests(s).pragma("page_count", { simple: true }));
     s.close();
     expect(pages).toBeGreaterThan(20);
     // Garbage over the header of a page in the middle of the events table.

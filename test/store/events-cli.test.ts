@@ -8,6 +8,7 @@ import { openStore } from "../../src/store/sqlite-store.js";
 import { fixedClock } from "../../src/util/clock.js";
 import { HOUR_MS, MINUTE_MS } from "../../src/util/duration.js";
 import { T0, ev, tempDir } from "./helpers.js";
+import { connectionForTests } from "../../src/store/sqlite-store.js";
 
 let tmp: ReturnType<typeof tempDir>;
 const NOW = T0 + 10 * HOUR_MS;
@@ -145,7 +146,7 @@ describe("ds01 events: missing store and bad input", () => {
 
   it("a store from a newer ds01 → exit 2 naming the file", async () => {
     const s = openStore(join(tmp.dir, "state"));
-    s.db.pragma("user_version = 999");
+    connectionForTests(s).pragma("user_version = 999");
     s.close();
     const r = await ds01([...state(), "events"]);
     expect(r.code).toBe(2);

@@ -9,6 +9,7 @@ import { newRecord } from "../../src/model/record.js";
 import { fixedClock } from "../../src/util/clock.js";
 import { HOUR_MS, MINUTE_MS } from "../../src/util/duration.js";
 import { T0, ev, tempDir } from "./helpers.js";
+import { connectionForTests } from "../../src/store/sqlite-store.js";
 
 let tmp: ReturnType<typeof tempDir>;
 let stores: Store[];
@@ -34,12 +35,12 @@ describe("opening and migrations", () => {
     expect(statSync(dir).mode & 0o777).toBe(0o750);
     expect(existsSync(join(dir, STORE_FILE))).toBe(true);
     expect(s.schemaVersion).toBe(SCHEMA_VERSION);
-    expect(s.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
-    expect(s.db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(s.db.pragma("synchronous", { simple: true })).toBe(2); // FULL
-    expect(s.db.pragma("foreign_keys", { simple: true })).toBe(1);
-    expect(Number(s.db.pragma("busy_timeout", { simple: true }))).toBeGreaterThan(0);
-    const tables = (s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+    expect(connectionForTests(s).pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    expect(connectionForTests(s).pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(connectionForTests(s).pragma("synchronous", { simple: true })).toBe(2); // FULL
+    expect(connectionForTests(s).pragma("foreign_keys", { simple: true })).toBe(1);
+    expect(Number(connectionForTests(s).pragma("busy_timeout", { simple: true }))).toBeGreaterThan(0);
+    const tables = (connectionForTests(s).prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
     expect(tables).toEqual(expect.arrayContaining(["events", "container_records", "gpu_samples", "meta"]));
   });
 
@@ -60,7 +61,7 @@ describe("opening and migrations", () => {
     const extra: Migration = { id: first.length + 1, name: "test extra", sql: "CREATE TABLE extra (x INTEGER);" };
     const s = open(tmp.dir, { migrations: [...first, extra] });
     expect(s.schemaVersion).toBe(2);
-    expect(() => s.db.prepare("SELECT x FROM extra").all()).not.toThrow();
+    expect(() => connectionForTests(s).prepare("SELECT x FROM extra").all()).not.toThrow();
   });
 
   it("a failing migration leaves the database at its previous version", () => {
@@ -70,7 +71,7 @@ describe("opening and migrations", () => {
     expect(() => openStore(tmp.dir, { migrations: [...first, bad] })).toThrow();
     const s = open(tmp.dir, { migrations: first });
     expect(s.schemaVersion).toBe(1);
-    expect(s.db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
+    expect(connectionForTests(s).prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
   });
 
   it("refuses a database from a newer ds01, naming the file", () => {
@@ -169,7 +170,7 @@ describe("container records", () => {
     expect(s.all().map((r) => r.containerId)).toEqual(["id1", "id2"]);
     s.put({ ...r1, idleStreak: 4 });
     expect(s.get("id1")!.idleStreak).toBe(4);
-    expect(s.db.prepare("SELECT updated_at FROM container_records WHERE container_id = 'id1'").get()).toEqual({ updated_at: T0 });
+    expect(connectionForTests(s).prepare("SELECT updated_at FROM container_records WHERE container_id = 'id1'").get()).toEqual({ updated_at: T0 });
     s.delete("id1");
     expect(s.get("id1")).toBeNull();
     expect(s.all()).toHaveLength(1);
@@ -198,7 +199,7 @@ describe("container records", () => {
 
   it("a damaged row reads as no record; rows without newer fields get their defaults", () => {
     const s = open(tmp.dir);
-    s.db.prepare("INSERT INTO container_records VALUES ('bad', '{not json', 0), ('half', ?, 0)").run(
+    connectionForTests(s).prepare("INSERT INTO container_records VALUES ('bad', '{not json', 0), ('half', ?, 0)").run(
       JSON.stringify({ containerId: "half", name: "n", owner: "u", firstSeenAt: T0, idleStreak: 2 }),
     );
     expect(s.get("bad")).toBeNull();

@@ -170,15 +170,26 @@ export class AllocationBroker {
       obs = { unavailable: errorText(e) };
     }
     if (this.server === null) return; // stopped meanwhile: the callers see the connection close
-    const t0 = performance.now();
-    try {
-      this.decideBatch(batch, obs);
-    } finally {
-      this.counts.busyMs += performance.now() - t0;
-    }
+    await this.decideBatch(batch, obs);
   }
 
-  private decideBatch(batch: Pending[], obs: Observation | { unavailable: string }): void {
+  /**
+   * Decides under the allocation lock, waited for between timers (lockedAsync): while a local
+   * decider holds it, the daemon's loop goes on serving (health, events, other sockets).
+   */
+  private async reserve(batch: Pending[], obs: Observation): Promise<ReturnType<typeof reserveBatch>> {
+    const deps = this.deps.allocator();
+    return deps.reservations.lockedAsync(() => {
+      const t0 = performance.now();
+      try {
+        return reserveBatch(deps, batch.map((p) => p.item), obs); // its own locked() runs inside this lock
+      } finally {
+        this.counts.busyMs += performance.now() - t0;
+      }
+    });
+  }
+
+  private async decideBatch(batch: Pending[], obs: Observation | { unavailable: string }): Promise<void> {
     this.counts.batches++;
     this.counts.requests += batch.length;
     this.counts.largestBatch = Math.max(this.counts.largestBatch, batch.length);
@@ -188,12 +199,12 @@ export class AllocationBroker {
     }
     let decided: ReturnType<typeof reserveBatch>;
     try {
-      decided = reserveBatch(this.deps.allocator(), batch.map((p) => p.item), obs);
+      decided = await this.reserve(batch, obs);
     } catch (e) {
       // Nothing of this batch was committed (one transaction).
       if (e instanceof TransientError && e.source === "allocation-lock") {
-        // Someone deciding on their own holds the lock: the callers wait for it themselves rather
-        // than stall the daemon's loop.
+        // Someone deciding on their own held the lock past the deadline: the callers wait for it
+        // themselves.
         for (const p of batch) safely(() => p.reply({ id: p.id, unavailable: errorText(e) }));
         return;
       }
