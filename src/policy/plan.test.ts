@@ -97,6 +97,17 @@ describe("idle enforcement", () => {
     expect(stop?.notice?.body).toMatch(/ignored/);
   });
 
+  it("names the owner's configured keep-alive file in its hints, not the default path", () => {
+    const view = policyView({}, policy({ policies: { keepalive_file: "/data/.stay-up" } }));
+    const c = container({ startedAt: T0 - 2 * HOUR });
+    const warnings = runPasses(every5m(12), () => snapshot({ containers: [c] }), view).flatMap((p) => p.actions).filter((a) => a.kind === "warn" || a.kind === "final_warn");
+    expect(warnings.map((a) => a.kind)).toEqual(["warn", "final_warn"]);
+    for (const a of warnings) {
+      expect(a.notice?.body).toContain("touch /data/.stay-up");
+      expect(a.notice?.body).not.toContain("/workspace/.keep-alive");
+    }
+  });
+
   it("ignores a keep-alive file dated in the future (it would postpone the stop for as long as its owner likes)", () => {
     const c = container({ startedAt: T0 - 2 * HOUR });
     const future = runPasses(every5m(14), () => snapshot({ containers: [c], keepaliveMtime: new Map([[c.id, T0 + 365 * 24 * HOUR]]) }));
