@@ -6,9 +6,12 @@
 import type Database from "better-sqlite3";
 import type { AuditEvent } from "../model/audit-event.js";
 import type { Store } from "../store/index.js";
-import type { PlannedAction } from "../policy/plan-types.js";
+import { pidOf } from "../policy/action-target.js";
+import type { KillProcessAction, PlannedAction, RemoveAction, StopAction } from "../policy/plan-types.js";
 
-export type IntentKind = "stop" | "remove" | "kill_process";
+/** The actions that are written as intents before they start. */
+export type DestructiveAction = StopAction | RemoveAction | KillProcessAction;
+export type IntentKind = DestructiveAction["kind"];
 export type IntentOutcome = "done" | "failed" | "reconciled_done" | "reconciled_not_done";
 
 export interface Intent {
@@ -48,11 +51,12 @@ export class IntentLog {
   }
 
   /** Commits the intent; the action may start once this returns. */
-  open(a: PlannedAction & { kind: IntentKind }, at: number, deadlineAt: number, facts: Record<string, unknown> = {}): Intent {
+  open(a: DestructiveAction, at: number, deadlineAt: number, facts: Record<string, unknown> = {}): Intent {
+    const pid = pidOf(a);
     const info = this.db
       .prepare("INSERT INTO intents (kind, container_id, pid, action, started_at, deadline_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .run(a.kind, a.containerId, a.pid ?? null, JSON.stringify({ action: a, facts }), at, deadlineAt, process.pid);
-    const intent: Intent = { id: Number(info.lastInsertRowid), kind: a.kind, containerId: a.containerId, pid: a.pid ?? null, action: a, facts, startedAt: at, deadlineAt, ownerPid: process.pid, abandonedAt: null };
+      .run(a.kind, a.containerId, pid, JSON.stringify({ action: a, facts }), at, deadlineAt, process.pid);
+    const intent: Intent = { id: Number(info.lastInsertRowid), kind: a.kind, containerId: a.containerId, pid, action: a, facts, startedAt: at, deadlineAt, ownerPid: process.pid, abandonedAt: null };
     this.mine.set(intent.id, intent);
     return intent;
   }

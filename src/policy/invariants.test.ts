@@ -116,7 +116,7 @@ function checkInvariants(s: Snapshot, p: Plan, before: ReadonlyMap<string, Conta
       const live = s.containers.filter((c) => canRunProcesses(c.state)).filter((c) => c.identity.gpus.includes(g.uuid));
       expect(live).toEqual([]);
       // every process left on it is one this plan kills
-      const killed = new Set(p.actions.filter((k) => k.kind === "kill_process" && k.gpuUuid === g.uuid).map((k) => k.pid));
+      const killed = new Set(p.actions.flatMap((k) => (k.kind === "kill_process" && k.gpuUuid === g.uuid ? [k.pid] : [])));
       expect(g.processes.every((pr) => killed.has(pr.pid))).toBe(true);
     }
   }
@@ -135,7 +135,7 @@ describe("safety invariants over random fleets", () => {
       if (s.dockerError) continue;
       const next = new Map(p.records.map((r) => [r.containerId, r]));
       // Marks are applied only for actions "delivered" (random partial failures, like a real executor).
-      for (const a of p.actions) if (a.containerId && a.marks && f.r.chance(0.8)) next.set(a.containerId, { ...next.get(a.containerId)!, ...a.marks });
+      for (const a of p.actions) if ("marks" in a && f.r.chance(0.8)) next.set(a.containerId, { ...next.get(a.containerId)!, ...a.marks });
       records = next;
     }
   });
@@ -151,7 +151,7 @@ describe("safety invariants over random fleets", () => {
         const p = plan({ snapshot: snapshotAt(now, f, pass), policies: f.view, records });
         for (const a of p.actions) counts.set(`${a.kind}:${a.reason}`, (counts.get(`${a.kind}:${a.reason}`) ?? 0) + 1);
         const next = new Map(p.records.map((r) => [r.containerId, r]));
-        for (const a of p.actions) if (a.containerId && a.marks) next.set(a.containerId, { ...next.get(a.containerId)!, ...a.marks });
+        for (const a of p.actions) if ("marks" in a) next.set(a.containerId, { ...next.get(a.containerId)!, ...a.marks });
         if (p.records.length) records = next;
       }
     }
