@@ -1,24 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { ContainerRecord } from "../model/record.js";
 import { container, gpu, gpuUuid, HOUR, inventory, MIN, migGpu, migUuid, policy, policyView, proc, snapshot, T0 } from "../../test/helpers/fleet.js";
+import { simulate } from "../../test/helpers/simulate.js";
 import { plan } from "./plan.js";
 import { gpuOf, pidOf } from "./action-target.js";
 import type { Plan, PlannedAction, PolicyView, Snapshot } from "./plan-types.js";
 
 /** Runs passes at the given times, carrying records forward and applying every action's marks. */
 function runPasses(times: number[], build: (now: number) => Snapshot, view: PolicyView = policyView()): Plan[] {
-  let records = new Map<string, ContainerRecord>();
-  const plans: Plan[] = [];
-  for (const now of times) {
-    const p = plan({ snapshot: { ...build(now), now }, policies: view, records });
-    const next = new Map(p.records.map((r) => [r.containerId, r]));
-    for (const a of p.actions) {
-      if ("marks" in a) next.set(a.containerId, { ...next.get(a.containerId)!, ...a.marks });
-    }
-    records = next;
-    plans.push(p);
-  }
-  return plans;
+  return simulate({ passes: times.length, timeOf: (i) => times[i]!, snapshotAt: (now) => ({ ...build(now), now }), policies: view });
 }
 
 /** What the owner is told, for the kinds that tell anyone anything. */
