@@ -1,6 +1,7 @@
 // Which audit event each planned action becomes, and the event itself.
 import { EVENT, type EventType } from "../constants/event-types.js";
 import type { AuditEvent } from "../model/audit-event.js";
+import { gpuOf, pidOf } from "../policy/action-target.js";
 import type { PlannedAction } from "../policy/plan-types.js";
 
 export function eventTypeFor(a: PlannedAction): EventType {
@@ -28,12 +29,14 @@ export function eventTypeFor(a: PlannedAction): EventType {
 
 /** The audit event of an action (or of something that happened to it: failed, abandoned, ...). */
 export function auditOf(a: PlannedAction, now: number, type: AuditEvent["type"], extra: Record<string, unknown> = {}): AuditEvent {
+  const pid = pidOf(a);
+  const gpu = gpuOf(a);
   return {
     time: now,
     type,
     user: a.user,
     container: a.container,
     containerId: a.containerId,
-    details: { kind: a.kind, reason: a.reason, summary: a.summary, ...(a.pid !== undefined ? { pid: a.pid } : {}), ...(a.gpuUuid ? { gpu_uuid: a.gpuUuid } : {}), ...a.details, ...extra },
+    details: { kind: a.kind, reason: a.reason, summary: a.summary, ...(pid !== null ? { pid } : {}), ...(gpu ? { gpu_uuid: gpu } : {}), ...a.details, ...extra },
   };
 }

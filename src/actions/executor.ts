@@ -9,12 +9,13 @@ import { errorText } from "../errors.js";
 import type { AuditEvent } from "../model/audit-event.js";
 import type { Notice } from "../model/notice.js";
 import type { ContainerRuntime, EventStore, GpuProbe, HostProcesses, Notifier, RecordStore } from "../model/ports.js";
-import type { Plan, PlannedAction } from "../policy/plan-types.js";
+import { gpuOf, pidOf } from "../policy/action-target.js";
+import type { AlertAction, Plan, PlannedAction, StopAction, WarningAction } from "../policy/plan-types.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { auditOf, eventTypeFor } from "./action-events.js";
 import { guardKill, guardRemove, guardStop, type GuardConfig } from "./guards.js";
-import type { Intent, IntentKind, IntentLog } from "./intents.js";
+import type { DestructiveAction, Intent, IntentLog } from "./intents.js";
 import { PidReusedError, endProcess, type ExpectedProcess, type KillOptions } from "./kill-process.js";
 import { UNDELIVERED_ATTEMPTS, countUndelivered, givenUp } from "./undelivered.js";
 
@@ -98,7 +99,7 @@ export async function executePlan(plan: Plan, deps: ExecutorDeps): Promise<Actio
         } catch (e) {
           failedGroups.add(a.group);
           r = { action: a, executed: false, error: errorText(e) };
-          deps.log.warn({ kind: a.kind, reason: a.reason, container: a.container, pid: a.pid, gpu: a.gpuUuid, error: r.error }, "action failed");
+          deps.log.warn({ kind: a.kind, reason: a.reason, container: a.container, pid: pidOf(a) ?? undefined, gpu: gpuOf(a) ?? undefined, error: r.error }, "action failed");
           if (!(e instanceof AuditedFailure)) deps.store.append(auditOf(a, deps.clock.now(), EVENT.actionFailed, { error: r.error, kind: a.kind }));
         }
       }
@@ -114,8 +115,7 @@ export async function executePlan(plan: Plan, deps: ExecutorDeps): Promise<Actio
  * the success event; on failure `failEvents` adds events of its own beside `action.failed`.
  */
 async function withIntent(
-  a: PlannedAction,
-  kind: IntentKind,
+  a: DestructiveAction,
   deps: ExecutorDeps,
   deadlineMs: number,
   facts: Record<string, unknown>,
@@ -124,8 +124,8 @@ async function withIntent(
 ): Promise<void> {
   const log = deps.intents ?? null;
   const t0 = deps.clock.now();
-  const intent: Intent | null = log ? log.open({ ...a, kind }, t0, t0 + deadlineMs, facts) : null;
-  deps.log.info({ kind, reason: a.reason, container: a.container, pid: a.pid, deadline_ms: deadlineMs }, "action started");
+  const intent: Intent | null = log ? log.open(a, t0, t0 + deadlineMs, facts) : null;
+  deps.log.info({ kind: a.kind, reason: a.reason, container: a.container, pid: pidOf(a) ?? undefined, deadline_ms: deadlineMs }, "action started");
   let extra: Record<string, unknown>;
   try {
     extra = await run();
@@ -146,8 +146,10 @@ async function withIntent(
   }
 }
 
-function noticeOf(a: PlannedAction): Notice | null {
-  if (!a.notice) return null;
+/** The actions that tell someone something before (or instead of) acting. */
+type Told = WarningAction | StopAction | AlertAction;
+
+function noticeOf(a: Told): Notice {
   return {
     audience: a.kind === "alert" ? "admin" : "user",
     user: a.user,
@@ -161,10 +163,9 @@ function noticeOf(a: PlannedAction): Notice | null {
 }
 
 /** Delivers a notice; audits every failed channel. Says how many channels got it, and whether ds01 ran a command inside the container. */
-async function deliver(a: PlannedAction, deps: ExecutorDeps): Promise<{ delivered: number; execInContainer: boolean }> {
-  const notice = noticeOf(a);
-  if (!notice || !deps.notifier) return { delivered: 0, execInContainer: false };
-  const results = await deps.notifier.notify(notice);
+async function deliver(a: Told, deps: ExecutorDeps): Promise<{ delivered: number; execInContainer: boolean }> {
+  if (!deps.notifier) return { delivered: 0, execInContainer: false };
+  const results = await deps.notifier.notify(noticeOf(a));
   for (const d of results) {
     deps.onDelivery?.(d.channel, d.ok);
     if (!d.ok) deps.store.append(auditOf(a, deps.clock.now(), EVENT.notifyFailed, { channel: d.channel, target: d.target, error: d.error }));
@@ -174,12 +175,12 @@ async function deliver(a: PlannedAction, deps: ExecutorDeps): Promise<{ delivere
 }
 
 /** Tells the admins that an owner could not be warned on any channel (best effort, failures audited). */
-async function alertUndeliverable(a: PlannedAction, deps: ExecutorDeps, attempts: number): Promise<void> {
+async function alertUndeliverable(a: WarningAction, deps: ExecutorDeps, attempts: number): Promise<void> {
   if (!deps.notifier) return;
   const results = await deps.notifier.notify({
     audience: "admin", user: a.user, containerId: a.containerId, containerName: a.container, severity: "alert",
-    title: `Owner could not be warned: ${a.container ?? "?"}`,
-    body: `ds01 could not deliver "${a.notice?.title ?? a.summary}" to ${a.user ?? "the owner"} on any channel (terminal, in-container file, webhook, e-mail) at ${attempts} checks. It now counts as given: the container will be stopped on the usual schedule.`,
+    title: `Owner could not be warned: ${a.container}`,
+    body: `ds01 could not deliver "${a.notice.title}" to ${a.user} on any channel (terminal, in-container file, webhook, e-mail) at ${attempts} checks. It now counts as given: the container will be stopped on the usual schedule.`,
     facts: { ...a.details, attempts },
   });
   for (const d of results) {
@@ -190,7 +191,6 @@ async function alertUndeliverable(a: PlannedAction, deps: ExecutorDeps, attempts
 
 async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
   const now = () => deps.clock.now();
-  const id = a.containerId;
   switch (a.kind) {
     case "warn":
     case "final_warn":
@@ -198,7 +198,7 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
       // Deliver first, then record the flag with its audit event in one transaction: a crash in
       // between can at worst repeat a warning, never count one that nobody received.
       const { delivered, execInContainer } = await deliver(a, deps);
-      const rec = id ? deps.store.get(id) : null;
+      const rec = deps.store.get(a.containerId);
       // Wall-clock, like the counter samples it is compared with (src/signals).
       const selfExec = execInContainer ? { selfExecAt: Date.now() } : {};
       if (delivered === 0) {
@@ -217,23 +217,22 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
       return;
     }
     case "stop": {
-      if (!id) throw new ActionRefused("stop without a container");
+      const id = a.containerId;
       const plannedStart = deps.startedAt.get(id) ?? null;
       const why = await guardStop(deps.runtime, id, plannedStart, deps.guard);
       if (why) throw new ActionRefused(why);
       const { delivered } = await deliver(a, deps); // before the stop, so the in-container file still works
-      const grace = a.graceS ?? 60;
-      await withIntent(a, "stop", deps, grace * 1000 + ENGINE_SLACK_MS, { started_at: plannedStart }, async () => {
-        await deps.runtime.stop(id, grace);
+      await withIntent(a, deps, a.graceS * 1000 + ENGINE_SLACK_MS, { started_at: plannedStart }, async () => {
+        await deps.runtime.stop(id, a.graceS);
         return { grace_s: a.graceS, notice_delivered: delivered };
       });
       return;
     }
     case "remove": {
-      if (!id) throw new ActionRefused("remove without a container");
+      const id = a.containerId;
       const why = await guardRemove(deps.runtime, id, deps.guard);
       if (why) throw new ActionRefused(why);
-      await withIntent(a, "remove", deps, ENGINE_SLACK_MS, {}, async () => {
+      await withIntent(a, deps, ENGINE_SLACK_MS, {}, async () => {
         await deps.runtime.remove(id);
         return {};
       });
@@ -244,14 +243,14 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
       deps.store.append(auditOf(a, now(), eventTypeFor(a)));
       return;
     case "kill_process": {
-      const pid = a.pid ?? -1;
+      const pid = a.pid;
       const why = await guardKill(deps.runtime, deps.host, pid);
       if (why) throw new ActionRefused(why);
       const expected = expectedProcess(a.details);
       if (!expected) throw new ActionRefused(`PID ${pid}: its start time was not read when it was attributed, so a reused PID could not be told apart`);
       const k = deps.kill;
       await withIntent(
-        a, "kill_process", deps, k.termWaitMs + k.killWaitMs + ENGINE_SLACK_MS, { expected },
+        a, deps, k.termWaitMs + k.killWaitMs + ENGINE_SLACK_MS, { expected },
         async () => {
           try {
             return { ended_by: await endProcess(deps.host, pid, expected, k) };
@@ -265,7 +264,7 @@ async function executeOne(a: PlannedAction, deps: ExecutorDeps): Promise<void> {
       return;
     }
     case "reset_gpu": {
-      const uuid = a.gpuUuid ?? "";
+      const uuid = a.gpuUuid;
       const inv = await deps.gpu.inventory();
       const g = inv.gpus.find((x) => x.uuid === uuid);
       if (inv.error || !g) throw new ActionRefused(`cannot re-check GPU ${uuid} before reset: ${inv.error ?? "not found"}`);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ContainerInfo } from "../model/container.js";
 import type { ContainerRuntime, HostProcesses } from "../model/ports.js";
-import type { Plan, PlannedAction } from "../policy/plan-types.js";
+import type { KillProcessAction, Plan, PlannedAction, RemoveAction, StopAction } from "../policy/plan-types.js";
 import { openStore, type Store } from "../store/index.js";
 import { fixedClock } from "../util/clock.js";
 import { silentLogger } from "../util/log.js";
@@ -34,11 +34,14 @@ function info(id: string, over: Partial<ContainerInfo> = {}): ContainerInfo {
   };
 }
 
-function stopOf(id: string, user = "alice"): PlannedAction {
-  return { kind: "stop", reason: "idle", containerId: id, container: `c-${id}`, user, summary: "idle: stop", details: { idle_for_s: 99 }, group: `idle:${id}`, graceS: 60 };
+function stopOf(id: string, user = "alice"): StopAction {
+  return {
+    kind: "stop", reason: "idle", containerId: id, container: `c-${id}`, user, summary: "idle: stop", details: { idle_for_s: 99 }, group: `idle:${id}`, graceS: 60,
+    notice: { severity: "stopped", title: `CONTAINER AUTO-STOPPED (idle): c-${id}`, body: "stopped" },
+  };
 }
 
-function removeOf(id: string): PlannedAction {
+function removeOf(id: string): RemoveAction {
   return { kind: "remove", reason: "idle", containerId: id, container: `c-${id}`, user: "alice", summary: "remove after idle stop", details: {}, group: `idle:${id}` };
 }
 
@@ -173,7 +176,7 @@ describe("reconcileIntents", () => {
     reconcileIntents({ intents: new IntentLog(store), runtime, host, clock: fixedClock(T0 + 1_000), log: silentLogger });
 
   it("a stop whose container still runs the same run is interrupted (the planner plans it again)", async () => {
-    new IntentLog(store).open({ ...stopOf("a"), kind: "stop" }, T0, T0 + 75_000, { started_at: T0 });
+    new IntentLog(store).open(stopOf("a"), T0, T0 + 75_000, { started_at: T0 });
     const e = fakeEngine(new Map([["a", info("a")]]));
     expect((await reconcile(e.runtime)).map((s) => s.happened)).toEqual([false]);
     expect(types()).toEqual(["action.interrupted:a"]);
@@ -182,8 +185,8 @@ describe("reconcileIntents", () => {
 
   it("a stop whose container is gone, or running a newer start, happened", async () => {
     const log = new IntentLog(store);
-    log.open({ ...stopOf("gone"), kind: "stop" }, T0, T0 + 75_000, { started_at: T0 });
-    log.open({ ...stopOf("again"), kind: "stop" }, T0, T0 + 75_000, { started_at: T0 });
+    log.open(stopOf("gone"), T0, T0 + 75_000, { started_at: T0 });
+    log.open(stopOf("again"), T0, T0 + 75_000, { started_at: T0 });
     const e = fakeEngine(new Map([["again", info("again", { startedAt: T0 + 500 })]]));
     expect((await reconcile(e.runtime)).map((s) => [s.intent.containerId, s.happened, s.observed])).toEqual([
       ["gone", true, "container gone"],
@@ -194,8 +197,8 @@ describe("reconcileIntents", () => {
 
   it("a remove: gone = done, still there = interrupted", async () => {
     const log = new IntentLog(store);
-    log.open({ ...removeOf("gone"), kind: "remove" }, T0, T0 + 15_000);
-    log.open({ ...removeOf("there"), kind: "remove" }, T0, T0 + 15_000);
+    log.open(removeOf("gone"), T0, T0 + 15_000);
+    log.open(removeOf("there"), T0, T0 + 15_000);
     const e = fakeEngine(new Map([["there", info("there", { state: "exited" })]]));
     await reconcile(e.runtime);
     expect(types()).toEqual(["container.remove:gone", "action.interrupted:there"]);
@@ -203,7 +206,7 @@ describe("reconcileIntents", () => {
 
   it("a kill: the same process still there = interrupted; gone or reused = done", async () => {
     const log = new IntentLog(store);
-    const kill = (pid: number): PlannedAction & { kind: "kill_process" } => ({ kind: "kill_process", reason: "orphan_process", containerId: null, container: null, user: null, summary: "kill", details: {}, group: "health:g", pid });
+    const kill = (pid: number): KillProcessAction => ({ kind: "kill_process", reason: "orphan_process", containerId: null, container: null, user: null, summary: "kill", details: {}, group: "health:g", pid, gpuUuid: "GPU-g" });
     const expected = { startTicks: "100", comm: "python3" };
     log.open(kill(11), T0, T0 + 15_000, { expected });
     log.open(kill(12), T0, T0 + 15_000, { expected });
@@ -217,7 +220,7 @@ describe("reconcileIntents", () => {
   });
 
   it("an engine that cannot be asked settles nothing: the intent stays open for the next pass", async () => {
-    new IntentLog(store).open({ ...stopOf("a"), kind: "stop" }, T0, T0 + 75_000, { started_at: T0 });
+    new IntentLog(store).open(stopOf("a"), T0, T0 + 75_000, { started_at: T0 });
     const e = fakeEngine(new Map());
     const broken: ContainerRuntime = { ...e.runtime, inspect: async () => Promise.reject(new Error("docker down")) };
     expect(await reconcile(broken)).toEqual([]);
@@ -227,7 +230,7 @@ describe("reconcileIntents", () => {
 
   it("leaves this process's own actions in flight alone", async () => {
     const log = new IntentLog(store);
-    log.open({ ...stopOf("a"), kind: "stop" }, T0, T0 + 75_000, { started_at: T0 });
+    log.open(stopOf("a"), T0, T0 + 75_000, { started_at: T0 });
     expect(await reconcileIntents({ intents: log, runtime: fakeEngine(new Map()).runtime, host: noHost, clock: fixedClock(T0), log: silentLogger })).toEqual([]);
     expect(openRows()).toHaveLength(1);
   });

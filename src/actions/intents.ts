@@ -5,9 +5,12 @@
 // `intents` table (store migration 3).
 import type { AuditEvent } from "../model/audit-event.js";
 import type { Store } from "../store/index.js";
-import type { PlannedAction } from "../policy/plan-types.js";
+import { pidOf } from "../policy/action-target.js";
+import type { KillProcessAction, PlannedAction, RemoveAction, StopAction } from "../policy/plan-types.js";
 
-export type IntentKind = "stop" | "remove" | "kill_process";
+/** The actions that are written as intents before they start. */
+export type DestructiveAction = StopAction | RemoveAction | KillProcessAction;
+export type IntentKind = DestructiveAction["kind"];
 export type IntentOutcome = "done" | "failed" | "reconciled_done" | "reconciled_not_done";
 
 export interface Intent {
@@ -44,9 +47,10 @@ export class IntentLog {
   constructor(private readonly store: Pick<Store, "intents" | "transaction" | "commit">) {}
 
   /** Commits the intent; the action may start once this returns. */
-  open(a: PlannedAction & { kind: IntentKind }, at: number, deadlineAt: number, facts: Record<string, unknown> = {}): Intent {
-    const id = this.store.intents.insert({ kind: a.kind, containerId: a.containerId, pid: a.pid ?? null, action: JSON.stringify({ action: a, facts }), startedAt: at, deadlineAt, ownerPid: process.pid });
-    const intent: Intent = { id, kind: a.kind, containerId: a.containerId, pid: a.pid ?? null, action: a, facts, startedAt: at, deadlineAt, ownerPid: process.pid, abandonedAt: null };
+  open(a: DestructiveAction, at: number, deadlineAt: number, facts: Record<string, unknown> = {}): Intent {
+    const pid = pidOf(a);
+    const id = this.store.intents.insert({ kind: a.kind, containerId: a.containerId, pid, action: JSON.stringify({ action: a, facts }), startedAt: at, deadlineAt, ownerPid: process.pid });
+    const intent: Intent = { id, kind: a.kind, containerId: a.containerId, pid, action: a, facts, startedAt: at, deadlineAt, ownerPid: process.pid, abandonedAt: null };
     this.mine.set(intent.id, intent);
     return intent;
   }

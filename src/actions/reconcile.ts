@@ -14,6 +14,7 @@ import type { ContainerRuntime, HostProcesses } from "../model/ports.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { auditOf, eventTypeFor } from "./action-events.js";
+import { pidOf } from "../policy/action-target.js";
 import type { Intent, IntentLog } from "./intents.js";
 import { sameProcess, type ExpectedProcess } from "./kill-process.js";
 
@@ -48,7 +49,7 @@ export async function reconcileIntents(deps: ReconcileDeps): Promise<Settled[]> 
       ? auditOf(a, now, eventTypeFor(a), { ...common, ...(a.kind === "stop" ? { grace_s: a.graceS } : {}) })
       : auditOf(a, now, EVENT.actionInterrupted, common);
     deps.intents.close(intent, verdict.happened ? "reconciled_done" : "reconciled_not_done", [event], now);
-    deps.log.info({ intent: intent.id, kind: intent.kind, container: a.container, pid: a.pid, happened: verdict.happened, observed: verdict.observed }, "intent reconciled");
+    deps.log.info({ intent: intent.id, kind: intent.kind, container: a.container, pid: pidOf(a) ?? undefined, happened: verdict.happened, observed: verdict.observed }, "intent reconciled");
     out.push({ intent, happened: verdict.happened, observed: verdict.observed });
   }
   return out;

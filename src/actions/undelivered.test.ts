@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { newRecord } from "../model/record.js";
-import type { PlannedAction } from "../policy/plan-types.js";
+import type { WarningAction } from "../policy/plan-types.js";
 import { UNDELIVERED_ATTEMPTS, countUndelivered, givenUp } from "./undelivered.js";
 
-const warn = (kind: "warn" | "final_warn", reason: "idle" | "max_runtime" = "idle"): PlannedAction => ({ kind, reason, containerId: "c", container: "c", user: "u", summary: "", details: {}, group: "idle:c" });
+const warn = (kind: "warn" | "final_warn", reason: "idle" | "max_runtime" = "idle"): WarningAction => ({
+  kind, reason, containerId: "c", container: "c", user: "u", summary: "", details: {}, group: "idle:c", marks: {}, notice: { severity: "warning", title: "", body: "" },
+});
 
 describe("undelivered warnings", () => {
   const rec = { ...newRecord("c", "c", "u", 0), idleSince: 1_000, firstStartedAt: 500 };

@@ -10,12 +10,12 @@
 // A warning that got through at least one channel counts as delivered, as always; the in-container
 // file counts as delivered when the archive PUT (or the exec fallback) succeeded.
 import type { ContainerRecord, UndeliveredWarning } from "../model/record.js";
-import type { PlannedAction } from "../policy/plan-types.js";
+import type { WarningAction } from "../policy/plan-types.js";
 
 export const UNDELIVERED_ATTEMPTS = 2;
 
 /** The record's undelivered-warning tally after one more failed attempt of `a` at `now`. */
-export function countUndelivered(rec: ContainerRecord, a: PlannedAction, now: number): UndeliveredWarning {
+export function countUndelivered(rec: ContainerRecord, a: WarningAction, now: number): UndeliveredWarning {
   const streak = a.reason === "max_runtime" ? rec.firstStartedAt : rec.idleSince;
   const prev = rec.undelivered;
   if (prev && prev.kind === a.kind && prev.reason === a.reason && prev.streak === streak) return { ...prev, attempts: prev.attempts + 1 };

@@ -7,7 +7,7 @@ import type { AuditEvent } from "../model/audit-event.js";
 import type { ObservedContainer } from "../model/container.js";
 import type { GpuInventory } from "../model/gpu.js";
 import type { Clock } from "../util/clock.js";
-import { formatEq, sumWeights } from "./numbers.js";
+import { sumWeights } from "./numbers.js";
 import { planAllocation } from "./plan.js";
 import type { QuotaLimits, Rejection } from "./quota.js";
 import type { AllocationRequest } from "./request.js";
@@ -272,7 +272,6 @@ export function releaseRequest(deps: Pick<ReserveDeps, "reservations">, requestI
   return deps.reservations.locked(() => deps.reservations.deleteRequest(requestId));
 }
 
-/** `ds01 gpu release`: drops every reservation for a container name; the rows that were there. */
 /**
  * Docker removed this container: its confirmed reservations go. Otherwise they would count for
  * the listing slack (a just-created container may be missing from a listing) or until the next
@@ -280,16 +279,4 @@ export function releaseRequest(deps: Pick<ReserveDeps, "reservations">, requestI
  */
 export function forgetRemoved(deps: Pick<ReserveDeps, "reservations">, containerId: string): number {
   return deps.reservations.locked(() => deps.reservations.deleteRemoved(containerId));
-}
-
-export function releaseContainer(deps: Pick<ReserveDeps, "reservations">, container: string): Reservation[] {
-  return deps.reservations.locked(() => {
-    const rows = deps.reservations.forContainer(container);
-    deps.reservations.deleteContainer(container);
-    return rows;
-  });
-}
-
-export function describeAllocation(a: Allocation): string {
-  return `${a.existing ? "already reserved" : "reserved"} ${a.slots.map((s) => s.id).join(", ") || a.uuids.join(", ")} (${formatEq(a.gpuEquivalent)} GPU-equivalents) for ${a.user}/${a.container}`;
 }

@@ -3,6 +3,7 @@ import { errorText } from "../errors.js";
 import { executorDeps, healthActions } from "../pass/run-pass.js";
 import { openPassEnv } from "../compose/pass-env.js";
 import type { HealthTarget } from "../policy/gpu-health.js";
+import { gpuOf, pidOf } from "../policy/action-target.js";
 import { acquirePassLock } from "../store/index.js";
 import { isoTime } from "../util/clock.js";
 import { lockHeldText } from "./lock-held.js";
@@ -47,7 +48,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
         now: isoTime(now),
         dry_run: dryRun,
         gpus_checked: targets.length,
-        actions: results.map(({ action: a, executed, error }) => ({ kind: a.kind, reason: a.reason, pid: a.pid ?? null, gpu_uuid: a.gpuUuid ?? null, summary: a.summary, executed, error })),
+        actions: results.map(({ action: a, executed, error }) => ({ kind: a.kind, reason: a.reason, pid: pidOf(a), gpu_uuid: gpuOf(a), summary: a.summary, executed, error })),
       };
       if (values.json) printJson(ctx, json);
       else {

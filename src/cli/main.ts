@@ -8,7 +8,7 @@ import { packageVersion } from "./version.js";
 import { safeOutput } from "../util/safe-text.js";
 
 export function defaultContext(): Omit<CliContext, "configDir" | "stateDir"> {
-  let userName = process.env.SUDO_USER && process.getuid?.() === 0 ? "root" : "";
+  let userName: string;
   try {
     userName = userInfo().username;
   } catch {

@@ -61,4 +61,3 @@ export const EVENT = {
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];
-export const EVENT_TYPES: readonly EventType[] = Object.values(EVENT);

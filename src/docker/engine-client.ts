@@ -76,11 +76,9 @@ export class EngineClient {
   readonly timeoutMs: number;
   readonly target: string;
   private readonly endpoint: EngineTarget;
-  private readonly dockerHost: string | undefined;
   private sdk: Promise<Dockerode> | null = null;
 
   constructor(opts: EngineClientOptions = {}) {
-    this.dockerHost = opts.dockerHost;
     this.endpoint = engineTarget(opts.dockerHost);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_DOCKER_TIMEOUT_MS;
     this.target = this.endpoint.label;

@@ -17,7 +17,7 @@ function samples(text: string): Map<string, number> {
   return out;
 }
 
-const action = (kind: PlannedAction["kind"], reason: PlannedAction["reason"]): PlannedAction => ({ kind, reason, containerId: "c", container: "c", user: "u", summary: "", details: {}, group: "g" });
+const idleStop: PlannedAction = { kind: "stop", reason: "idle", containerId: "c", container: "c", user: "u", summary: "", details: {}, group: "g", graceS: 60, notice: { severity: "stopped", title: "", body: "" } };
 
 describe("DaemonMetrics", () => {
   it("exports every metric name of src/constants/metrics.ts", async () => {
@@ -74,8 +74,8 @@ describe("DaemonMetrics", () => {
     expect([...s.keys()].filter((k) => k.startsWith(`${METRIC.actionsTotal}{`))).toHaveLength(KNOWN_ACTIONS.length * 2);
     expect(s.get(`${METRIC.probeErrorsTotal}{source="dcgm"}`)).toBe(0);
     expect(s.get(`${METRIC.notificationsTotal}{channel="webhook",result="ok"}`)).toBe(0);
-    m.actionResult({ action: action("stop", "idle"), executed: true, error: null });
-    m.actionResult({ action: action("stop", "idle"), executed: false, error: "boom" });
+    m.actionResult({ action: idleStop, executed: true, error: null });
+    m.actionResult({ action: idleStop, executed: false, error: "boom" });
     m.delivery("tty", false);
     m.probeError("nvidia_smi");
     m.configReload(false);

@@ -68,7 +68,7 @@ export async function runPass(deps: PassDeps, opts: { dryRun: boolean }): Promis
   const results = await executePlan(plan, exec);
 
   // After the actions: look at each GPU released in this pass, on fresh data.
-  const released = results.filter((r) => r.executed && r.action.kind === "release_gpu" && r.action.gpuUuid).map((r) => r.action.gpuUuid as string);
+  const released = results.flatMap(({ action: a, executed }) => (executed && a.kind === "release_gpu" ? [a.gpuUuid] : []));
   // Not while stopping (its actions would not start): the next pass looks at these GPUs (released since its last pass).
   if (released.length && !deps.stopping?.aborted) {
     try {

@@ -2,7 +2,7 @@
 // exited containers past their owner's hold. Unknown owners get the strictest rule (PolicyView does that).
 import type { ObservedContainer } from "../model/container.js";
 import { formatDuration, MINUTE_MS, SECOND_MS } from "../util/duration.js";
-import type { ActionReason, PlannedAction, PolicyView, Skip } from "./plan-types.js";
+import type { PlannedAction, PolicyView, RemovalReason, Skip } from "./plan-types.js";
 
 export interface CleanupOutcome {
   actions: PlannedAction[];
@@ -10,7 +10,7 @@ export interface CleanupOutcome {
   next: { kind: "remove"; at: number } | null;
 }
 
-function removal(c: ObservedContainer, reason: ActionReason, summary: string, details: Record<string, unknown>): PlannedAction[] {
+function removal(c: ObservedContainer, reason: RemovalReason, summary: string, details: Record<string, unknown>): PlannedAction[] {
   const who = { containerId: c.id, container: c.name, user: c.identity.owner, group: `cleanup:${c.id}` };
   return [
     { ...who, kind: "remove", reason, summary, details },
@@ -45,6 +45,6 @@ export function assessCleanup(policies: PolicyView, c: ObservedContainer, now: n
     return { ...none, next: { kind: "remove", at: due }, skip: { containerId: c.id, container: c.name, why: "within_limits", detail: `stopped ${formatDuration(stoppedFor)} ago; removed after ${formatDuration(holdS * SECOND_MS)}` } };
   }
   const gpuHoldH = policy.limits.gpu_hold_after_stop_h;
-  const reason: ActionReason = c.identity.hasGpu && gpuHoldH !== null && Math.abs(gpuHoldH * 3600 - holdS) < 1e-6 ? "gpu_hold" : "exited_hold";
+  const reason: RemovalReason = c.identity.hasGpu && gpuHoldH !== null && Math.abs(gpuHoldH * 3600 - holdS) < 1e-6 ? "gpu_hold" : "exited_hold";
   return { ...none, actions: removal(c, reason, `stopped ${formatDuration(stoppedFor)} ago, hold ${formatDuration(holdS * SECOND_MS)}`, { stopped_for_s: Math.round(stoppedFor / SECOND_MS), hold_s: holdS }) };
 }

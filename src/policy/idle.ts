@@ -1,5 +1,6 @@
 // Idle enforcement for one running container.
 // Pure: everything comes in as arguments; the result says what to do and what to remember.
+import { DEFAULT_KEEPALIVE_FILE } from "../constants/keepalive.js";
 import { isHighDemand } from "./high-demand.js";
 import type { ObservedContainer } from "../model/container.js";
 import type { ContainerRecord } from "../model/record.js";
@@ -119,7 +120,7 @@ export function assessIdle(ctx: IdleContext, c: ObservedContainer, rec: Containe
 
   let ka: KeepaliveState | null = null;
   const keepalive = () => (ka ??= keepaliveState(snapshot, c, r, p.keepalive_max_duration_h, now));
-  const hint = () => keepIdleAliveHint(c.name, p.keepalive_max_duration_h);
+  const hint = () => keepIdleAliveHint(c.name, p.keepalive_file ?? DEFAULT_KEEPALIVE_FILE, p.keepalive_max_duration_h);
 
   // One step per check: a container that jumps past several thresholds still gets each warning at its own check.
   if (idleForMs >= IDLE_WARN_AT * timeoutMs && r.idleWarnedAt === null) {
@@ -193,7 +194,7 @@ interface KeepaliveState {
 /** How far ahead of the host's clock a keep-alive file may be dated (clock skew) and still count. */
 const KEEPALIVE_SKEW_MS = 5 * 60_000;
 
-/** `/workspace/.keep-alive` younger than keepalive_max_duration_h, or `ds01 keepalive` until a time. */
+/** The keep-alive file (`keepalive_file`) younger than keepalive_max_duration_h, or `ds01 keepalive` until a time. */
 export function keepaliveState(s: Snapshot, c: ObservedContainer, r: ContainerRecord, maxH: number | null, now: number): KeepaliveState {
   if (r.keepaliveUntil !== null && r.keepaliveUntil > now) {
     return { active: true, text: `Kept alive by \`ds01 keepalive\` until ${at(r.keepaliveUntil)}.` };

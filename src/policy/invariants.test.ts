@@ -5,7 +5,7 @@ import type { Gpu } from "../model/gpu.js";
 import type { ContainerRecord } from "../model/record.js";
 import { container, gpu, gpuUuid, HOUR, inventory, MIN, migGpu, migUuid, policy, policyView, proc, T0 } from "../../test/helpers/fleet.js";
 import { canRunProcesses } from "../model/container.js";
-import { plan } from "./plan.js";
+import { simulate } from "../../test/helpers/simulate.js";
 import type { ContainerActivity, Plan, Snapshot } from "./plan-types.js";
 
 /** Small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
@@ -116,7 +116,7 @@ function checkInvariants(s: Snapshot, p: Plan, before: ReadonlyMap<string, Conta
       const live = s.containers.filter((c) => canRunProcesses(c.state)).filter((c) => c.identity.gpus.includes(g.uuid));
       expect(live).toEqual([]);
       // every process left on it is one this plan kills
-      const killed = new Set(p.actions.filter((k) => k.kind === "kill_process" && k.gpuUuid === g.uuid).map((k) => k.pid));
+      const killed = new Set(p.actions.flatMap((k) => (k.kind === "kill_process" && k.gpuUuid === g.uuid ? [k.pid] : [])));
       expect(g.processes.every((pr) => killed.has(pr.pid))).toBe(true);
     }
   }
@@ -125,35 +125,25 @@ function checkInvariants(s: Snapshot, p: Plan, before: ReadonlyMap<string, Conta
 describe("safety invariants over random fleets", () => {
   it.each(Array.from({ length: 60 }, (_, i) => i + 1))("seed %i: 40 passes at random intervals", (seed) => {
     const f = randomFleet(seed);
-    let records = new Map<string, ContainerRecord>();
     let now = T0;
-    for (let pass = 0; pass < 40; pass++) {
-      now += (1 + f.r.int(30)) * MIN;
-      const s = snapshotAt(now, f, pass);
-      const p = plan({ snapshot: s, policies: f.view, records });
-      checkInvariants(s, p, records, f.view);
-      if (s.dockerError) continue;
-      const next = new Map(p.records.map((r) => [r.containerId, r]));
+    simulate({
+      passes: 40,
+      timeOf: () => (now += (1 + f.r.int(30)) * MIN),
+      snapshotAt: (at, pass) => snapshotAt(at, f, pass),
+      policies: f.view,
       // Marks are applied only for actions "delivered" (random partial failures, like a real executor).
-      for (const a of p.actions) if (a.containerId && a.marks && f.r.chance(0.8)) next.set(a.containerId, { ...next.get(a.containerId)!, ...a.marks });
-      records = next;
-    }
+      delivered: () => f.r.chance(0.8),
+      onPass: (s, p, before) => checkInvariants(s, p, before, f.view),
+    });
   });
 
   it("the generator does exercise stops, removals, kills and resets (the properties are not vacuous)", () => {
     const counts = new Map<string, number>();
     for (let seed = 1; seed <= 60; seed++) {
       const f = randomFleet(seed);
-      let records = new Map<string, ContainerRecord>();
       let now = T0;
-      for (let pass = 0; pass < 40; pass++) {
-        now += (1 + f.r.int(30)) * MIN;
-        const p = plan({ snapshot: snapshotAt(now, f, pass), policies: f.view, records });
-        for (const a of p.actions) counts.set(`${a.kind}:${a.reason}`, (counts.get(`${a.kind}:${a.reason}`) ?? 0) + 1);
-        const next = new Map(p.records.map((r) => [r.containerId, r]));
-        for (const a of p.actions) if (a.containerId && a.marks) next.set(a.containerId, { ...next.get(a.containerId)!, ...a.marks });
-        if (p.records.length) records = next;
-      }
+      const plans = simulate({ passes: 40, timeOf: () => (now += (1 + f.r.int(30)) * MIN), snapshotAt: (at, pass) => snapshotAt(at, f, pass), policies: f.view });
+      for (const a of plans.flatMap((p) => p.actions)) counts.set(`${a.kind}:${a.reason}`, (counts.get(`${a.kind}:${a.reason}`) ?? 0) + 1);
     }
     for (const k of ["stop:idle", "stop:max_runtime", "remove:created_timeout", "kill_process:orphan_process", "reset_gpu:gpu_health", "alert:gpu_health", "notice:idle"]) {
       expect(counts.get(k) ?? 0, k).toBeGreaterThan(0);

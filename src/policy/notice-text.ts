@@ -12,9 +12,10 @@ export function describeSignals(r: IdleReading): string {
   return [fmtSignal("GPU", r.gpu, "%"), fmtSignal("CPU", r.cpu, "%"), fmtSignal("network", r.network, " B/s")].join(", ");
 }
 
-export function keepIdleAliveHint(name: string, keepaliveMaxH: number | null): string {
+/** `keepaliveFile`: the owner's resolved `keepalive_file` (configurable, so never a fixed path here). */
+export function keepIdleAliveHint(name: string, keepaliveFile: string, keepaliveMaxH: number | null): string {
   const cap = keepaliveMaxH === null ? "" : ` (honoured for ${formatDuration(keepaliveMaxH * 3_600_000)})`;
-  return `To keep it: use it, or run \`touch /workspace/.keep-alive\` inside it${cap}, or \`ds01 keepalive ${name} --for 4h\`, or ask an admin for an exemption.`;
+  return `To keep it: use it, or run \`touch ${keepaliveFile}\` inside it${cap}, or \`ds01 keepalive ${name} --for 4h\`, or ask an admin for an exemption.`;
 }
 
 export function at(ms: number): string {

@@ -58,26 +58,91 @@ export interface NoticeText {
   body: string;
 }
 
-export interface PlannedAction {
-  kind: ActionKind;
-  reason: ActionReason;
-  containerId: string | null;
-  container: string | null;
-  user: string | null;
+/** What every action carries, whatever its kind. */
+interface ActionBase {
   /** One line for logs and tables. */
   summary: string;
   /** The numbers behind the decision: signal values, thresholds, timeouts. */
   details: Record<string, unknown>;
   /** Actions sharing a group run in order; a failure skips the rest of the group. */
   group: string;
-  pid?: number;
-  gpuUuid?: string;
-  graceS?: number;
-  /** Record fields to set once this action has been carried out (warning flags). */
-  marks?: Partial<ContainerRecord>;
-  /** What to tell the owner (or the admins, for alerts) before acting. */
-  notice?: NoticeText;
 }
+
+/** An action on one observed container, owned by `user`. */
+interface OnContainer extends ActionBase {
+  containerId: string;
+  container: string;
+  user: string;
+}
+
+/** An action on a GPU or a host process: no container of anyone's is its target. */
+interface OnGpu extends ActionBase {
+  containerId: null;
+  container: null;
+  user: null;
+  gpuUuid: string;
+}
+
+export type EnforcementReason = Extract<ActionReason, "idle" | "max_runtime">;
+/** Why a container is removed (and its GPUs released): after an idle stop, or by the stale cleanup. */
+export type RemovalReason = Exclude<ActionReason, "orphan_process" | "gpu_health">;
+
+/** A warning, a final warning, or an FYI notice to an exempt owner: told, then recorded in `marks`. */
+export interface WarningAction extends OnContainer {
+  kind: "warn" | "final_warn" | "notice";
+  reason: EnforcementReason;
+  /** Record fields to set once the owner was told (the warning flags). */
+  marks: Partial<ContainerRecord>;
+  notice: NoticeText;
+}
+
+export interface StopAction extends OnContainer {
+  kind: "stop";
+  reason: EnforcementReason;
+  /** Seconds between SIGTERM and SIGKILL (the container type's sigterm_grace_s). */
+  graceS: number;
+  /** Told to the owner before the stop (while the in-container file can still be written). */
+  notice: NoticeText;
+}
+
+export interface RemoveAction extends OnContainer {
+  kind: "remove";
+  reason: RemovalReason;
+}
+
+/** Bookkeeping only: allocation is derived from Docker, so a removed container's slot is free. */
+export interface ReleaseGpuAction extends OnContainer {
+  kind: "release_gpu";
+  reason: RemovalReason;
+  gpuUuid: string;
+}
+
+export interface KillProcessAction extends ActionBase {
+  kind: "kill_process";
+  reason: "orphan_process";
+  /** The container the process's cgroup names (gone, or not running), if any. */
+  containerId: string | null;
+  container: null;
+  user: null;
+  pid: number;
+  /** The GPU (or MIG device) the process was found on. */
+  gpuUuid: string;
+}
+
+export interface ResetGpuAction extends OnGpu {
+  kind: "reset_gpu";
+  reason: "gpu_health";
+}
+
+/** Tells the admins about a GPU that needs a person. */
+export interface AlertAction extends OnGpu {
+  kind: "alert";
+  reason: "gpu_health";
+  notice: NoticeText;
+}
+
+/** One variant per kind, each with exactly the fields it needs. */
+export type PlannedAction = WarningAction | StopAction | RemoveAction | ReleaseGpuAction | KillProcessAction | ResetGpuAction | AlertAction;
 
 export interface Skip {
   containerId: string;

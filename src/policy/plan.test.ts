@@ -1,25 +1,18 @@
 import { describe, expect, it } from "vitest";
 import type { ContainerRecord } from "../model/record.js";
 import { container, gpu, gpuUuid, HOUR, inventory, MIN, migGpu, migUuid, policy, policyView, proc, snapshot, T0 } from "../../test/helpers/fleet.js";
+import { simulate } from "../../test/helpers/simulate.js";
 import { plan } from "./plan.js";
-import type { Plan, PolicyView, Snapshot } from "./plan-types.js";
+import { gpuOf, pidOf } from "./action-target.js";
+import type { Plan, PlannedAction, PolicyView, Snapshot } from "./plan-types.js";
 
 /** Runs passes at the given times, carrying records forward and applying every action's marks. */
 function runPasses(times: number[], build: (now: number) => Snapshot, view: PolicyView = policyView()): Plan[] {
-  let records = new Map<string, ContainerRecord>();
-  const plans: Plan[] = [];
-  for (const now of times) {
-    const p = plan({ snapshot: { ...build(now), now }, policies: view, records });
-    const next = new Map(p.records.map((r) => [r.containerId, r]));
-    for (const a of p.actions) {
-      if (a.containerId && a.marks) next.set(a.containerId, { ...next.get(a.containerId)!, ...a.marks });
-    }
-    records = next;
-    plans.push(p);
-  }
-  return plans;
+  return simulate({ passes: times.length, timeOf: (i) => times[i]!, snapshotAt: (now) => ({ ...build(now), now }), policies: view });
 }
 
+/** What the owner is told, for the kinds that tell anyone anything. */
+const bodyOf = (a: PlannedAction | undefined) => (a && "notice" in a ? a.notice.body : undefined);
 const kinds = (p: Plan) => p.actions.map((a) => `${a.kind}:${a.reason}`);
 const every5m = (n: number, start = T0) => Array.from({ length: n }, (_, i) => start + i * 5 * MIN);
 
@@ -83,7 +76,7 @@ describe("idle enforcement", () => {
     const plans = runPasses(every5m(30), () => snapshot({ containers: [c] }), view);
     const all = plans.flatMap((p) => p.actions).filter((a) => a.reason === "idle");
     expect(all.map((a) => a.kind)).toEqual(["notice"]);
-    expect(all[0]!.notice?.body).toMatch(/thesis deadline/);
+    expect(bodyOf(all[0])).toMatch(/thesis deadline/);
     expect(plans.at(-1)!.skipped[0]!.why).toBe("exempt");
   });
 
@@ -95,6 +88,17 @@ describe("idle enforcement", () => {
     const stale = runPasses(every5m(14), (now) => snapshot({ containers: [c], keepaliveMtime: new Map([[c.id, now - 25 * HOUR]]) }));
     const stop = stale.flatMap((p) => p.actions).find((a) => a.kind === "stop");
     expect(stop?.notice?.body).toMatch(/ignored/);
+  });
+
+  it("names the owner's configured keep-alive file in its hints, not the default path", () => {
+    const view = policyView({}, policy({ policies: { keepalive_file: "/data/.stay-up" } }));
+    const c = container({ startedAt: T0 - 2 * HOUR });
+    const warnings = runPasses(every5m(12), () => snapshot({ containers: [c] }), view).flatMap((p) => p.actions).filter((a) => a.kind === "warn" || a.kind === "final_warn");
+    expect(warnings.map((a) => a.kind)).toEqual(["warn", "final_warn"]);
+    for (const a of warnings) {
+      expect(bodyOf(a)).toContain("touch /data/.stay-up");
+      expect(bodyOf(a)).not.toContain("/workspace/.keep-alive");
+    }
   });
 
   it("ignores a keep-alive file dated in the future (it would postpone the stop for as long as its owner likes)", () => {
@@ -150,7 +154,7 @@ describe("max runtime", () => {
     const times = [T0, T0 + 7 * HOUR, T0 + 12 * HOUR, T0 + 13 * HOUR];
     const plans = runPasses(times, busy, view);
     expect(plans.map(kinds)).toEqual([["warn:max_runtime"], ["final_warn:max_runtime"], ["stop:max_runtime"], ["stop:max_runtime"]]);
-    expect(plans[2]!.actions[0]!.graceS).toBe(45);
+    expect(plans[2]!.actions[0]).toMatchObject({ kind: "stop", graceS: 45 });
   });
 
   it("is not reset by docker restart", () => {
@@ -202,7 +206,7 @@ describe("GPU health", () => {
     const inv = inventory([gpu(0, { processes: [proc(111, gpuUuid(0))] }), gpu(1, { processes: [proc(222, gpuUuid(1), { containerId: holder.id })] })]);
     const p = plan({ snapshot: snapshot({ containers: [holder], gpus: inv, releasedGpus: [gpuUuid(0), gpuUuid(1)] }), policies: policyView(), records: new Map() });
     const health = p.actions.filter((a) => a.reason === "orphan_process" || a.reason === "gpu_health");
-    expect(health.map((a) => [a.kind, a.pid ?? a.gpuUuid])).toEqual([["kill_process", 111], ["reset_gpu", gpuUuid(0)]]);
+    expect(health.map((a) => [a.kind, pidOf(a) ?? gpuOf(a)])).toEqual([["kill_process", 111], ["reset_gpu", gpuUuid(0)]]);
   });
 
   it("never resets a MIG GPU or one with a process left: alerts instead", () => {
