@@ -8,6 +8,7 @@ import { isoTime } from "../util/clock.js";
 import { formatDuration, HOUR_MS, parseDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
 import { SPECS } from "./spec.js";
+import { DEFAULT_KEEPALIVE_FILE } from "../constants/keepalive.js";
 
 /** "YYYY-MM-DD hh:mm:ss" in UTC: the one date form both busybox and GNU touch -d accept. */
 function touchDate(ms: number): string {
@@ -47,7 +48,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     const until = now + forMs;
     // The file is honoured while (now - mtime) < max: an mtime of until - max makes it lapse at `until`.
     const mtime = maxMs === null ? now : until - maxMs;
-    const file = env.deps.keepaliveFile;
+    const file = policy.keepalive_file ?? DEFAULT_KEEPALIVE_FILE;
     const dir = file.slice(0, file.lastIndexOf("/")) || "/";
     const r = await env.deps.runtime.exec(info.id, ["sh", "-c", 'mkdir -p -- "$1" && TZ=UTC touch -d "$2" -- "$3"', "sh", dir, touchDate(mtime), file], { timeoutMs: 10_000 });
     const fileOk = r.exitCode === 0;

@@ -11,6 +11,8 @@ import { ProcHostProcesses } from "../gpu/host-processes.js";
 import type { GpuProbe } from "../model/ports.js";
 import { createNotifier } from "../notify/notifier.js";
 import { createActivitySampler } from "../pass/activity-sampler.js";
+import { createPolicyView } from "../pass/policy-view.js";
+import { DEFAULT_KEEPALIVE_FILE } from "../constants/keepalive.js";
 import type { PassDeps } from "../pass/run-pass.js";
 import { defaultStateDir, STORE_FILE, type Store } from "../store/index.js";
 import { storeAccess, unreadableStoreText } from "../store/store-access.js";
@@ -50,7 +52,7 @@ export function depsFor(ctx: Pick<HostContext, "env" | "stateDir" | "uid" | "clo
   const runtime = janitorRuntime(ctx, prepared.docker ?? engineRuntime(ctx));
   const probe = prepared.probe ?? gpuProbe(config, ctx.env);
   const host = new ProcHostProcesses();
-  const keepaliveFile = (config.policies as { keepalive_file?: string }).keepalive_file ?? "/workspace/.keep-alive";
+  const keepaliveFile = (owner: string) => createPolicyView(config, ctx.clock.now()).forOwner(owner).policies.keepalive_file ?? DEFAULT_KEEPALIVE_FILE;
   return {
     config,
     store,

@@ -1,5 +1,6 @@
 // Values used when a key is absent from every layer of the config (documented in docs/config.md).
 import type { ResolvedLimits, ResolvedPolicies } from "../model/policy.js";
+import { DEFAULT_KEEPALIVE_FILE } from "../constants/keepalive.js";
 
 export const BUILTIN_LIMITS: ResolvedLimits = {
   max_gpu_equivalents: 1.0, // absent means one GPU, as the original read it (docs/config.md)
@@ -33,7 +34,7 @@ export const BUILTIN_POLICIES: ResolvedPolicies & { keepalive_file: string } = {
   min_warning_lead_m: 5,
   idle_applies_to: "gpu",
   gpu_reset: "auto",
-  keepalive_file: "/workspace/.keep-alive",
+  keepalive_file: DEFAULT_KEEPALIVE_FILE,
 };
 
 export const BUILTIN_DEFAULT_GROUP = "student";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { execFileWithTimeout } from "../../src/util/exec.js";
 import { useTestContainers } from "../helpers/containers.js";
 import { gpuUuid } from "../helpers/fake-gpus.js";
-import { actionsFor, lifecycleEnv, MIN } from "../helpers/lifecycle-env.js";
+import { actionsFor, LIFECYCLE_CONFIG, lifecycleEnv, MIN } from "../helpers/lifecycle-env.js";
 
 const tc = useTestContainers("lc-idle");
 
@@ -91,5 +91,23 @@ describe("idle enforcement on real containers", () => {
     expect(seen.get(stale.id)).toEqual(["warn:idle", "final_warn:idle", "stop:idle", "remove:idle", "release_gpu:idle"]);
     const stop = env.events("container.idle_stop").find((e) => e.containerId === stale.id);
     expect(JSON.stringify(stop?.details)).toMatch(/ignored/);
+  });
+
+  it("reads the keep-alive file at the path the owner's group configures", async () => {
+    const config = LIFECYCLE_CONFIG.replace("groups:\n  student: {}\n", "groups:\n  student: {}\n  stayers:\n    members: [sam]\n    policies:\n      keepalive_file: /workspace/.stay\n");
+    expect(config).toContain("keepalive_file: /workspace/.stay");
+    const env = await lifecycleEnv({ runId: tc.runId, config });
+    const own = await tc.create({ labels: { "ds01.user": "sam" }, gpus: [gpuUuid(0)], cmd: "mkdir -p /workspace && touch /workspace/.stay && sleep 3600" });
+    const other = await tc.create({ labels: { "ds01.user": "sam" }, gpus: [gpuUuid(1)], cmd: "mkdir -p /workspace && touch /workspace/.keep-alive && sleep 3600" });
+    const seen = new Map<string, string[]>();
+    for (const advance of [0, 10, 40, 8, 7, 5]) {
+      env.advance(advance * MIN);
+      const { report } = await env.check();
+      for (const c of [own, other]) seen.set(c.id, [...(seen.get(c.id) ?? []), ...actionsFor(report, c.id)]);
+    }
+    expect(seen.get(own.id)).toEqual(["warn:idle", "final_warn:idle"]);
+    expect(await exists(own.id)).toBe(true);
+    expect(seen.get(other.id)).toContain("stop:idle");
+    expect(await readAlerts(own.id)).toContain("touch /workspace/.stay");
   });
 });
