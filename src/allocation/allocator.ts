@@ -145,7 +145,17 @@ export type BatchOutcome = Reserved | { ok: false; error: TransientError };
  * reserve one slot twice.
  */
 export function reserveSlots(deps: ReserveDeps, request: AllocationRequest, obs: Observation, adoptFrom: readonly string[] = []): Reserved {
-  const { outcomes, events } = reserveBatch(deps, [{ request, adoptFrom }], obs);
+  return settled(deps, reserveBatch(deps, [{ request, adoptFrom }], obs));
+}
+
+/** reserveSlots for a long-lived process (the gate): waits for the lock between timers, so its event loop goes on serving. */
+export async function reserveSlotsAsync(deps: ReserveDeps, request: AllocationRequest, obs: Observation, adoptFrom: readonly string[] = []): Promise<Reserved> {
+  // reserveBatch's own locked() runs inside the lock lockedAsync holds.
+  return settled(deps, await deps.reservations.lockedAsync(() => reserveBatch(deps, [{ request, adoptFrom }], obs)));
+}
+
+/** One request's batch, after the lock: its audit events recorded, its failure thrown. */
+function settled(deps: ReserveDeps, { outcomes, events }: { outcomes: BatchOutcome[]; events: AuditEvent[] }): Reserved {
   for (const e of events) deps.appendEvent?.(e);
   const outcome = outcomes[0]!;
   if ("error" in outcome) throw outcome.error;
@@ -243,7 +253,7 @@ export async function requestSlots(deps: AllocatorDeps, request: AllocationReque
   const brokered = deps.broker ? await deps.broker.reserve(request, adoptFrom) : null;
   if (brokered) return brokered;
   const viewed = deps.observe ? await deps.observe() : null;
-  return reserveSlots(deps, request, viewed ?? (await observeForAllocation(deps, request.count > 0)), adoptFrom);
+  return reserveSlotsAsync(deps, request, viewed ?? (await observeForAllocation(deps, request.count > 0)), adoptFrom);
 }
 
 function requestDetails(r: AllocationRequest): Record<string, unknown> {
