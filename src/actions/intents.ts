@@ -7,6 +7,7 @@ import type { AuditEvent } from "../model/audit-event.js";
 import type { Store } from "../store/index.js";
 import { pidOf } from "../policy/action-target.js";
 import type { KillProcessAction, PlannedAction, RemoveAction, StopAction } from "../policy/plan-types.js";
+import type { IntentRow as StoredIntentRow } from "../store/intent-table.js";
 
 /** The actions that are written as intents before they start. */
 export type DestructiveAction = StopAction | RemoveAction | KillProcessAction;
@@ -28,17 +29,8 @@ export interface Intent {
   abandonedAt: number | null;
 }
 
-interface IntentRow {
-  id: number;
-  kind: IntentKind;
-  container_id: string | null;
-  pid: number | null;
-  action: string;
-  started_at: number;
-  deadline_at: number;
-  owner_pid: number;
-  abandoned_at: number | null;
-}
+/** A stored row, its kind narrowed to the kinds that have intents. */
+type IntentRow = Omit<StoredIntentRow, "kind"> & { kind: IntentKind };
 
 export class IntentLog {
   /** This process's open intents, by id. */
