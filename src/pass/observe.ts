@@ -4,7 +4,8 @@ import type { QueueSnapshot } from "../gate/queue-snapshot.js";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { EVENT } from "../constants/event-types.js";
-import { identify, type IdentityOptions } from "../docker/identity.js";
+import type { IdentityOptions } from "../docker/identity.js";
+import { listObserved } from "../docker/list-observed.js";
 import { errorText } from "../errors.js";
 import { observeGpus } from "../gpu/observe-gpus.js";
 import { canRunProcesses, type ObservedContainer } from "../model/container.js";
@@ -60,7 +61,7 @@ export async function observe(deps: ObserveDeps, previous: ReadonlyMap<string, C
   let dockerError: string | null = null;
   const gpuPromise = observeGpus({ probe: deps.probe, hostProcesses: deps.host, dcgmExporterUrl: deps.dcgmExporterUrl, logger: deps.log, ...(deps.onDcgmError ? { onDcgmError: deps.onDcgmError } : {}) });
   try {
-    containers = (await deps.runtime.list()).map((info) => ({ ...info, identity: identify(info, deps.identity) }));
+    containers = await listObserved(deps.runtime, deps.identity);
   } catch (e) {
     dockerError = errorText(e);
     deps.log.warn({ error: dockerError }, "docker list failed");

@@ -1,7 +1,7 @@
 // One enforcement pass: observe → plan → act, then a health check of every GPU released during it.
 // Used by `ds01 check` and by the daemon; the caller holds the pass lock.
 import type { LoadedConfig } from "../config/loaded-config.js";
-import { identify } from "../docker/identity.js";
+import { listObserved } from "../docker/list-observed.js";
 import { observeGpus } from "../gpu/observe-gpus.js";
 import type { Notifier } from "../model/ports.js";
 import { commitPlanRecords, executePlan, type ActionResult, type ExecutorDeps } from "../actions/executor.js";
@@ -102,7 +102,7 @@ function intentsOf(deps: Pick<PassDeps, "intents" | "store">): IntentLog {
 /** Health actions for the given GPUs on a fresh observation (also `ds01 gpu health`). */
 export async function healthActions(deps: Pick<PassDeps, "runtime" | "probe" | "host" | "identity" | "dcgmExporterUrl" | "log" | "clock" | "config" | "onDcgmError">, targets: readonly HealthTarget[], view = createPolicyView(deps.config, deps.clock.now())): Promise<PlannedAction[]> {
   const [containers, gpus] = await Promise.all([
-    deps.runtime.list().then((l) => l.map((info) => ({ ...info, identity: identify(info, deps.identity) }))),
+    listObserved(deps.runtime, deps.identity),
     observeGpus({ probe: deps.probe, hostProcesses: deps.host, dcgmExporterUrl: deps.dcgmExporterUrl, logger: deps.log, ...(deps.onDcgmError ? { onDcgmError: deps.onDcgmError } : {}) }),
   ]);
   const otherLiveContainerIds = await otherLiveOwners(deps.runtime, gpus.inventory, containers);
