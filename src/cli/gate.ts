@@ -15,6 +15,7 @@ import { setuidExposure } from "../gate/setuid-exposure.js";
 import { loadContextConfig } from "../compose/config.js";
 import { openAuditStore } from "../compose/audit-store.js";
 import { identityOptions } from "../compose/identity.js";
+import { gpuProbe } from "../compose/gpu-probe.js";
 import { defaultStateDir } from "../store/index.js";
 import { createLogger, type LogLevel } from "../util/log.js";
 import { EventStream } from "../daemon/event-stream.js";
@@ -60,7 +61,8 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const gpus = (c: typeof config) =>
     gateGpus({
       config: c,
-      engineSocket,
+      runtime: engine,
+      probe: gpuProbe(c, ctx.env),
       stateDir,
       reservations: reservations.store,
       identity: identity(c),

@@ -9,9 +9,9 @@ import { BROKER_SOCKET_FILE } from "../allocation/broker/protocol.js";
 import type { ReservationStore } from "../allocation/reservation-store.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { resolvePolicy } from "../config/resolve-policy.js";
-import { DockerRuntime } from "../docker/docker-runtime.js";
-import { identify, type IdentityOptions } from "../docker/identity.js";
-import { NvidiaSmiProbe } from "../gpu/nvidia-smi-probe.js";
+import type { IdentityOptions } from "../docker/identity.js";
+import { listObserved } from "../docker/list-observed.js";
+import type { ContainerRuntime, GpuProbe } from "../model/ports.js";
 import type { AuditEvent } from "../model/audit-event.js";
 import type { ObservedContainer } from "../model/container.js";
 import type { GpuInventory } from "../model/gpu.js";
@@ -25,7 +25,10 @@ import type { AllocationRequest } from "../allocation/request.js";
 
 export interface GateAllocatorInputs {
   config: LoadedConfig;
-  engineSocket: string;
+  /** The engine, as the composition root built it (the gate's engine socket). */
+  runtime: Pick<ContainerRuntime, "list">;
+  /** The GPU probe, as the composition root built it from this config. */
+  probe: GpuProbe;
   stateDir: string;
   reservations: ReservationStore;
   identity: IdentityOptions;
@@ -42,8 +45,7 @@ const INVENTORY_FRESH_MS = 2_000;
 const INVENTORY_MAX_AGE_MS = 30_000;
 
 export function gateGpus(i: GateAllocatorInputs): GateGpus {
-  const runtime = new DockerRuntime({ dockerHost: `unix://${i.engineSocket}` });
-  const probe = new NvidiaSmiProbe({ path: i.config.gpu.nvidia_smi, env: i.env, timeoutMs: i.config.gpu.probe_timeout_s * 1000 });
+  const { runtime, probe } = i;
   const policy = (user: string) => resolvePolicy(i.config, user, i.clock.now());
   // Creates share one nvidia-smi reading: the GPUs and their MIG layout, not who holds them (that
   // comes from the containers and the reservations, read per request). Older than 2 s, it is read
@@ -72,7 +74,7 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
   const deps: AllocatorDeps = {
     reservations: i.reservations,
     clock: i.clock,
-    listContainers: async () => (await runtime.list()).map((info) => ({ ...info, identity: identify(info, i.identity) })),
+    listContainers: () => listObserved(runtime, i.identity),
     inventory: sharedInventory,
     limitsFor: (user) => policy(user).limits,
     appendEvent: i.appendEvent,
