@@ -24,8 +24,8 @@ import { InvalidInputError, TransientError } from "../errors.js";
 import type { Reservation, ReservationState } from "./reservation.js";
 import { makeStateDir } from "../store/state-dir.js";
 import { RESERVATION_MIGRATIONS } from "../store/migrations.js";
-import { checkIntegrity, openDatabase, openReadonly, readonlyVersion, refuseEmptyFile } from "../store/open-database.js";
-import { isSqliteBusy, openError } from "../store/store-error.js";
+import { openDatabase, openDatabaseReadonly } from "../store/open-database.js";
+import { isSqliteBusy } from "../store/store-error.js";
 
 export interface ReservationStore {
   /**
@@ -124,22 +124,12 @@ export function openReservationDbReadonly(stateDir: string): ReservationDb {
     db.exec(RESERVATION_MIGRATIONS.map((m) => m.sql).join("\n"));
     return { path, store: reservationStore(db), close: () => db.close() };
   }
-  let opened: ReturnType<typeof openReadonly>;
-  try {
-    refuseEmptyFile(path);
-    opened = openReadonly(path, 30_000);
-  } catch (e) {
-    throw openError(path, e);
-  }
-  try {
-    checkIntegrity(opened.db, path);
-    const v = readonlyVersion(opened.db, path, SCHEMA_VERSION);
-    if (v < SCHEMA_VERSION) throw new InvalidInputError(`${path}: not set up yet (schema version ${v}); run an allocation as root first`);
-    return { path, store: reservationStore(opened.db), close: opened.close };
-  } catch (e) {
+  const opened = openDatabaseReadonly(path, { busyTimeoutMs: 30_000, latest: SCHEMA_VERSION });
+  if (opened.version < SCHEMA_VERSION) {
     opened.close();
-    throw openError(path, e);
+    throw new InvalidInputError(`${path}: not set up yet (schema version ${opened.version}); run an allocation as root first`);
   }
+  return { path, store: reservationStore(opened.db), close: opened.close };
 }
 
 /** Wraps a connection whose database has the reservations table. */

@@ -52,7 +52,9 @@ export function depsFor(ctx: Pick<HostContext, "env" | "stateDir" | "uid" | "clo
   const runtime = janitorRuntime(ctx, prepared.docker ?? engineRuntime(ctx));
   const probe = prepared.probe ?? gpuProbe(config, ctx.env);
   const host = new ProcHostProcesses();
-  const keepaliveFile = (owner: string) => createPolicyView(config, ctx.clock.now()).forOwner(owner).policies.keepalive_file ?? DEFAULT_KEEPALIVE_FILE;
+  // One resolution per owner for this config (the view caches it); keepalive_file does not change with time.
+  const policies = createPolicyView(config, ctx.clock.now());
+  const keepaliveFile = (owner: string) => policies.forOwner(owner).policies.keepalive_file ?? DEFAULT_KEEPALIVE_FILE;
   return {
     config,
     store,

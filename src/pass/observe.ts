@@ -100,15 +100,11 @@ export async function observe(deps: ObserveDeps, previous: ReadonlyMap<string, C
 /** Reads the keep-alive file through the container's own root (/proc/<pid>/root): no docker exec. */
 async function keepaliveTimes(running: readonly ObservedContainer[], fileOf: (owner: string) => string, procRoot: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const files = new Map<string, string>();
   await Promise.all(
     running.map(async (c) => {
       if (!c.pid) return;
-      const owner = c.identity.owner;
-      const file = files.get(owner) ?? fileOf(owner);
-      files.set(owner, file);
       try {
-        out.set(c.id, (await stat(join(procRoot, String(c.pid), "root", file))).mtimeMs);
+        out.set(c.id, (await stat(join(procRoot, String(c.pid), "root", fileOf(c.identity.owner)))).mtimeMs);
       } catch {
         /* no file */
       }

@@ -173,8 +173,7 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions): WritableD
     }, retry);
     db.pragma(`synchronous = ${opts.synchronous}`);
     db.pragma("foreign_keys = ON");
-    const version = retryWhileBusy(() => migrate(db, opts.migrations), retry);
-    if (version > opts.migrations.length) throw new InvalidInputError(newerSchemaMessage(version, opts.migrations.length));
+    const version = retryWhileBusy(() => migrate(db, opts.migrations), retry); // refuses a newer schema
     return { db, version, created };
   } catch (e) {
     db.close();
@@ -182,11 +181,28 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions): WritableD
   }
 }
 
-/** The schema version of a database opened read-only, refused when newer than `latest`. */
-export function readonlyVersion(db: Database.Database, path: string, latest: number): number {
-  const version = userVersion(db);
-  if (version > latest) throw new InvalidInputError(`${path}: ${newerSchemaMessage(version, latest)}`);
-  return version;
+/**
+ * Opens the database at `path` for reading (openReadonly), with the checks every reader makes: not
+ * a 0-byte file, every page sound (unless `checkIntegrity` is false), a schema no newer than
+ * `latest`. Its errors name the file (openError); nothing is left open when it throws.
+ */
+export function openDatabaseReadonly(path: string, opts: { busyTimeoutMs: number; latest: number; checkIntegrity?: boolean }): OpenedDatabase & { version: number } {
+  let opened: OpenedDatabase;
+  try {
+    refuseEmptyFile(path);
+    opened = openReadonly(path, opts.busyTimeoutMs);
+  } catch (e) {
+    throw openError(path, e);
+  }
+  try {
+    if (opts.checkIntegrity ?? true) checkIntegrity(opened.db, path);
+    const version = userVersion(opened.db);
+    if (version > opts.latest) throw new InvalidInputError(`${path}: ${newerSchemaMessage(version, opts.latest)}`);
+    return { ...opened, version };
+  } catch (e) {
+    opened.close();
+    throw openError(path, e);
+  }
 }
 
 // Only at open, before the process serves anyone: a synchronous wait blocks nobody yet.

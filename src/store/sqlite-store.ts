@@ -20,8 +20,7 @@ import { mirrorEvents, type JsonlSink, type MirrorErrorHandler } from "./jsonl-s
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { decodeRecord, encodeRecord } from "./record-codec.js";
 import { makeStateDir } from "./state-dir.js";
-import { checkIntegrity, openDatabase, openReadonly, readonlyVersion, refuseEmptyFile, type OpenedDatabase } from "./open-database.js";
-import { openError } from "./store-error.js";
+import { openDatabase, openDatabaseReadonly } from "./open-database.js";
 import { gateOwnerTable, type GateOwnerTable } from "./gate-owner-table.js";
 import { intentTable, type IntentTable } from "./intent-table.js";
 
@@ -87,22 +86,8 @@ export function openStore(stateDir: string, opts: OpenStoreOptions = {}): Store 
   const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
   if (opts.readonly ?? false) {
     if (!existsSync(path)) throw new InvalidInputError(`${path}: no ds01 store here`);
-    let opened: OpenedDatabase;
-    try {
-      refuseEmptyFile(path);
-      opened = openReadonly(path, busyTimeoutMs);
-    } catch (e) {
-      throw openError(path, e);
-    }
-    try {
-      opened.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      if (opts.checkIntegrity ?? true) checkIntegrity(opened.db, path);
-      const version = readonlyVersion(opened.db, path, migrations.length);
-      return new SqliteStore(opened.db, path, true, version, opts, opened.close);
-    } catch (e) {
-      opened.close();
-      throw openError(path, e);
-    }
+    const opened = openDatabaseReadonly(path, { busyTimeoutMs, latest: migrations.length, ...(opts.checkIntegrity === undefined ? {} : { checkIntegrity: opts.checkIntegrity }) });
+    return new SqliteStore(opened.db, path, true, opened.version, opts, opened.close);
   }
   makeStateDir(stateDir);
   const { db, version } = openDatabase(path, { migrations, busyTimeoutMs, synchronous: "FULL", ...(opts.checkIntegrity === undefined ? {} : { checkIntegrity: opts.checkIntegrity }) });
