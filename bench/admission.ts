@@ -4,11 +4,12 @@
 // Run (as root, on the test machine, after `npm run build` — the gate children run bin/ds01.js):
 //
 //   npm run build && node --import ./test/store/fixtures/register-ts.mjs bench/admission.ts \
-//       [--creates 100] [--handovers 20]
+//       [--creates 200] [--rounds 10] [--handovers 20]
 //
 // It prints:
 //   1. GPU create latency (POST /containers/create with a GPU DeviceRequest), --creates sequential
-//      creates on one keep-alive connection, each container removed again untimed: direct to
+//      creates on one keep-alive connection per round, each container removed again untimed, in
+//      --rounds rounds that alternate the two sides: direct to
 //      dockerd with a GPU the client picked itself (the floor), and as a non-admin test user
 //      through the gate with `--gpus 1` (identity, checks, limits, the user's cgroup parent, the
 //      allocator's reservation and its confirmation). p50 / p99 and their ratios (target: p99 ≤ 1.2×).
@@ -27,8 +28,9 @@ import { TEST_IMAGE } from "../test/helpers/docker-env.js";
 import { gpuUuid, writeFakeGpuState } from "../test/helpers/fake-gpus.js";
 import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
 
-const { values } = parseArgs({ options: { creates: { type: "string", default: "100" }, handovers: { type: "string", default: "20" } } });
+const { values } = parseArgs({ options: { creates: { type: "string", default: "200" }, rounds: { type: "string", default: "10" }, handovers: { type: "string", default: "20" } } });
 const CREATES = Math.max(10, Number(values.creates));
+const ROUNDS = Math.max(2, Number(values.rounds));
 const HANDOVERS = Math.max(3, Number(values.handovers));
 const ENGINE = "/var/run/docker.sock";
 const USER = "ds01gt-alice";
@@ -57,16 +59,38 @@ async function createLatency(): Promise<void> {
   const fake = await writeFakeGpuState({ gpus: gpus.map((uuid, index) => ({ index, uuid, util: 0 })) });
   const gate = await startGate({ env: fake.env, userOverrides: unlimited(USER) });
   try {
-    const direct = await sh(process.execPath, [SCRIPT, ENGINE, TEST_IMAGE, runId, String(CREATES), gpus.join(",")]);
-    if (direct.code !== 0) throw new Error(`direct creates: ${direct.stderr}`);
-    const viaGate = await asUser(USER, `${process.execPath} ${SCRIPT} ${gate.socket} ${TEST_IMAGE} ${runId} ${CREATES} -`, {}, 600_000);
-    if (viaGate.code !== 0) throw new Error(`gated creates: ${viaGate.stderr}`);
-    const d = (JSON.parse(direct.stdout) as { ms: number[] }).ms;
-    const g = (JSON.parse(viaGate.stdout) as { ms: number[] }).ms;
-    console.log(`\n1. GPU create latency, ${CREATES} sequential creates each (ms)`);
-    console.log(`   direct to dockerd (GPU picked by the client): p50 ${f(pct(d, 50))}  p99 ${f(pct(d, 99))}`);
-    console.log(`   non-admin via the gate (--gpus 1, allocated):  p50 ${f(pct(g, 50))}  p99 ${f(pct(g, 99))}`);
-    console.log(`   ratio gate / direct: p50 ${f(pct(g, 50) / pct(d, 50))}x  p99 ${f(pct(g, 99) / pct(d, 99))}x  (target p99 <= 1.2x)`);
+    // Interleaved rounds (direct, gate, gate, direct, ...), so a machine that gets busier or
+    // quieter during the run weighs on both sides alike.
+    const rounds = Math.max(2, Math.min(ROUNDS, Math.floor(CREATES / 10)));
+    const perRound = Math.ceil(CREATES / rounds);
+    // Three sides: direct (the floor), root through the gate (an admin: passed through unchanged,
+    // the gate's proxy cost alone), and the test user through the gate (admission and allocation).
+    type Side = "direct" | "admin" | "gate";
+    const orders: Side[][] = [["direct", "admin", "gate"], ["gate", "admin", "direct"]];
+    const all: Record<Side, number[]> = { direct: [], admin: [], gate: [] };
+    const roundRatios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const got = {} as Record<Side, number[]>;
+      for (const side of orders[r % 2]!) {
+        const out = side === "gate"
+          ? await asUser(USER, `${process.execPath} ${SCRIPT} ${gate.socket} ${TEST_IMAGE} ${runId} ${perRound} -`, {}, 600_000)
+          : await sh(process.execPath, [SCRIPT, side === "direct" ? ENGINE : gate.socket, TEST_IMAGE, runId, String(perRound), gpus.join(",")]);
+        if (out.code !== 0) throw new Error(`${side} creates: ${out.stderr}`);
+        got[side] = (JSON.parse(out.stdout) as { ms: number[] }).ms;
+        all[side].push(...got[side]);
+      }
+      roundRatios.push(pct(got.gate, 50) / pct(got.direct, 50));
+    }
+    const { direct: d, admin: a, gate: g } = all;
+    const row = (xs: number[]) => `p50 ${f(pct(xs, 50))}  p90 ${f(pct(xs, 90))}  p99 ${f(pct(xs, 99))}`;
+    const ratio = (xs: number[]) => `p50 ${f(pct(xs, 50) / pct(d, 50))}x  p90 ${f(pct(xs, 90) / pct(d, 90))}x  p99 ${f(pct(xs, 99) / pct(d, 99))}x`;
+    console.log(`\n1. GPU create latency, ${d.length} sequential creates each, in ${rounds} interleaved rounds (ms)`);
+    console.log(`   direct to dockerd (GPU picked by the client):      ${row(d)}`);
+    console.log(`   root via the gate (passed through, GPU picked):    ${row(a)}`);
+    console.log(`   non-admin via the gate (--gpus 1, allocated):      ${row(g)}`);
+    console.log(`   ratio non-admin / direct: ${ratio(g)}  (target p99 <= 1.2x)`);
+    console.log(`   ratio root / direct:      ${ratio(a)}  (the proxy alone)`);
+    console.log(`   non-admin p50 ratio per round: ${roundRatios.map((x) => f(x)).join(" ")}; load now ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   } finally {
     await gate.stop();
   }

@@ -100,7 +100,9 @@ export async function startGate(opts: { extraConfig?: string; engine?: string; u
   writeFileSync(join(configDir, "user-overrides.yaml"), opts.userOverrides ?? unlimited);
   const stateDir = join(dir, "state");
   const socket = join(dir, "gate.sock");
-  const child = spawn(process.execPath, [BIN, "--config", configDir, "--state-dir", stateDir, "gate", "--socket", socket, "--engine", opts.engine ?? ENGINE], {
+  // DS01_GATE_NODE_ARGS: extra node flags for the gate (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile it in a bench).
+  const nodeArgs = (process.env.DS01_GATE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, BIN, "--config", configDir, "--state-dir", stateDir, "gate", "--socket", socket, "--engine", opts.engine ?? ENGINE], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, DS01_LOG_LEVEL: "info", DS01_ALLOCATION_BROKER: "off", ...opts.env },
   });
