@@ -219,6 +219,18 @@ describe("reconcileIntents", () => {
     expect(types()).toEqual(["action.interrupted:", "gpu.orphan_killed:", "gpu.orphan_killed:"]);
   });
 
+  it("a row whose stored action cannot be read is reconciled from its columns, and its event says so", async () => {
+    new IntentLog(store).open(stopOf("gone"), T0, T0 + 75_000, { started_at: T0 });
+    connectionForTests(store).prepare("UPDATE intents SET action = ?").run("{not json");
+    const e = fakeEngine(new Map());
+    expect((await reconcile(e.runtime)).map((s) => [s.intent.kind, s.happened, s.observed])).toEqual([["stop", true, "container gone"]]);
+    const [ev] = store.query({});
+    // Done, but whether it was an idle or a runtime stop (and whose) was in the unreadable part.
+    expect(ev).toMatchObject({ type: "action.reconciled", user: null, container: null, containerId: "gone" });
+    expect(ev!.details).toMatchObject({ kind: "stop", reconciled: true, observed: "container gone", happened: true, action_unreadable: true });
+    expect(openRows()).toEqual([]);
+  });
+
   it("an engine that cannot be asked settles nothing: the intent stays open for the next pass", async () => {
     new IntentLog(store).open(stopOf("a"), T0, T0 + 75_000, { started_at: T0 });
     const e = fakeEngine(new Map());

@@ -19,7 +19,8 @@ export interface Intent {
   kind: IntentKind;
   containerId: string | null;
   pid: number | null;
-  action: PlannedAction;
+  /** The planned action, or null when its stored copy cannot be read (a damaged row: the columns remain). */
+  action: PlannedAction | null;
   /** What the act-time guard saw (e.g. the StartedAt of the run being stopped). */
   facts: Record<string, unknown>;
   startedAt: number;
@@ -91,11 +92,11 @@ export class IntentLog {
 }
 
 function fromRow(r: IntentRow): Intent {
-  let action = { kind: r.kind, containerId: r.container_id } as unknown as PlannedAction;
+  let action: PlannedAction | null = null;
   let facts: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(r.action) as { action?: PlannedAction; facts?: Record<string, unknown> };
-    if (parsed.action && typeof parsed.action === "object") action = parsed.action;
+    if (parsed.action && typeof parsed.action === "object" && parsed.action.kind === r.kind) action = parsed.action;
     if (parsed.facts && typeof parsed.facts === "object") facts = parsed.facts;
   } catch {
     /* a damaged row: reconciled from its columns alone */
@@ -107,9 +108,9 @@ function abandonedEvent(i: Intent, at: number, reason: string): AuditEvent {
   return {
     time: at,
     type: "action.abandoned",
-    user: i.action.user ?? null,
-    container: i.action.container ?? null,
+    user: i.action?.user ?? null,
+    container: i.action?.container ?? null,
     containerId: i.containerId,
-    details: { kind: i.kind, reason: i.action.reason, summary: i.action.summary, intent_started_at: i.startedAt, deadline_at: i.deadlineAt, why: reason, ...(i.pid !== null ? { pid: i.pid } : {}) },
+    details: { kind: i.kind, reason: i.action?.reason ?? null, summary: i.action?.summary ?? null, intent_started_at: i.startedAt, deadline_at: i.deadlineAt, why: reason, ...(i.pid !== null ? { pid: i.pid } : {}) },
   };
 }

@@ -11,6 +11,7 @@
 import { EVENT } from "../constants/event-types.js";
 import { errorText } from "../errors.js";
 import type { ContainerRuntime, HostProcesses } from "../model/ports.js";
+import type { AuditEvent } from "../model/audit-event.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { auditOf, eventTypeFor } from "./action-events.js";
@@ -45,11 +46,13 @@ export async function reconcileIntents(deps: ReconcileDeps): Promise<Settled[]> 
     const now = deps.clock.now();
     const a = intent.action;
     const common = { reconciled: true, intent_started_at: intent.startedAt, observed: verdict.observed, ...(intent.abandonedAt !== null ? { abandoned_at: intent.abandonedAt } : {}) };
-    const event = verdict.happened
-      ? auditOf(a, now, eventTypeFor(a), { ...common, ...(a.kind === "stop" ? { grace_s: a.graceS } : {}) })
-      : auditOf(a, now, EVENT.actionInterrupted, common);
+    const event = a === null
+      ? unreadableEvent(intent, now, verdict.happened, common)
+      : verdict.happened
+        ? auditOf(a, now, eventTypeFor(a), { ...common, ...(a.kind === "stop" ? { grace_s: a.graceS } : {}) })
+        : auditOf(a, now, EVENT.actionInterrupted, common);
     deps.intents.close(intent, verdict.happened ? "reconciled_done" : "reconciled_not_done", [event], now);
-    deps.log.info({ intent: intent.id, kind: intent.kind, container: a.container, pid: pidOf(a) ?? undefined, happened: verdict.happened, observed: verdict.observed }, "intent reconciled");
+    deps.log.info({ intent: intent.id, kind: intent.kind, container: a?.container ?? undefined, pid: (a ? pidOf(a) : intent.pid) ?? undefined, happened: verdict.happened, observed: verdict.observed }, "intent reconciled");
     out.push({ intent, happened: verdict.happened, observed: verdict.observed });
   }
   return out;
@@ -78,4 +81,19 @@ async function look(intent: Intent, deps: ReconcileDeps): Promise<{ happened: bo
       return { happened: false, observed: `PID ${pid} still running` };
     }
   }
+}
+
+/**
+ * A damaged row's event: what the columns (kind, container id, PID) and the engine say, no more.
+ * Whose action it was and why (idle or runtime) were in the part that cannot be read.
+ */
+function unreadableEvent(intent: Intent, now: number, happened: boolean, common: Record<string, unknown>): AuditEvent {
+  return {
+    time: now,
+    type: happened ? EVENT.actionReconciled : EVENT.actionInterrupted,
+    user: null,
+    container: null,
+    containerId: intent.containerId,
+    details: { kind: intent.kind, ...(intent.pid !== null ? { pid: intent.pid } : {}), happened, action_unreadable: true, ...common },
+  };
 }

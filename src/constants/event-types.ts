@@ -55,6 +55,8 @@ export const EVENT = {
   actionAbandoned: "action.abandoned",
   /** A destructive action cut short (ds01 died or gave up): at start the engine says it did not happen. */
   actionInterrupted: "action.interrupted",
+  /** An intent whose stored action could not be read, found done at start (settled from its kind, container and PID). */
+  actionReconciled: "action.reconciled",
   probeFailed: "probe.failed",
   daemonStarted: "daemon.started",
   daemonStopped: "daemon.stopped",

@@ -296,7 +296,7 @@ export class Daemon {
     if (abandoned) {
       const open = this.intents.inFlight();
       abandonedActions = open.length;
-      this.log.warn({ job: inFlight, waited_ms: waitedMs, actions: open.map((i) => ({ kind: i.kind, container: i.action.container, pid: i.pid })) }, "abandoning job in flight");
+      this.log.warn({ job: inFlight, waited_ms: waitedMs, actions: open.map((i) => ({ kind: i.kind, container: i.action?.container ?? null, pid: i.pid })) }, "abandoning job in flight");
       try {
         this.intents.abandon(open, this.opts.clock.now(), `daemon stopping (${reason}) gave up after ${waitedMs} ms`);
       } catch (e) {
