@@ -14,11 +14,11 @@ import type { AuditEvent } from "../model/audit-event.js";
 import type { Logger } from "../util/log.js";
 import type { AccountLookup } from "./accounts.js";
 import type { Caller } from "./create-admission.js";
-import { containerOwnerOf, decide, type Decision, type DecideContext, type DecideSettings, type GateGpus } from "./decide.js";
+import { containerOwnerOf, decide, type Created, type Decision, type DecideContext, type DecideSettings, type GateGpus } from "./decide.js";
 import { GateEngine } from "./engine.js";
-import type { OwnershipStore } from "./ownership.js";
+import type { OwnedKind, OwnershipStore } from "./ownership.js";
 import { peerCredentials, type PeerCredentials } from "./peer-credentials.js";
-import { forwardHttp, forwardUpgrade, sendJson, type ProxyOptions } from "./proxy.js";
+import { forwardHttp, forwardUpgrade, sendJson, type ProxyOptions, type Replacement } from "./proxy.js";
 import { classify, type Route } from "./routes.js";
 import { parseTarget, type Target } from "./target.js";
 import { GpuQueue } from "./gpu-queue.js";
@@ -49,6 +49,13 @@ export interface GateDeps {
 }
 
 type Forward = Extract<Decision, { action: "forward" }>;
+
+/** How the gate removes something it created but could not record (anonymous volumes of a container too). */
+const UNDO_PATH: Record<OwnedKind, (id: string) => string> = {
+  container: (id) => `/containers/${encodeURIComponent(id)}?force=1&v=1`,
+  volume: (id) => `/volumes/${encodeURIComponent(id)}`,
+  network: (id) => `/networks/${encodeURIComponent(id)}`,
+};
 
 class BodyTooLarge extends Error {}
 
@@ -476,20 +483,47 @@ export class Gate {
         d.after?.(502, null);
       },
       onAnswer: (status, body) => {
-        d.after?.(status, body);
+        const created = d.created && body ? d.created(status, body) : null;
+        const undone = created ? this.recordCreated(created, caller, d) : null;
+        d.after?.(undone ? undone.status : status, undone ? null : body);
         if (note && status < 400) this.audit(EVENT.gateAdminOverride, caller.name, null, null, { what: note, status });
-        if (d.created && body) {
-          const c = d.created(status, body);
-          // The owner record and its audit event in one commit (one fsync on the answer's path).
-          if (c)
-            this.atomically(() => {
-              this.deps.owners.put({ kind: c.kind, id: c.id, uid: caller.uid, user: caller.name, admin: caller.admin, createdAt: Date.now() });
-              if (c.kind === "container") this.audit(EVENT.gateCreate, caller.name, c.name || null, c.id, { ...(d.audit ?? {}), uid: caller.uid, pid: caller.pid, admin: caller.admin });
-            });
-        }
-        if (d.removed && status >= 200 && status < 300) this.deps.owners.forget(d.removed.kind, d.removed.id);
+        if (d.removed && status >= 200 && status < 300) this.forgetRemoved(d.removed);
+        return undone ?? undefined;
       },
     };
+  }
+
+  /**
+   * The owner record of what was just created, and its audit event, in one commit (one fsync on
+   * the answer's path). A create that cannot be recorded is not handed out: what dockerd created
+   * is removed again and the client gets the reason instead (a full or failing state directory).
+   */
+  private recordCreated(c: Created, caller: Caller, d: Forward): Replacement | null {
+    try {
+      this.atomically(() => {
+        this.deps.owners.put({ kind: c.kind, id: c.id, uid: caller.uid, user: caller.name, admin: caller.admin, createdAt: Date.now() });
+        // Not this.audit(), which would swallow a failure: the record and its event stand or fall together.
+        if (c.kind === "container") this.deps.audit({ time: Date.now(), type: EVENT.gateCreate, user: caller.name, container: c.name || null, containerId: c.id, details: { ...(d.audit ?? {}), uid: caller.uid, pid: caller.pid, admin: caller.admin } });
+      });
+      return null;
+    } catch (e) {
+      const error = errorText(e);
+      this.deps.log.error({ kind: c.kind, id: c.id, user: caller.name, error }, "gate: the owner record could not be written; removing what was created");
+      const removed = this.engine.call("DELETE", UNDO_PATH[c.kind](c.id)).then(
+        (r) => r.status >= 300 && r.status !== 404 && this.deps.log.error({ kind: c.kind, id: c.id, status: r.status }, "gate: could not remove an unrecorded create; remove it by hand"),
+        (err: unknown) => this.deps.log.error({ kind: c.kind, id: c.id, error: errorText(err) }, "gate: could not remove an unrecorded create; remove it by hand"),
+      );
+      return { status: 500, when: removed, message: `ds01: the ${c.kind} was created but could not be recorded as yours (${error}), so it was removed again; try again, and tell an admin if it persists (the gate's state directory needs attention)` };
+    }
+  }
+
+  /** A removal's owner record goes; a store that cannot take it leaves a record of an id that no longer exists. */
+  private forgetRemoved(r: { kind: OwnedKind; id: string }): void {
+    try {
+      this.deps.owners.forget(r.kind, r.id);
+    } catch (e) {
+      this.deps.log.error({ kind: r.kind, id: r.id, error: errorText(e) }, "gate: the owner record of a removed object could not be dropped");
+    }
   }
 
   private atomically(fn: () => void): void {

@@ -16,9 +16,21 @@ export interface ProxyOptions {
   keepEvent?: (event: Record<string, unknown>) => boolean;
   /** Is this container id the caller's? (for network endpoint lists) */
   keepContainerId?: (id: string) => boolean;
-  /** Called with the answer's status and (for creates) its body. */
-  onAnswer?: (status: number, body: Buffer | null) => void;
+  /**
+   * Called with the answer's status and (for buffered answers: creates, removals, filtered lists)
+   * its body. For a buffered answer it may return another answer to send in its place (the gate
+   * could not record what was created, and undid it).
+   */
+  onAnswer?: (status: number, body: Buffer | null) => Replacement | void;
   onEngineError: (e: Error) => void;
+}
+
+/** An answer the gate sends instead of dockerd's. */
+export interface Replacement {
+  status: number;
+  message: string;
+  /** Sent once this settles (the undo it reports has happened). */
+  when?: Promise<unknown>;
 }
 
 const DROP_REQUEST_HEADERS = new Set(["expect"]);
@@ -110,7 +122,11 @@ function bufferedAnswer(up: IncomingMessage, res: ServerResponse, d: Forward, op
     let body: Buffer = Buffer.concat(chunks);
     if (d.filter === "list" && status === 200) body = filterListBody(body, opts.keepContainer ?? (() => true));
     if (d.filter === "networks" && status === 200) body = filterNetworksBody(body, opts.keepContainerId ?? (() => true));
-    opts.onAnswer?.(status, body);
+    const replaced = opts.onAnswer?.(status, body);
+    if (replaced) {
+      void (replaced.when ?? Promise.resolve()).finally(() => sendJson(res, replaced.status, replaced.message));
+      return;
+    }
     res.writeHead(status, up.statusMessage, [...headersWithout(up.rawHeaders, BODY_HEADERS), "Content-Length", String(body.length)]);
     res.end(body);
   });

@@ -88,7 +88,8 @@ export interface GateProcess {
  * GPU queue's wait (default 0 here, so a test that fills the GPUs gets its refusal at once).
  * `gateKeys`: more lines of the `gate:` section ("  key: value\n" each).
  */
-export async function startGate(opts: { extraConfig?: string; engine?: string; userOverrides?: string; env?: Record<string, string>; gpuWaitS?: number; gateKeys?: string } = {}): Promise<GateProcess> {
+/** `stateDir`: the gate's state directory (default: one inside its temp dir), e.g. a tmpfs a test fills up. */
+export async function startGate(opts: { extraConfig?: string; engine?: string; userOverrides?: string; env?: Record<string, string>; gpuWaitS?: number; gateKeys?: string; stateDir?: string } = {}): Promise<GateProcess> {
   const dir = mkdtempSync(join(tmpdir(), "ds01-gate-"));
   chmodSync(dir, 0o755); // the test users must reach the socket inside
   const configDir = join(dir, "config");
@@ -98,7 +99,7 @@ export async function startGate(opts: { extraConfig?: string; engine?: string; u
   // Test files run side by side as the same users: no container count limit unless a test sets one.
   const unlimited = USERS.map((u) => `${u}:\n  max_containers_per_user: null\n`).join("");
   writeFileSync(join(configDir, "user-overrides.yaml"), opts.userOverrides ?? unlimited);
-  const stateDir = join(dir, "state");
+  const stateDir = opts.stateDir ?? join(dir, "state");
   const socket = join(dir, "gate.sock");
   // DS01_GATE_NODE_ARGS: extra node flags for the gate (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile it in a bench).
   const nodeArgs = (process.env.DS01_GATE_NODE_ARGS ?? "").split(" ").filter(Boolean);
