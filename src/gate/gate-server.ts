@@ -485,7 +485,12 @@ export class Gate {
       onAnswer: (status, body) => {
         const created = d.created && body ? d.created(status, body) : null;
         const undone = created ? this.recordCreated(created, caller, d) : null;
-        d.after?.(undone ? undone.status : status, undone ? null : body);
+        try {
+          d.after?.(undone ? undone.status : status, undone ? null : body);
+        } catch (e) {
+          // A reservation not confirmed or not released (store busy or failing) expires by itself.
+          this.deps.log.warn({ error: errorText(e), status }, "gate: the GPU reservation could not be settled after dockerd's answer");
+        }
         if (note && status < 400) this.audit(EVENT.gateAdminOverride, caller.name, null, null, { what: note, status });
         if (d.removed && status >= 200 && status < 300) this.forgetRemoved(d.removed);
         return undone ?? undefined;
