@@ -1,8 +1,8 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { fixture, T0, type Fixture } from "../../test/helpers/cgroup-fixture.js";
-import { CgroupError, UserCgroups } from "./user-cgroups.js";
+import { CgroupError, PREPARED_REUSE_MS, PreparedParents, UserCgroups } from "./user-cgroups.js";
 
 const GIB = 1024 ** 3;
 const caps = { cpuCores: 4, memoryMax: 8 * GIB, memoryHigh: null, tasksMax: 512 };
@@ -43,6 +43,51 @@ describe("prepare, cgroupfs on cgroup v1", () => {
     expect(f.read("cgroup/memory/ds01/student-alice/memory.limit_in_bytes")).toBe("-1");
     expect(f.read("cgroup/cpu/ds01/student-alice/cpu.cfs_quota_us")).toBe("-1");
     expect(f.read("cgroup/pids/ds01/student-alice/pids.max")).toBe("max");
+  });
+});
+
+describe("prepare again soon after (a burst of creates)", () => {
+  /** A UserCgroups over the fixture that counts writes and has a clock the test moves. */
+  function counting() {
+    let now = T0;
+    let writes = 0;
+    const fs = f.cg.opts.fs;
+    const cg = new UserCgroups({ ...f.cg.opts, now: () => now, prepared: new PreparedParents(), fs: { ...fs, write: (p, v) => (writes++, fs.write(p, v)) } });
+    return { cg, writes: () => writes, advance: (ms: number) => (now += ms) };
+  }
+
+  it("writes the files once for the same limits within the reuse window, and again after it", async () => {
+    f = fixture({ driver: "cgroupfs", version: 1 });
+    const c = counting();
+    await c.cg.prepare("alice", "student", caps);
+    const first = c.writes();
+    expect(first).toBeGreaterThan(0);
+    c.advance(PREPARED_REUSE_MS - 1);
+    expect(await c.cg.prepare("alice", "student", caps)).toBe("/ds01/student-alice");
+    expect(c.writes()).toBe(first);
+    c.advance(1);
+    await c.cg.prepare("alice", "student", caps);
+    expect(c.writes()).toBe(2 * first);
+  });
+
+  it("writes again when the limits differ, when the parent was removed meanwhile, and after update()", async () => {
+    f = fixture({ driver: "cgroupfs", version: 1 });
+    const c = counting();
+    await c.cg.prepare("alice", "student", caps);
+    const once = c.writes();
+    await c.cg.prepare("alice", "student", { ...caps, tasksMax: 256 });
+    expect(c.writes()).toBe(2 * once);
+    expect(f.read("cgroup/pids/ds01/student-alice/pids.max")).toBe("256");
+
+    rmSync(join(f.root, "cpu/ds01/student-alice"), { recursive: true });
+    await c.cg.prepare("alice", "student", { ...caps, tasksMax: 256 });
+    expect(c.writes()).toBe(3 * once);
+    expect(f.read("cgroup/cpu/ds01/student-alice/cpu.cfs_quota_us")).toBe("400000");
+
+    // An admin's reload wrote other limits: the next prepare puts the create's own limits back.
+    await c.cg.update(c.cg.parentOf("alice", "student"), { ...caps, tasksMax: 128 });
+    await c.cg.prepare("alice", "student", { ...caps, tasksMax: 256 });
+    expect(f.read("cgroup/pids/ds01/student-alice/pids.max")).toBe("256");
   });
 });
 

@@ -30,6 +30,36 @@ export interface UserCgroupsOptions {
   /** Runs systemctl with these arguments, bounded; rejects when it fails. */
   systemctl: (args: string[]) => Promise<void>;
   now: () => number;
+  /** Parents this process prepared lately (shared by every UserCgroups of one process); absent: none kept. */
+  prepared?: PreparedParents;
+}
+
+/**
+ * How long a parent this process prepared is taken as it is by the next prepare with the same
+ * limits (after one check that its directory is still there): a burst of creates (compose, a
+ * `docker run` = create + start) writes its files once. Well inside EMPTY_PARENT_MIN_AGE_MS, so
+ * the daemon cannot have removed it as stale meanwhile; update() forgets it.
+ */
+export const PREPARED_REUSE_MS = 10_000;
+
+/** When each parent (by directory) was last prepared, and with which limits. */
+export class PreparedParents {
+  private readonly last = new Map<string, { limits: string; at: number }>();
+
+  constructor(private readonly reuseMs = PREPARED_REUSE_MS) {}
+
+  recent(dir: string, limits: string, now: number): boolean {
+    const l = this.last.get(dir);
+    return l !== undefined && l.limits === limits && now - l.at >= 0 && now - l.at < this.reuseMs;
+  }
+
+  note(dir: string, limits: string, now: number): void {
+    this.last.set(dir, { limits, at: now });
+  }
+
+  forget(dir: string): void {
+    this.last.delete(dir);
+  }
 }
 
 export class UserCgroups {
@@ -54,10 +84,15 @@ export class UserCgroups {
     try {
       if (this.opts.setup.driver === "systemd") await this.writeUnit(parent, caps, true);
       else {
+        const { prepared, fs, now } = this.opts;
+        const dir = this.dir(parent, null);
+        const limits = JSON.stringify(caps);
+        if (prepared?.recent(dir, limits, now()) && (await this.allThere(parent))) return parent.cgroupParent;
         await this.makeDirs(parent);
         await this.writeLimits(parent, caps);
         // Marked fresh: the daemon leaves a parent alone for a while after a create prepared it.
-        for (const h of this.opts.setup.version === 1 ? V1_HIERARCHIES : [null]) await this.opts.fs.touch(this.dir(parent, h), this.opts.now());
+        for (const h of this.opts.setup.version === 1 ? V1_HIERARCHIES : [null]) await fs.touch(this.dir(parent, h), now());
+        prepared?.note(dir, limits, now());
       }
     } catch (e) {
       if (e instanceof CgroupError) throw e;
@@ -71,6 +106,7 @@ export class UserCgroups {
    * absent (prepare makes it at the next create). `kept`: limits the kernel would not lower yet.
    */
   async update(parent: UserParent, caps: AggregateCaps | null): Promise<{ exists: boolean; kept: string[] }> {
+    this.opts.prepared?.forget(this.dir(parent, null));
     if (this.opts.setup.driver === "systemd") {
       const had = (await this.opts.fs.read(join(this.opts.unitDir, parent.unit!))) !== null;
       if (had) await this.writeUnit(parent, caps, false);
@@ -78,6 +114,12 @@ export class UserCgroups {
     }
     if ((await this.opts.fs.mtimeMs(this.dir(parent, "memory"))) === null) return { exists: false, kept: [] };
     return { exists: true, kept: await this.writeLimits(parent, caps) };
+  }
+
+  /** The parent's directory exists in every hierarchy it is made in (nobody removed one by hand). */
+  private async allThere(parent: UserParent): Promise<boolean> {
+    const dirs = (this.opts.setup.version === 1 ? V1_HIERARCHIES : [null]).map((h) => this.dir(parent, h));
+    return (await Promise.all(dirs.map((d) => this.opts.fs.mtimeMs(d)))).every((m) => m !== null);
   }
 
   private async makeDirs(parent: UserParent): Promise<void> {

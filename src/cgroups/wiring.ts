@@ -7,7 +7,7 @@ import { execFileWithTimeout } from "../util/exec.js";
 import type { CgroupAdmission } from "./admission.js";
 import { nodeCgroupFs } from "./node-cgroup-fs.js";
 import { cachedSetup, detectCgroupSetup, type CgroupSetup } from "./setup.js";
-import { UserCgroups } from "./user-cgroups.js";
+import { PreparedParents, UserCgroups } from "./user-cgroups.js";
 
 /** systemctl's deadline (daemon-reload, stop of a slice). */
 export const SYSTEMCTL_TIMEOUT_MS = 30_000;
@@ -27,9 +27,10 @@ export interface CgroupParts {
 /** `info` is the engine's GET /info. Paths come from the config at each call (a reload may move them). */
 export function cgroupParts(opts: { info: () => Promise<unknown>; config: () => LoadedConfig; setup?: () => Promise<CgroupSetup> }): CgroupParts {
   const setup = opts.setup ?? cachedSetup(() => detectCgroupSetup(opts.info));
+  const prepared = new PreparedParents();
   const cgroups = async (config?: LoadedConfig) => {
     const c = (config ?? opts.config()).cgroups;
-    return new UserCgroups({ setup: await setup(), root: c.root, unitDir: c.unit_dir, fs: nodeCgroupFs, systemctl, now: Date.now });
+    return new UserCgroups({ setup: await setup(), root: c.root, unitDir: c.unit_dir, fs: nodeCgroupFs, systemctl, now: Date.now, prepared });
   };
   return {
     cgroups,
