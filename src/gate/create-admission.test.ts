@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BUILTIN_APP } from "../config/builtin-defaults.js";
-import { admitCreate, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
+import { admitCreate, blankImageClaims, imageOf, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
 import type { Json } from "../docker/json-fields.js";
 
 const alice: Caller = { uid: 1001, gid: 1001, pid: 1, name: "alice", groups: ["alice"], admin: false };
@@ -29,7 +29,15 @@ const ports: CreatePorts = {
   imageLabels: async (image): Promise<Record<string, string>> => (image === "baked" ? { "ds01.protected": "true", "ds01.gpu.uuids": "GPU-x", team: "a" } : {}),
 };
 
-const admit = (body: Json, name?: string) => admitCreate(body, name, alice, settings, ports);
+/** The whole admission of a body: the checks, then the image's claims blanked (as the gate does). */
+const admit = async (body: Json, name?: string) => {
+  const d = await admitCreate(body, name, alice, settings, ports);
+  if (d.ok) {
+    const image = imageOf(d.body);
+    blankImageClaims(d.body, image === null ? {} : await ports.imageLabels(image), alice, settings);
+  }
+  return d;
+};
 
 describe("admitCreate", () => {
   it("stamps the owner and keeps the caller's own labels", async () => {

@@ -330,6 +330,26 @@ export function nameProblem(name: string | undefined, s: CreateSettings): string
   return prefix ? `the name "${bare}" starts with "${prefix}", which is kept for ds01's own infrastructure; choose another name` : null;
 }
 
+/** The image a create names, whose labels dockerd merges under the container's (null: none named). */
+export function imageOf(body: JsonObject): string | null {
+  const image = field(body, "Image");
+  return typeof image === "string" && image !== "" ? image : null;
+}
+
+/**
+ * dockerd merges the image's labels under the container's: a claim baked into an image
+ * (docker commit --change 'LABEL ds01.protected=true') is blanked by an empty container label.
+ * The last step of a create's admission, on the body admitCreate returned (with its GPU labels).
+ */
+export function blankImageClaims(body: JsonObject, imageLabels: Record<string, string>, caller: Caller, s: CreateSettings): void {
+  const labels = (field(body, "Labels") ?? {}) as Record<string, string>;
+  for (const [k, v] of Object.entries(imageLabels)) {
+    if (!(k in labels) && labelProblem(k, v, caller, s)) labels[k] = "";
+  }
+  setField(body, "Labels", labels);
+}
+
+/** The create's checks and rewrites, except the image's claims (blankImageClaims, once its labels are read). */
 export async function admitCreate(raw: Json, name: string | undefined, caller: Caller, s: CreateSettings, ports: CreatePorts): Promise<CreateDecision> {
   try {
     if (!isObject(raw)) return refuse("the create body must be a JSON object");
@@ -338,16 +358,7 @@ export async function admitCreate(raw: Json, name: string | undefined, caller: C
     const np = nameProblem(name, s);
     if (np) refuse(np);
     const body = raw;
-    const labels = checkLabels(body, caller, s);
-    // dockerd merges the image's labels under the container's: a claim baked into an image
-    // (docker commit --change 'LABEL ds01.protected=true') is blanked by an empty container label.
-    const image = field(body, "Image");
-    if (typeof image === "string" && image !== "") {
-      for (const [k, v] of Object.entries(await ports.imageLabels(image))) {
-        if (!(k in labels) && labelProblem(k, v, caller, s)) labels[k] = "";
-      }
-    }
-    setField(body, "Labels", labels);
+    setField(body, "Labels", checkLabels(body, caller, s));
     const nc = structField(body, "NetworkingConfig");
     if (nc === "bad") refuse("NetworkingConfig must be a mapping");
     const endpoints = field(nc, "EndpointsConfig");

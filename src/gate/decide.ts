@@ -4,7 +4,7 @@
 // a hook that records what was created.
 import { LABEL } from "../constants/labels.js";
 import { resolveOwner, type IdentityOptions } from "../docker/identity.js";
-import { admitCreate, bindsChangedProblem, nameProblem, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
+import { admitCreate, bindsChangedProblem, blankImageClaims, imageOf, nameProblem, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
 import { inspectContainer, type ContainerFacts, type GateEngine } from "./engine.js";
 import { field, isObject, setField, structKeyProblem, type Json, type JsonObject } from "../docker/json-fields.js";
 import type { OwnedKind, OwnershipStore } from "./ownership.js";
@@ -86,6 +86,8 @@ export interface DecideContext {
   signal?: AbortSignal;
   /** This user's creates that passed the count but dockerd has not answered yet (waiting for a GPU, say). */
   createsInFlight?(user: string): number;
+  /** Ids of containers dockerd created for this user lately (a listing may not show them yet). */
+  recentCreates?(user: string): readonly string[];
   /** The create passed the count: it is now in flight, and the user's next create may be decided. */
   admitted?(): void;
 }
@@ -175,7 +177,11 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
   const name = queryValue(target, "name");
   // `--device /dev/nvidia0` is a GPU request: out of Devices (which the create check refuses), into the allocation.
   const gpuDevices = takeGpuDevices(parsed);
-  const d = await admitCreate(parsed, name, caller, ctx.settings, ports(ctx));
+  const p = ports(ctx);
+  // The image's labels are read while the rest of admission runs (one engine round trip off the path).
+  const image = imageOf(parsed);
+  const imageLabels = image === null ? Promise.resolve({}) : p.imageLabels(image);
+  const d = await admitCreate(parsed, name, caller, ctx.settings, p);
   if (!d.ok) return refuse(d.reason);
   const caps = capsFor(ctx.cgroups, caller.name);
   if (!caps.ok) return refuse(caps.reason);
@@ -186,6 +192,7 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
   if (!parent.ok) return refuse(parent.reason);
   const gpu = await admitGpus(d.body, name, caller, ctx, gpuDevices);
   if (!gpu.ok) return gpu.unavailable ? { action: "respond", status: 503, message: `ds01: ${gpu.reason}` } : refuse(gpu.reason);
+  blankImageClaims(d.body, await imageLabels, caller, ctx.settings);
   for (const v of d.volumesToCreate) {
     const r = await ctx.engine.call("POST", "/volumes/create", { Name: v, Labels: { [LABEL.user]: caller.name } });
     if (r.status !== 201 && r.status !== 200) return refuse(`volume "${v}" could not be created for you (engine said ${r.status})`);
@@ -217,7 +224,8 @@ async function admitLimits(body: JsonObject, caller: Caller, ctx: DecideContext,
     const r = await ctx.engine.call("GET", "/containers/json?all=1");
     const rows = r.status === 200 ? (JSON.parse(r.body.toString("utf8")) as { Id: string; Names?: string[]; Labels?: Record<string, string> | null }[]) : null;
     if (!rows) return "your containers could not be counted (the engine did not list them); try again";
-    const listed = rows.filter((c) => containerOwnerOf({ id: c.Id, name: (c.Names?.[0] ?? "").replace(/^\//, ""), labels: c.Labels ?? {} }, ctx) === caller.name).length;
+    const listedIds = rows.filter((c) => containerOwnerOf({ id: c.Id, name: (c.Names?.[0] ?? "").replace(/^\//, ""), labels: c.Labels ?? {} }, ctx) === caller.name).map((c) => c.Id);
+    const listed = new Set([...listedIds, ...(ctx.recentCreates?.(caller.name) ?? [])]).size;
     const inFlight = ctx.createsInFlight?.(caller.name) ?? 0;
     const mine = listed + inFlight;
     if (mine >= limits.max_containers_per_user) {

@@ -23,6 +23,7 @@ import { classify, type Route } from "./routes.js";
 import { parseTarget, type Target } from "./target.js";
 import { GpuQueue } from "./gpu-queue.js";
 import { queuedGpus } from "./queued-gpus.js";
+import { RecentCreates } from "./recent-creates.js";
 import type { QueueSnapshotWriter } from "./queue-snapshot.js";
 import type { Timers } from "../daemon/timers.js";
 import type { Clock } from "../util/clock.js";
@@ -162,6 +163,7 @@ export class Gate {
 
   /** Docker removed a container: its reservations go, and its slots to whoever waits. */
   containerRemoved(id: string, name: string): void {
+    this.recent.remove(id);
     try {
       this.gpus?.removed?.(id);
     } catch (e) {
@@ -189,6 +191,7 @@ export class Gate {
 
   private readonly createChains = new Map<string, Promise<void>>();
   private readonly inFlight = new Map<string, number>();
+  private readonly recent = new RecentCreates();
 
   /** One create's place among the user's creates in flight (enter and leave at most once each). */
   private flightFor(user: string): { enter(): void; leave(): void } {
@@ -409,6 +412,7 @@ export class Gate {
       const unlock = route.kind === "create" ? await this.createLock(caller.name) : () => undefined;
       const flight = this.flightFor(caller.name);
       ctx.createsInFlight = (user) => this.inFlight.get(user) ?? 0;
+      ctx.recentCreates = (user) => this.recent.of(user);
       ctx.admitted = () => {
         flight.enter();
         unlock();
@@ -485,6 +489,8 @@ export class Gate {
       onAnswer: (status, body) => {
         const created = d.created && body ? d.created(status, body) : null;
         const undone = created ? this.recordCreated(created, caller, d) : null;
+        // Counted as the user's from now on (before it leaves "in flight" below), listed or not.
+        if (created?.kind === "container" && !undone) this.recent.add(caller.name, created.id);
         try {
           d.after?.(undone ? undone.status : status, undone ? null : body);
         } catch (e) {
@@ -524,6 +530,7 @@ export class Gate {
 
   /** A removal's owner record goes; a store that cannot take it leaves a record of an id that no longer exists. */
   private forgetRemoved(r: { kind: OwnedKind; id: string }): void {
+    if (r.kind === "container") this.recent.remove(r.id);
     try {
       this.deps.owners.forget(r.kind, r.id);
     } catch (e) {
