@@ -4,7 +4,7 @@
 // Run (as root, on the test machine, after `npm run build` — the gate children run bin/ds01.js):
 //
 //   npm run build && node --import ./test/store/fixtures/register-ts.mjs bench/admission.ts \
-//       [--creates 200] [--rounds 10] [--handovers 20]
+//       [--creates 100] [--rounds 10] [--handovers 20]
 //
 // It prints:
 //   1. GPU create latency (POST /containers/create with a GPU DeviceRequest), --creates sequential
@@ -28,7 +28,7 @@ import { TEST_IMAGE } from "../test/helpers/docker-env.js";
 import { gpuUuid, writeFakeGpuState } from "../test/helpers/fake-gpus.js";
 import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
 
-const { values } = parseArgs({ options: { creates: { type: "string", default: "200" }, rounds: { type: "string", default: "10" }, handovers: { type: "string", default: "20" } } });
+const { values } = parseArgs({ options: { creates: { type: "string", default: "100" }, rounds: { type: "string", default: "10" }, handovers: { type: "string", default: "20" } } });
 const CREATES = Math.max(10, Number(values.creates));
 const ROUNDS = Math.max(2, Number(values.rounds));
 const HANDOVERS = Math.max(3, Number(values.handovers));
