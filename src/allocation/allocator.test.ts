@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { gpu, limits, reservation, gpuUuid } from "../../test/helpers/fleet.js";
 import { fixedClock } from "../util/clock.js";
-import { forgetRemoved, reserveSlots, type AllocatorDeps } from "./allocator.js";
+import { reservationSteps, reserveSlots, type AllocatorDeps } from "./allocator.js";
 import { openReservationDb } from "./reservation-store.js";
 import { slotTable } from "./slots.js";
 
@@ -38,14 +38,14 @@ describe("reserveSlots", () => {
     db.close();
   });
 
-  it("a container Docker removed frees its slot at once, not after the listing slack", () => {
+  it("a container Docker removed frees its slot at once, not after the listing slack", async () => {
     const { db, clock, deps } = setup();
     db.store.insert([reservation(gpuUuid(0), "bob", "just-made", { state: "confirmed", containerId: "id-just-made", confirmedAt: clock.now() - 100, expiresAt: clock.now() + 100_000 })]);
     const obs = { slots: slotTable([gpu(0)]).slots, containers: [], listedAt: clock.now(), currentAt: clock.now(), source: "listing" as const };
     const ask = { user: "alice", container: "new", count: 1, profile: null, preferFull: true };
     // Confirmed 100 ms ago and not listed: it may just be missing from the listing, so it counts.
     expect(reserveSlots(deps, ask, obs).ok).toBe(false);
-    expect(forgetRemoved(deps, "id-just-made")).toBe(1); // the destroy event says it is gone
+    expect(await deps.reservations.lockedAsync(reservationSteps.removed(deps, "id-just-made"))).toBe(1); // the destroy event says it is gone
     expect(reserveSlots(deps, ask, obs).ok).toBe(true);
     db.close();
   });

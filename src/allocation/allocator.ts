@@ -273,20 +273,29 @@ export async function allocate(deps: AllocatorDeps, request: AllocationRequest):
  * taken. Returns false when the reservation was lost (expired and dropped): the caller must then
  * remove the container, since another request may have been given the same slots.
  */
-export function confirmReservation(deps: Pick<ReserveDeps, "reservations" | "clock">, requestId: string, containerId: string): boolean {
-  return deps.reservations.locked(() => deps.reservations.confirm(requestId, containerId, deps.clock.now(), CONFIRMED_TTL_MS) > 0);
-}
-
-/** Drops one request's reservation (creation failed). Returns the number of slots released. */
-export function releaseRequest(deps: Pick<ReserveDeps, "reservations">, requestId: string): number {
-  return deps.reservations.locked(() => deps.reservations.deleteRequest(requestId));
-}
-
 /**
- * Docker removed this container: its confirmed reservations go. Otherwise they would count for
- * the listing slack (a just-created container may be missing from a listing) or until the next
- * full listing, keeping a freed slot from a request waiting for it.
+ * What happens to a reservation after its create, each one step inside the lock: run with
+ * `locked` by a one-shot command, with `lockedAsync` by a long-lived process (the gate), whose
+ * event loop must not stop while another process holds the lock.
  */
-export function forgetRemoved(deps: Pick<ReserveDeps, "reservations">, containerId: string): number {
-  return deps.reservations.locked(() => deps.reservations.deleteRemoved(containerId));
+export const reservationSteps = {
+  /** pending → confirmed with the container's id; false when the reservation was lost meanwhile. */
+  confirm: (deps: Pick<ReserveDeps, "reservations" | "clock">, requestId: string, containerId: string) => () =>
+    deps.reservations.confirm(requestId, containerId, deps.clock.now(), CONFIRMED_TTL_MS) > 0,
+  /** Drops one request's reservation (creation failed); the number of slots released. */
+  release: (deps: Pick<ReserveDeps, "reservations">, requestId: string) => () => deps.reservations.deleteRequest(requestId),
+  /**
+   * Docker removed this container: its confirmed reservations go. Otherwise they would count for
+   * the listing slack (a just-created container may be missing from a listing) or until the next
+   * full listing, keeping a freed slot from a request waiting for it.
+   */
+  removed: (deps: Pick<ReserveDeps, "reservations">, containerId: string) => () => deps.reservations.deleteRemoved(containerId),
+};
+
+export function confirmReservation(deps: Pick<ReserveDeps, "reservations" | "clock">, requestId: string, containerId: string): boolean {
+  return deps.reservations.locked(reservationSteps.confirm(deps, requestId, containerId));
+}
+
+export function releaseRequest(deps: Pick<ReserveDeps, "reservations">, requestId: string): number {
+  return deps.reservations.locked(reservationSteps.release(deps, requestId));
 }

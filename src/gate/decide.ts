@@ -41,7 +41,7 @@ export type Decision =
       /** For the audit record of a create. */
       audit?: Record<string, unknown>;
       /** Called once with dockerd's answer (status 502, body null when it could not be reached). */
-      after?: (status: number, body: Buffer | null) => void;
+      after?: (status: number, body: Buffer | null) => void | Promise<void>;
     };
 
 export interface DecideSettings extends CreateSettings {
@@ -63,10 +63,11 @@ export interface GateGpus {
   capFor(user: string): number | null;
   /** `signal`: the client went away (a request waiting for a slot leaves the queue). */
   reserve(user: string, container: string, want: GpuWant, signal?: AbortSignal): Promise<GpuReserve>;
-  confirm(requestId: string, containerId: string): boolean;
-  release(requestId: string): void;
+  /** false: the reservation was lost meanwhile. */
+  confirm(requestId: string, containerId: string): Promise<boolean>;
+  release(requestId: string): Promise<void>;
   /** Docker removed this container: what was reserved for it is free. */
-  removed?(containerId: string): void;
+  removed?(containerId: string): Promise<void>;
   /** Who holds the slots this request could use, and the planner's next step for them ("" = none). */
   holders?(user: string, container: string, want: GpuWant): Promise<string>;
 }
@@ -206,10 +207,11 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
       return id ? { kind: "container", id, name: name ?? "" } : null;
     },
     audit: { image: field(d.body, "Image") ?? null, name: name ?? null, volumes_created: d.volumesToCreate, gpus: gpu.uuids, cgroup_parent: parent.parent },
-    after: (status, body) => {
-      if (!gpu.requestId) return;
+    after: async (status, body) => {
+      const requestId = gpu.requestId;
+      if (!requestId) return;
       const id = status === 201 && body ? idFrom(body, "Id") : null;
-      if (!id || !ctx.gpus!.confirm(gpu.requestId, id)) ctx.gpus!.release(gpu.requestId);
+      if (!id || !(await ctx.gpus!.confirm(requestId, id))) await ctx.gpus!.release(requestId);
     },
   };
 }

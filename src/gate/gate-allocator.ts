@@ -1,7 +1,7 @@
 // The allocator wired for the gate: the same reservations, quotas and broker as `ds01 create`,
 // seeing every container on dockerd's own socket (never a scoped view) with gate-record identity.
 import { join } from "node:path";
-import { requestSlots, releaseRequest, confirmReservation, forgetRemoved, observeForAllocation, type AllocatorDeps } from "../allocation/allocator.js";
+import { requestSlots, observeForAllocation, reservationSteps, type AllocatorDeps } from "../allocation/allocator.js";
 import { holdersText } from "../allocation/holders-text.js";
 import { BUSY_CODES } from "../allocation/quota.js";
 import { brokerClient } from "../allocation/broker/client.js";
@@ -105,9 +105,10 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
         throw e;
       }
     },
-    confirm: (requestId, containerId) => confirmReservation(deps, requestId, containerId),
-    release: (requestId) => void releaseRequest(deps, requestId),
-    removed: (containerId) => void forgetRemoved(deps, containerId),
+    // Waiting for the lock between timers: the gate goes on serving while another process holds it.
+    confirm: (requestId, containerId) => i.reservations.lockedAsync(reservationSteps.confirm(deps, requestId, containerId)),
+    release: async (requestId) => void (await i.reservations.lockedAsync(reservationSteps.release(deps, requestId))),
+    removed: async (containerId) => void (await i.reservations.lockedAsync(reservationSteps.removed(deps, containerId))),
     async holders(user, container, want) {
       const obs = await observeForAllocation(deps, true);
       const now = i.clock.now();

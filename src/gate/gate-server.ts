@@ -138,7 +138,9 @@ export class Gate {
           clock: q.clock,
           timers: q.timers,
           onChange: (w) => q.snapshot?.waiting(w),
-          discard: (r) => r.ok && this.gpus?.release(r.requestId),
+          discard: (r) => {
+            if (r.ok) void this.gpus?.release(r.requestId).catch((e: unknown) => deps.log.warn({ error: errorText(e) }, "gate: a reservation nobody waits for any more could not be released; it expires by itself"));
+          },
         })
       : null;
     this.gpus = this.gpusFor(config);
@@ -164,12 +166,10 @@ export class Gate {
   /** Docker removed a container: its reservations go, and its slots to whoever waits. */
   containerRemoved(id: string, name: string): void {
     this.recent.remove(id);
-    try {
-      this.gpus?.removed?.(id);
-    } catch (e) {
-      this.deps.log.warn({ error: errorText(e), container: id.slice(0, 12) }, "gate: a removed container's reservation could not be dropped");
-    }
-    this.slotsMayHaveFreed(`container ${name} removed`);
+    const dropped = this.gpus?.removed?.(id) ?? Promise.resolve();
+    void dropped
+      .catch((e: unknown) => this.deps.log.warn({ error: errorText(e), container: id.slice(0, 12) }, "gate: a removed container's reservation could not be dropped"))
+      .finally(() => this.slotsMayHaveFreed(`container ${name} removed`));
   }
 
   /** GPU creates waiting for a slot now. */
@@ -427,7 +427,7 @@ export class Gate {
           const after = decision.after;
           decision.after = (status, answer) => {
             release();
-            after?.(status, answer);
+            return after?.(status, answer);
           };
           to.res?.once("close", release);
           to.socket?.once("close", release);
@@ -484,19 +484,14 @@ export class Gate {
       keepContainerId: (id) => this.deps.owners.get("container", id)?.user === caller.name,
       onEngineError: (e) => {
         this.deps.log.warn({ error: errorText(e) }, "gate: engine unreachable");
-        d.after?.(502, null);
+        this.settle(d, 502, null);
       },
       onAnswer: (status, body) => {
         const created = d.created && body ? d.created(status, body) : null;
         const undone = created ? this.recordCreated(created, caller, d) : null;
         // Counted as the user's from now on (before it leaves "in flight" below), listed or not.
         if (created?.kind === "container" && !undone) this.recent.add(caller.name, created.id);
-        try {
-          d.after?.(undone ? undone.status : status, undone ? null : body);
-        } catch (e) {
-          // A reservation not confirmed or not released (store busy or failing) expires by itself.
-          this.deps.log.warn({ error: errorText(e), status }, "gate: the GPU reservation could not be settled after dockerd's answer");
-        }
+        this.settle(d, undone ? undone.status : status, undone ? null : body);
         if (note && status < 400) this.audit(EVENT.gateAdminOverride, caller.name, null, null, { what: note, status });
         if (d.removed && status >= 200 && status < 300) this.forgetRemoved(d.removed);
         return undone ?? undefined;
@@ -525,6 +520,17 @@ export class Gate {
         (err: unknown) => this.deps.log.error({ kind: c.kind, id: c.id, error: errorText(err) }, "gate: could not remove an unrecorded create; remove it by hand"),
       );
       return { status: 500, when: removed, message: `ds01: the ${c.kind} was created but could not be recorded as yours (${error}), so it was removed again; try again, and tell an admin if it persists (the gate's state directory needs attention)` };
+    }
+  }
+
+  /** The decision's own follow-up to dockerd's answer (a GPU reservation confirmed or released), never thrown. */
+  private settle(d: Forward, status: number, body: Buffer | null): void {
+    // A reservation not confirmed or not released (lock busy, store failing) expires by itself.
+    const failed = (e: unknown) => this.deps.log.warn({ error: errorText(e), status }, "gate: the GPU reservation could not be settled after dockerd's answer");
+    try {
+      void Promise.resolve(d.after?.(status, body)).catch(failed);
+    } catch (e) {
+      failed(e);
     }
   }
 

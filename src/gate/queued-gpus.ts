@@ -52,9 +52,12 @@ export function queuedGpus(inner: GateGpus, w: QueueWiring): GateGpus {
       w.audit(EVENT.gpuQueueTimeout, user, container, { count, waited_s: seconds(o.waitedMs), reason: o.reason });
       return { ok: false, reason: `${o.reason || "every GPU slot you could use is taken"}, still after waiting ${Math.round(o.waitedMs / 1000)} s in the GPU queue (gate.gpu_wait_s: ${waitS})${held ? `; ${held}` : ""}` };
     },
-    release(requestId) {
-      inner.release(requestId);
-      w.queue.kick("a reservation was released");
+    async release(requestId) {
+      try {
+        await inner.release(requestId);
+      } finally {
+        w.queue.kick("a reservation was released");
+      }
     },
   };
 }
