@@ -527,11 +527,16 @@ export class Gate {
   private settle(d: Forward, status: number, body: Buffer | null): void {
     // A reservation not confirmed or not released (lock busy, store failing) expires by itself.
     const failed = (e: unknown) => this.deps.log.warn({ error: errorText(e), status }, "gate: the GPU reservation could not be settled after dockerd's answer");
-    try {
-      void Promise.resolve(d.after?.(status, body)).catch(failed);
-    } catch (e) {
-      failed(e);
-    }
+    if (!d.after) return;
+    // After the answer has left: until then the reservation counts as pending, which holds its
+    // slots just as a confirmed one does, and the client need not wait for the bookkeeping.
+    setImmediate(() => {
+      try {
+        void Promise.resolve(d.after?.(status, body)).catch(failed);
+      } catch (e) {
+        failed(e);
+      }
+    });
   }
 
   /** A removal's owner record goes; a store that cannot take it leaves a record of an id that no longer exists. */
