@@ -9,7 +9,7 @@ import { EVENT } from "../constants/event-types.js";
 import { errorText } from "../errors.js";
 import type { DaemonMetrics } from "../metrics/daemon-metrics.js";
 import type { ObservedContainer } from "../model/container.js";
-import { runPass, type PassReport } from "../pass/run-pass.js";
+import { runPass, type PassDeps, type PassReport } from "../pass/run-pass.js";
 import type { Store } from "../store/index.js";
 import { isStoreError } from "../store/store-error.js";
 import type { Clock } from "../util/clock.js";
@@ -26,7 +26,7 @@ export interface DaemonJobsDeps {
   config: Pick<RunningConfig, "current" | "deps" | "check">;
   status: DaemonStatus;
   fleet: Fleet;
-  store: Store;
+  store: Pick<Store, "all" | "query" | "recordGpuSample">;
   storeHealth: StoreHealth;
   metrics: DaemonMetrics;
   clock: Clock;
@@ -37,6 +37,8 @@ export interface DaemonJobsDeps {
   requestPass(why: string): void;
   /** Users' cgroup parents (aggregate limits, usage, OOM kills), looked after once per pass. */
   cgroupWatch?: Pick<UserCgroupWatch, "pass">;
+  /** Runs one enforcement pass (default: runPass, not a dry run). */
+  runPass?: (deps: PassDeps) => Promise<PassReport>;
 }
 
 interface ReportWaiter {
@@ -50,8 +52,11 @@ export class DaemonJobs implements ConfigListener {
   private passWaiters: (() => void)[] = [];
   /** Callers waiting for a pass that starts after they asked (the control socket's `pass`). */
   private reportWaiters: ReportWaiter[] = [];
+  private readonly runPass: (deps: PassDeps) => Promise<PassReport>;
 
-  constructor(private readonly d: DaemonJobsDeps) {}
+  constructor(private readonly d: DaemonJobsDeps) {
+    this.runPass = d.runPass ?? ((deps) => runPass(deps, { dryRun: false }));
+  }
 
   /** Completed passes since start. */
   get passCount(): number {
@@ -105,7 +110,7 @@ export class DaemonJobs implements ConfigListener {
     const waiting = this.reportWaiters.splice(0); // who asked before this pass began
     let report: PassReport;
     try {
-      report = await runPass(this.d.config.deps, { dryRun: false });
+      report = await this.runPass(this.d.config.deps);
     } catch (e) {
       for (const w of waiting) w.reject(e instanceof Error ? e : new Error(String(e)));
       const durationS = (performance.now() - t0) / 1000;
