@@ -90,4 +90,31 @@ describe("EventStream (against a stand-in of our ContainerRuntime port)", () => 
     await stream.stop(); // would hang if the 1 s wait were not woken
     expect(t.asked()).toContain(1000);
   });
+
+  it("upWithin resolves when the stream is up (its timer cleared), or when the time is over", async () => {
+    const t = heldTimers();
+    const stream = new EventStream({
+      runtime: () => ({ events: (_onEvent, signal) => new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve())) }),
+      onEvent: () => {},
+      onUp: () => {},
+      onDown: () => {},
+      timers: t.timers,
+      log: silentLogger,
+      settleMs: 500,
+    });
+    let early = false;
+    void stream.upWithin(3000).then(() => (early = true));
+    stream.start();
+    await flush();
+    expect(early).toBe(false);
+    await t.fire(500); // stayed open for settleMs: up
+    expect(early).toBe(true);
+    let late = false;
+    void stream.upWithin(3000).then(() => (late = true));
+    await flush();
+    expect(late).toBe(false); // it waits for the stream to come up (again), or for the time
+    await t.fire(3000);
+    expect(late).toBe(true);
+    await stream.stop();
+  });
 });

@@ -24,6 +24,8 @@ export class EventStream {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private readonly backoff: Backoff;
+  /** Who waits (upWithin) for the stream to be up. */
+  private upWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: EventStreamOptions) {
     this.backoff = opts.backoff ?? new Backoff();
@@ -33,6 +35,19 @@ export class EventStream {
     if (!this.stopped) return;
     this.stopped = false;
     this.loop = this.run();
+  }
+
+  /** Resolves when the stream is next up, or after `ms` at the latest (a Docker that is down holds nobody up). */
+  upWithin(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.opts.timers.clear(t);
+        this.upWaiters = this.upWaiters.filter((w) => w !== done);
+        resolve();
+      };
+      const t = this.opts.timers.set(done, ms);
+      this.upWaiters.push(done);
+    });
   }
 
   async stop(): Promise<void> {
@@ -52,6 +67,7 @@ export class EventStream {
         up = true;
         this.backoff.reset();
         this.opts.onUp();
+        for (const w of this.upWaiters.splice(0)) w();
       };
       const settle = this.opts.timers.set(markUp, this.opts.settleMs ?? 1000);
       try {

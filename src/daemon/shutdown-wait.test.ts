@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { fixedClock } from "../util/clock.js";
-import { waitForInFlight } from "./shutdown-wait.js";
+import type { Intent } from "../actions/intents.js";
+import type { Logger } from "../util/log.js";
+import { abandonInFlight, waitForInFlight } from "./shutdown-wait.js";
 import type { Timers } from "./timers.js";
 
 const T0 = 1_000_000;
@@ -85,5 +87,31 @@ describe("waitForInFlight", () => {
     expect(out).toBeNull();
     await t.to(T0 + 14_000);
     expect(out).toEqual({ abandoned: true, waitedMs: 14_000 });
+  });
+});
+
+describe("abandonInFlight", () => {
+  const intent = (id: number, action: Intent["action"]): Intent => ({ id, kind: "stop", containerId: "c1", pid: null, action, facts: {}, startedAt: T0, deadlineAt: T0 + 70_000, ownerPid: 1, abandonedAt: null });
+  function logger() {
+    const lines: { msg: string; fields: Record<string, unknown> }[] = [];
+    const log: Logger = { debug: () => {}, info: () => {}, warn: (fields, msg) => void lines.push({ msg, fields }), error: (fields, msg) => void lines.push({ msg, fields }) };
+    return { log, lines };
+  }
+
+  it("records what is still in flight as abandoned, with why and when, and says how many", () => {
+    const { log, lines } = logger();
+    const calls: [number[], number, string][] = [];
+    const open = [intent(1, null), intent(2, null)];
+    const n = abandonInFlight({ inFlight: () => open, abandon: (i, at, why) => void calls.push([i.map((x) => x.id), at, why]) }, { log, clock: fixedClock(T0 + 9_000), reason: "SIGTERM", job: "pass", waitedMs: 9_000 });
+    expect(n).toBe(2);
+    expect(calls).toEqual([[[1, 2], T0 + 9_000, "daemon stopping (SIGTERM) gave up after 9000 ms"]]);
+    expect(lines).toEqual([{ msg: "abandoning job in flight", fields: { job: "pass", waited_ms: 9_000, actions: [{ kind: "stop", container: null, pid: null }, { kind: "stop", container: null, pid: null }] } }]);
+  });
+
+  it("a store that cannot record them is logged, and shutdown goes on", () => {
+    const { log, lines } = logger();
+    const n = abandonInFlight({ inFlight: () => [intent(1, null)], abandon: () => { throw new Error("database is locked"); } }, { log, clock: fixedClock(T0), reason: "SIGINT", job: "pass", waitedMs: 5_000 });
+    expect(n).toBe(1);
+    expect(lines.map((l) => l.msg)).toEqual(["abandoning job in flight", "could not record the abandoned actions"]);
   });
 });

@@ -1,8 +1,12 @@
 // How long shutdown waits for the job in flight: at least `minWaitMs`, as long as the latest
 // deadline of a destructive action in flight (re-read as it goes: a stop may start just as
 // shutdown begins), and `minWaitMs` more after the last such action was seen, for the job's steps
-// after it. Resolves as soon as the job finishes.
+// after it. Resolves as soon as the job finishes. When it gives up, the actions still in flight
+// are recorded as abandoned (the next start reconciles them).
+import type { IntentLog } from "../actions/intents.js";
+import { errorText } from "../errors.js";
 import type { Clock } from "../util/clock.js";
+import type { Logger } from "../util/log.js";
 import type { Timers } from "./timers.js";
 
 export interface ShutdownWaitOptions {
@@ -39,4 +43,16 @@ export async function waitForInFlight(job: Promise<void>, o: ShutdownWaitOptions
     ]);
     o.timers.clear(timer);
   }
+}
+
+/** Records the actions still in flight as abandoned (a store that fails is logged); returns how many. */
+export function abandonInFlight(intents: Pick<IntentLog, "inFlight" | "abandon">, o: { log: Logger; clock: Clock; reason: string; job: string | null; waitedMs: number }): number {
+  const open = intents.inFlight();
+  o.log.warn({ job: o.job, waited_ms: o.waitedMs, actions: open.map((i) => ({ kind: i.kind, container: i.action?.container ?? null, pid: i.pid })) }, "abandoning job in flight");
+  try {
+    intents.abandon(open, o.clock.now(), `daemon stopping (${o.reason}) gave up after ${o.waitedMs} ms`);
+  } catch (e) {
+    o.log.error({ error: errorText(e) }, "could not record the abandoned actions");
+  }
+  return open.length;
 }

@@ -15,4 +15,18 @@ describe("StoreHealth", () => {
     expect(h.guard("recording GPU samples", () => 7)).toBe(7);
     expect(h.error).toBeNull();
   });
+
+  it("attempt notes a failed write without throwing it, and clears on a good one", () => {
+    let counted = 0;
+    const h = new StoreHealth({ count: () => counted++, log: quiet });
+    h.attempt("recording missing GPUs", () => {
+      throw new Error("disk I/O error");
+    });
+    expect(h.error).toBe("recording missing GPUs: disk I/O error");
+    expect(counted).toBe(1);
+    let wrote = false;
+    h.attempt("recording missing GPUs", () => void (wrote = true));
+    expect(wrote).toBe(true);
+    expect(h.error).toBeNull();
+  });
 });

@@ -33,4 +33,13 @@ export class StoreHealth {
       throw e;
     }
   }
+
+  /** A write outside a pass: a failure is noted (healthz, counter) and not thrown, so what called goes on. */
+  attempt(during: string, fn: () => void): void {
+    try {
+      this.guard(during, fn);
+    } catch {
+      // noted by guard
+    }
+  }
 }
