@@ -1,13 +1,13 @@
 // The daemon's own store failing (a full disk) is reported as a store failure: its own /healthz
 // reason and counter, never "GPU probe failing" nor an nvidia-smi error, and the broker answers
 // that the store failed. Real child daemon with its state directory on a small tmpfs the test fills.
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { METRIC } from "../../src/constants/metrics.js";
 import { useTestContainers } from "../helpers/containers.js";
 import { fullGpus, gpuUuid, writeFakeGpuState, type FakeGpus } from "../helpers/fake-gpus.js";
-import { canMountTmpfs, mountTmpfs, type Tmpfs } from "../helpers/tmpfs.js";
+import { canMountTmpfs, fillUp, mountTmpfs, type Tmpfs } from "../helpers/tmpfs.js";
 import { childOutput, daemonDirs, ensureBuilt, healthz, scrape, spawnDs01, startDaemon, until, type DaemonChild, type DaemonDirs } from "./daemon-process.js";
 
 const tc = useTestContainers("storefail");
@@ -15,19 +15,6 @@ let dirs: DaemonDirs;
 let gpus: FakeGpus;
 let fs: Tmpfs | null = null;
 let d: DaemonChild | null = null;
-
-/** Writes zeros into `file` until the file system is full. */
-function fill(file: string): void {
-  const fd = openSync(file, "w");
-  const chunk = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOSPC") throw e;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 const mounted = canMountTmpfs();
 
@@ -53,7 +40,7 @@ describe("a full disk under the daemon's store", { timeout: 120_000 }, () => {
     expect((await healthz(d.url)).body.reasons).toEqual([]);
 
     const filler = join(fs!.dir, "filler");
-    fill(filler);
+    fillUp(filler);
     const degraded = await until(async () => {
       const h = await healthz(d!.url);
       return h.body.reasons.some((r) => r.startsWith("store failing:")) ? h : null;

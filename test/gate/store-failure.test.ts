@@ -2,14 +2,14 @@
 // written is not handed out — the client is told why, the container is removed again — and the
 // gate goes on serving; once there is room, creates are recorded again.
 import { execFile } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { newRunId } from "../helpers/containers.js";
 import { TEST_IMAGE } from "../helpers/docker-env.js";
-import { canMountTmpfs, mountTmpfs, type Tmpfs } from "../helpers/tmpfs.js";
+import { canMountTmpfs, fillUp, mountTmpfs, type Tmpfs } from "../helpers/tmpfs.js";
 import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "./gate-harness.js";
 
 const runId = newRunId("gate-store-failure");
@@ -21,21 +21,6 @@ const usable = canMountTmpfs();
 const docker = (args: string) => asUser(USER, `docker ${args}`, gate!.env());
 /** The run's containers, as root sees them on the engine. */
 const runContainers = async () => (await promisify(execFile)("docker", ["ps", "-aq", "--filter", `label=ds01.test.run=${runId}`], { timeout: 30_000 })).stdout.split("\n").filter(Boolean);
-
-/** Fills the tmpfs to the last byte; returns the filler's path. */
-function fill(dir: string): string {
-  const path = join(dir, "filler");
-  const fd = openSync(path, "w");
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOSPC") throw e;
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 beforeAll(async () => {
   if (!usable) return;
@@ -58,7 +43,8 @@ it.skipIf(!usable)("refuses to hand out a container it cannot record, removes it
   expect(first.code, first.stderr).toBe(0);
   expect(await runContainers()).toHaveLength(1);
 
-  const filler = fill(fs!.dir);
+  const filler = join(fs!.dir, "filler");
+  fillUp(filler);
   const refused = await docker(`create --label ds01.test.run=${runId} ${TEST_IMAGE} true`);
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toMatch(/ds01: .*could not be recorded.*removed again/);

@@ -1,7 +1,7 @@
 // A tmpfs a test mounts on a directory of its own (a full disk, a read-only state directory) and
 // unmounts afterwards. Needs root and mount(8); tests skip where neither is at hand.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -34,4 +34,17 @@ export function mountTmpfs(dir: string, sizeMb: number): Tmpfs {
     readonly: () => execFileSync("mount", ["-o", "remount,ro", dir]),
     unmount: () => execFileSync("umount", [dir]),
   };
+}
+
+/** Writes zeros into `file` until its file system is full (a state directory's disk filling up). */
+export function fillUp(file: string): void {
+  const fd = openSync(file, "w");
+  const chunk = Buffer.alloc(64 * 1024);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOSPC") throw e;
+  } finally {
+    closeSync(fd);
+  }
 }
