@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (run `npm run build` first).
-import { main } from "../dist/cli/main.js";
+// Thin launcher: the bundled CLI lives in dist/bundle/ (run `npm run build` first).
+import { main } from "../dist/bundle/main.js";
 
 // A reader that goes away (`ds01 … | head`) is not an error of ds01's: stop quietly.
 for (const stream of [process.stdout, process.stderr]) {
