@@ -53,7 +53,7 @@ export async function ensureBuilt(): Promise<void> {
   }
   try {
     // bin/ds01.js runs the bundle, which the second step makes from tsc's output.
-    const main = join(REPO, "dist/bundle/main.js");
+    const main = join(REPO, "dist/bundle/main.cjs");
     if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(REPO, "src"))) return;
     const tsc = await execFileWithTimeout(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", join(REPO, "tsconfig.build.json")], { timeoutMs: 170_000 });
     const bundle = await execFileWithTimeout(process.execPath, [join(REPO, "scripts/bundle.mjs")], { timeoutMs: 60_000 });
