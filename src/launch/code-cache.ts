@@ -8,9 +8,9 @@
 // while it is a real directory owned by this user that no one else may write; a file in it is used
 // only when it is a regular file owned by this user. Each installed bundle has a folder of its own
 // there (named by a hash of the bundle's path), so two installs never prune each other's files.
-// A file's name carries a hash of the chunk's
-// content and of the Node version, so a rebuilt chunk or another Node never meets an old cache, and
-// V8 itself rejects data that does not fit (cachedDataRejected: compiled normally, written anew).
+// A file's name carries a hash of the chunk's content and of the Node version, so a rebuilt chunk or
+// another Node never meets an old cache, and V8 itself rejects data that does not fit
+// (cachedDataRejected: compiled normally, written anew).
 // Files are written to a temporary name and renamed. Nothing here may fail a command: any error
 // means compiling without a cache.
 import { createHash } from "node:crypto";
