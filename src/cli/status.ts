@@ -16,6 +16,7 @@ import { janitorRuntime, oneShotEngineRuntime } from "../compose/docker.js";
 import { identityOptions } from "../compose/identity.js";
 import { loadOneShotConfig } from "../compose/one-shot-start.js";
 import { sampleAll, type ActivityReading, type PreviousSamples } from "../signals/activity.js";
+import { syncHostReads } from "../signals/host-reads.js";
 import { isoTime } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { parseCommandArgs, printJson, type CliContext } from "./context.js";
@@ -92,7 +93,8 @@ export async function statusRows(deps: StatusDeps & { nextStep?: NextStep | Prom
   const all = await listObserved(deps.runtime, deps.identity);
   const shown = owner === null ? all : all.filter((c) => c.identity.owner === owner);
   const running = shown.filter((c) => c.state === "running");
-  const act = { runtime: deps.runtime, now: deps.now };
+  // A one-shot command: the counters are read synchronously (signals/host-reads.ts).
+  const act = { runtime: deps.runtime, now: deps.now, reads: syncHostReads };
   const readings = await sampleAll(running, (id) => deps.baseline?.(id) ?? NO_SAMPLES, act);
   const again = running.filter((c) => needsSecondSample(readings.get(c.id)!));
   if (again.length > 0) {

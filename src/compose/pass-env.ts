@@ -12,6 +12,7 @@ import type { GpuProbe } from "../model/ports.js";
 import { createNotifier } from "../notify/notifier.js";
 import { createActivitySampler } from "../pass/activity-sampler.js";
 import { createPolicyView } from "../pass/policy-view.js";
+import { syncHostReads, type HostReads } from "../signals/host-reads.js";
 import { DEFAULT_KEEPALIVE_FILE } from "../constants/keepalive.js";
 import type { PassDeps } from "../pass/run-pass.js";
 import { defaultStateDir, STORE_FILE, type Store } from "../store/index.js";
@@ -45,6 +46,8 @@ export interface PassEnv {
 export interface PreparedAdapters {
   docker?: DockerRuntime;
   probe?: GpuProbe;
+  /** How /proc and cgroup counters are read (one-shot commands: synchronously). */
+  hostReads?: HostReads;
 }
 
 export function depsFor(ctx: Pick<HostContext, "env" | "stateDir" | "uid" | "clock">, config: LoadedConfig, store: Store, log: Logger, prepared: PreparedAdapters = {}): PassDeps {
@@ -61,7 +64,7 @@ export function depsFor(ctx: Pick<HostContext, "env" | "stateDir" | "uid" | "clo
     runtime,
     probe,
     host,
-    sampler: createActivitySampler(runtime),
+    sampler: createActivitySampler(runtime, undefined, undefined, prepared.hostReads),
     identity: identityOptions(config, containerRecordLookup(store)),
     dcgmExporterUrl: config.gpu.dcgm_exporter_url,
     keepaliveFile,
@@ -101,5 +104,5 @@ export async function openPassEnv(ctx: HostContext, opts: PassEnvOptions = {}): 
     store.close();
     if (fresh) rmSync(storeDir, { recursive: true, force: true });
   };
-  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log, { docker: oneShotEngineRuntime(ctx), probe }), close };
+  return { config, configDir: dir, stateDir, store, deps: depsFor(ctx, config, store, log, { docker: oneShotEngineRuntime(ctx), probe, hostReads: syncHostReads }), close };
 }

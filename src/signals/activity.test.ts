@@ -8,6 +8,7 @@ import type { EngineStats } from "../model/ports.js";
 import { readingFrom, sampleActivity, type ActivityContainer } from "./activity.js";
 import { cpuCounterCandidates, parseCpuStatUsageNs, parseProcCgroup } from "./cgroup-cpu.js";
 import type { HostPaths } from "./host-paths.js";
+import { asyncHostReads, syncHostReads, type HostReads } from "./host-reads.js";
 import { parseNetDev } from "./net-dev.js";
 import { cpuPercent, perSecond } from "./rate.js";
 
@@ -86,7 +87,13 @@ describe("rates", () => {
   });
 });
 
-describe("sampleActivity on fake trees", () => {
+// The daemon's reads and a one-shot command's must see the same counters in every layout.
+const READERS: [string, HostReads][] = [
+  ["the daemon's asynchronous reads", asyncHostReads],
+  ["a one-shot's synchronous reads", syncHostReads],
+];
+
+describe.each(READERS)("sampleActivity on fake trees, %s", (_reader, reads) => {
   const layouts = [
     ["cgroup v1, cgroupfs driver", v1Cgroupfs(), `cgroup/cpuacct/docker/${ID}/cpuacct.usage`, (ns: number) => `${ns}\n`],
     ["cgroup v1, systemd driver (cpu,cpuacct)", v1Systemd, `cgroup/cpu,cpuacct/system.slice/docker-${ID}.scope/cpuacct.usage`, (ns: number) => `${ns}\n`],
@@ -101,7 +108,7 @@ describe("sampleActivity on fake trees", () => {
     t.write(counterFile, counter(10e9));
     t.write(`proc/${PID}/net/dev`, netDev({ lo: [5e6, 5e6], eth0: [1000, 1000] }));
     let now = T0;
-    const deps = { paths: t, now: () => now };
+    const deps = { paths: t, reads, now: () => now };
 
     const first = await sampleActivity(running, { lastCpu: null, lastNet: null }, deps);
     expect(first).toMatchObject({ cpuPct: null, netBytesPerS: null, lastCpu: { value: 10e9, at: T0 }, lastNet: { value: 2000, at: T0 }, cpuSource: "cgroup", netSource: "netns" });
@@ -121,7 +128,7 @@ describe("sampleActivity on fake trees", () => {
     t.write(`cgroup/cpuacct/docker/${ID}/cpuacct.usage`, "2000000000\n");
     t.write(`proc/${PID}/net/dev`, netDev({ eth0: [50, 50] }));
     const prev = { lastCpu: { value: 1e9, at: T0 }, lastNet: { value: 10, at: T0 } };
-    const r = await sampleActivity({ ...running, startedAt: T0 + 1000 }, prev, { paths: t, now: () => T0 + 5000 });
+    const r = await sampleActivity({ ...running, startedAt: T0 + 1000 }, prev, { paths: t, reads, now: () => T0 + 5000 });
     expect(r.cpuPct).toBeNull();
     expect(r.netBytesPerS).toBeNull();
     expect(r.lastCpu).toEqual({ value: 2e9, at: T0 + 5000 });
@@ -132,7 +139,7 @@ describe("sampleActivity on fake trees", () => {
     t.write(`proc/${PID}/cgroup`, "0::/user.slice/session-1.scope\n");
     t.write(`cgroup/user.slice/session-1.scope/cpu.stat`, "usage_usec 999\n");
     t.write(`proc/${PID}/net/dev`, netDev({ eth0: [50, 50] }));
-    const r = await sampleActivity(running, { lastCpu: null, lastNet: null }, { paths: t, now: () => T0 });
+    const r = await sampleActivity(running, { lastCpu: null, lastNet: null }, { paths: t, reads, now: () => T0 });
     expect(r.lastCpu).toBeNull();
     expect(r.lastNet).toBeNull();
   });
@@ -140,7 +147,7 @@ describe("sampleActivity on fake trees", () => {
   it("without /proc/<pid>, the usual Docker cgroup paths for the id are used; network stays unknown", async () => {
     const t = tree();
     t.write(`cgroup/cpuacct/system.slice/docker-${ID}.scope/cpuacct.usage`, "7\n");
-    const r = await sampleActivity(running, { lastCpu: null, lastNet: null }, { paths: t, now: () => T0 });
+    const r = await sampleActivity(running, { lastCpu: null, lastNet: null }, { paths: t, reads, now: () => T0 });
     expect(r.lastCpu).toEqual({ value: 7, at: T0 });
     expect(r.lastNet).toBeNull();
   });
@@ -152,7 +159,7 @@ describe("sampleActivity on fake trees", () => {
     t.write(`proc/${PID}/net/dev`, netDev({ eth0: [50, 50] }));
     t.link(`proc/${PID}/ns/net`, "net:[4026531840]");
     t.link(`proc/1/ns/net`, "net:[4026531840]");
-    const r = await sampleActivity(running, { lastCpu: null, lastNet: null }, { paths: t, now: () => T0 });
+    const r = await sampleActivity(running, { lastCpu: null, lastNet: null }, { paths: t, reads, now: () => T0 });
     expect(r.lastNet).toBeNull();
     expect(r.lastCpu).not.toBeNull();
   });
@@ -166,17 +173,20 @@ describe("sampleActivity on fake trees", () => {
         return { cpuTotalNs: 4e9, netRxBytes: 100, netTxBytes: 50, at: T0 + 10 };
       },
     };
-    const r = await sampleActivity(running, { lastCpu: { value: 2e9, at: T0 - 4000 + 10 }, lastNet: null }, { paths: t, runtime, now: () => T0 });
+    const r = await sampleActivity(running, { lastCpu: { value: 2e9, at: T0 - 4000 + 10 }, lastNet: null }, { paths: t, reads, runtime, now: () => T0 });
     expect(calls).toEqual([ID]);
     expect(r).toMatchObject({ cpuSource: "engine", netSource: "engine", cpuPct: 50, netBytesPerS: null, lastNet: { value: 150, at: T0 + 10 } });
   });
 
   it("a container that is not running is unknown and keeps its baseline", async () => {
     const prev = { lastCpu: { value: 1, at: 1 }, lastNet: { value: 2, at: 1 } };
-    const r = await sampleActivity({ ...running, state: "exited", pid: null }, prev, { paths: tree(), now: () => T0 });
+    const r = await sampleActivity({ ...running, state: "exited", pid: null }, prev, { paths: tree(), reads, now: () => T0 });
     expect(r).toMatchObject({ cpuPct: null, netBytesPerS: null, ...prev });
   });
 
+});
+
+describe("readingFrom", () => {
   it("an unreadable counter keeps the previous sample as the baseline", () => {
     const prev = { lastCpu: { value: 1, at: 1 }, lastNet: { value: 2, at: 1 } };
     const r = readingFrom({ cpuNs: null, netBytes: null, at: T0, cpuSource: null, netSource: null }, prev, null);

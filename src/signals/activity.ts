@@ -13,6 +13,7 @@ import type { CounterSample } from "../model/record.js";
 import { mapLimit } from "../docker/map-limit.js";
 import { readCgroupCpuNs, readContainerCgroups } from "./cgroup-cpu.js";
 import { DEFAULT_HOST_PATHS, type HostPaths } from "./host-paths.js";
+import { asyncHostReads, type HostReads } from "./host-reads.js";
 import { readNetBytes } from "./net-dev.js";
 import { cpuPercent, perSecond } from "./rate.js";
 
@@ -41,6 +42,8 @@ export interface ActivityDeps {
   /** Engine stats fallback; without it, unreadable counters are simply unknown. */
   runtime?: Pick<ContainerRuntime, "stats">;
   now: () => number;
+  /** How the host's files are read (host-reads.ts); asynchronously unless said. */
+  reads?: HostReads;
 }
 
 export interface Counters {
@@ -54,10 +57,11 @@ export interface Counters {
 /** Current cumulative counters of a running container (cgroup/netns first, Engine stats second). */
 export async function readCounters(c: ActivityContainer, deps: ActivityDeps): Promise<Counters> {
   const paths = deps.paths ?? DEFAULT_HOST_PATHS;
-  const entries = c.pid !== null ? await readContainerCgroups(paths, c.pid, c.id) : null;
+  const reads = deps.reads ?? asyncHostReads;
+  const entries = c.pid !== null ? await readContainerCgroups(paths, c.pid, c.id, reads) : null;
   const at = deps.now();
-  let cpuNs = await readCgroupCpuNs(paths, entries, c);
-  let netBytes = entries !== null && c.pid !== null ? await readNetBytes(paths, c.pid) : null;
+  let cpuNs = await readCgroupCpuNs(paths, entries, c, reads);
+  let netBytes = entries !== null && c.pid !== null ? await readNetBytes(paths, c.pid, reads) : null;
   let cpuSource: Counters["cpuSource"] = cpuNs !== null ? "cgroup" : null;
   let netSource: Counters["netSource"] = netBytes !== null ? "netns" : null;
   let statsAt = at;

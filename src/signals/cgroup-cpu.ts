@@ -2,9 +2,9 @@
 // `usage_usec`, for Docker's cgroupfs (`docker/<id>`) and systemd (`system.slice/docker-<id>.scope`)
 // drivers and any cgroup parent. The path comes from /proc/<pid>/cgroup of the container's init
 // process; when that can't be read, the usual Docker paths for the container id are tried.
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { HostPaths } from "./host-paths.js";
+import { asyncHostReads, type HostReads } from "./host-reads.js";
 
 export interface CgroupEntry {
   controllers: string[]; // [] for the v2 line "0::/path"
@@ -80,8 +80,8 @@ export function cpuCounterCandidates(
  * The cgroup lines of `pid`, only when they show that the process belongs to container `id` (every
  * Docker cgroup driver puts the id in the leaf): guards against a recycled PID. Null otherwise.
  */
-export async function readContainerCgroups(paths: HostPaths, pid: number, id: string): Promise<CgroupEntry[] | null> {
-  const text = await readFile(join(paths.procRoot, String(pid), "cgroup"), "utf8").catch(() => null);
+export async function readContainerCgroups(paths: HostPaths, pid: number, id: string, reads: HostReads = asyncHostReads): Promise<CgroupEntry[] | null> {
+  const text = await reads.text(join(paths.procRoot, String(pid), "cgroup"));
   if (text === null) return null;
   const entries = parseProcCgroup(text);
   return entries.some((e) => e.path.includes(id)) ? entries : null;
@@ -92,9 +92,10 @@ export async function readCgroupCpuNs(
   paths: HostPaths,
   entries: readonly CgroupEntry[] | null,
   container: { id: string; cgroupParent: string | null },
+  reads: HostReads = asyncHostReads,
 ): Promise<number | null> {
   for (const c of cpuCounterCandidates(paths, entries, container)) {
-    const text = await readFile(c.file, "utf8").catch(() => null);
+    const text = await reads.text(c.file);
     if (text === null) continue;
     const v = c.parse(text);
     if (v !== null) return v;

@@ -1,7 +1,7 @@
 // Network bytes of a container's own network namespace, from /proc/<pid>/net/dev.
-import { readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { HostPaths } from "./host-paths.js";
+import { asyncHostReads, type HostReads } from "./host-reads.js";
 
 /** Sum of received + transmitted bytes over every interface except `lo`; null if the text is not /proc/net/dev. */
 export function parseNetDev(text: string): number | null {
@@ -22,23 +22,20 @@ export function parseNetDev(text: string): number | null {
   return total;
 }
 
-async function netns(paths: HostPaths, pid: string): Promise<string | null> {
-  return readlink(join(paths.procRoot, pid, "ns", "net")).catch(() => null);
+function netns(paths: HostPaths, pid: string, reads: HostReads): Promise<string | null> {
+  return reads.link(join(paths.procRoot, pid, "ns", "net"));
 }
 
 /**
  * Cumulative rx+tx bytes of the network namespace of `pid`, or null when unreadable or when the
  * process shares the host's namespace (`--network host`: those counters are the whole host's).
  */
-export async function readNetBytes(paths: HostPaths, pid: number): Promise<number | null> {
-  const own = await netns(paths, String(pid));
+export async function readNetBytes(paths: HostPaths, pid: number, reads: HostReads = asyncHostReads): Promise<number | null> {
+  const own = await netns(paths, String(pid), reads);
   if (own !== null) {
-    const [init, self] = await Promise.all([netns(paths, "1"), netns(paths, "self")]);
+    const [init, self] = await Promise.all([netns(paths, "1", reads), netns(paths, "self", reads)]);
     if (own === init || own === self) return null;
   }
-  try {
-    return parseNetDev(await readFile(join(paths.procRoot, String(pid), "net", "dev"), "utf8"));
-  } catch {
-    return null;
-  }
+  const text = await reads.text(join(paths.procRoot, String(pid), "net", "dev"));
+  return text === null ? null : parseNetDev(text);
 }

@@ -24,7 +24,7 @@ describe("log lines", () => {
   });
 
   // A real terminal (script(1) gives the command a pty) with Docker unreachable: explain logs a warning.
-  it.skipIf(!existsSync(join(ROOT, "dist", "cli", "main.js")))("on a pty: explain's warnings are human lines; --log-format json keeps JSON", () => {
+  it.skipIf(!existsSync(join(ROOT, "dist", "bundle", "main.cjs")))("on a pty: explain's warnings are human lines; --log-format json keeps JSON", () => {
     const state = mkdtempSync(join(tmpdir(), "ds01-tty-"));
     try {
       const run = (extra: string) =>

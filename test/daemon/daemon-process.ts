@@ -52,10 +52,14 @@ export async function ensureBuilt(): Promise<void> {
     }
   }
   try {
-    const main = join(REPO, "dist/cli/daemon.js");
+    // bin/ds01.js runs the bundle, which the second step makes from tsc's output.
+    const main = join(REPO, "dist/bundle/main.cjs");
     if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(REPO, "src"))) return;
-    const r = await execFileWithTimeout(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", join(REPO, "tsconfig.build.json")], { timeoutMs: 170_000 });
-    if (!existsSync(main)) throw new Error(`build failed:\n${r.stdout.toString()}${r.stderr.toString()}`);
+    const tsc = await execFileWithTimeout(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", join(REPO, "tsconfig.build.json")], { timeoutMs: 170_000 });
+    const bundle = await execFileWithTimeout(process.execPath, [join(REPO, "scripts/bundle.mjs")], { timeoutMs: 60_000 });
+    if (bundle.code !== 0 || !existsSync(main)) {
+      throw new Error(`build failed:\n${[tsc, bundle].map((r) => `${r.stdout.toString()}${r.stderr.toString()}`).join("")}`);
+    }
   } finally {
     rmdirSync(lock);
   }
