@@ -29,12 +29,50 @@ function requestHead(req: IncomingMessage, d: Forward): { head: string; chunked:
   return { head: lines.join("\r\n") + "\r\n\r\n", chunked: te !== undefined, bodyless: te === undefined && (cl === undefined || cl === "0") };
 }
 
+/** Bytes read from dockerd at a time; one buffer per splice, reused for every read. */
+const READ_BUFFER = 256 * 1024;
+
 export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: Forward, opts: ProxyOptions): void {
   const client: Socket = req.socket;
-  const engine = connect({ path: opts.engineSocket });
   const { head, chunked, bodyless } = requestHead(req, d);
   let answer: Buffer | null = Buffer.alloc(0);
   let answered = false;
+
+  // dockerd's bytes are read into one buffer and written on at once: no buffer per read for the
+  // garbage collector. A write that does not complete at once still refers to the buffer, so
+  // reading stops until it has drained.
+  let waiting = false;
+  const passOn = (bytes: Buffer): boolean => {
+    client.write(bytes, () => {
+      if (!waiting) return;
+      waiting = false;
+      engine.resume();
+    });
+    if (client.writableLength === 0) return true; // written through at once
+    waiting = true;
+    return false;
+  };
+  const onAnswer = (bytes: Buffer): boolean => {
+    if (answer === null) return passOn(bytes);
+    answer = Buffer.concat([answer, bytes]); // a copy: the head is read until it is complete
+    const end = answer.indexOf(HEAD_END);
+    if (end < 0) {
+      if (answer.length > MAX_HEAD) {
+        engine.destroy();
+        client.destroy();
+        return false;
+      }
+      return true;
+    }
+    answered = true;
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(answer.subarray(0, answer.indexOf("\r\n")).toString("latin1"))?.[1] ?? 0);
+    opts.onAnswer?.(status, null);
+    const first = answer;
+    answer = null;
+    return passOn(first);
+  };
+  const readBuffer = Buffer.allocUnsafe(READ_BUFFER);
+  const engine = connect({ path: opts.engineSocket, onread: { buffer: readBuffer, callback: (n) => onAnswer(readBuffer.subarray(0, n)) } });
 
   engine.on("connect", () => {
     engine.write(head);
@@ -61,25 +99,9 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
     });
   });
 
-  engine.on("data", function onHead(c: Buffer) {
-    answer = Buffer.concat([answer!, c]);
-    const end = answer.indexOf(HEAD_END);
-    if (end < 0) {
-      if (answer.length > MAX_HEAD) {
-        engine.destroy();
-        client.destroy();
-      }
-      return;
-    }
-    answered = true;
-    engine.off("data", onHead);
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(answer.subarray(0, answer.indexOf("\r\n")).toString("latin1"))?.[1] ?? 0);
-    opts.onAnswer?.(status, null);
-    client.write(answer);
-    answer = null;
-    engine.pipe(client);
+  engine.on("end", () => {
+    if (answered) client.end();
   });
-
   engine.on("error", (e) => {
     if (!answered) {
       opts.onEngineError(e);
@@ -89,6 +111,7 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
   });
   engine.on("close", () => {
     if (answered) client.destroySoon();
+    else if (!res.headersSent) client.destroy();
   });
   client.on("close", () => engine.destroy());
 }
