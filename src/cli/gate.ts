@@ -12,7 +12,9 @@ import { gateGpus } from "../gate/gate-allocator.js";
 import { openReservationDb } from "../allocation/reservation-store.js";
 import { prepareSocketPath, secureSocket } from "../gate/socket-file.js";
 import { setuidExposure } from "../gate/setuid-exposure.js";
-import { loadContextConfig } from "../compose/config.js";
+import { locateConfigDir } from "../config/locate-config-dir.js";
+import { loadConfigInChild } from "../config/load-in-child.js";
+import { CONFIG_CACHE_FILE } from "../config/config-cache.js";
 import { openAuditStore } from "../compose/audit-store.js";
 import { identityOptions } from "../compose/identity.js";
 import { gpuProbe } from "../compose/gpu-probe.js";
@@ -44,12 +46,17 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   }
   if (ctx.uid !== 0) throw new InvalidInputError("ds01 gate must run as root (it reads callers' credentials and owns dockerd's socket)");
   const log = createLogger({ level: (ctx.env.DS01_LOG_LEVEL as LogLevel | undefined) ?? "info" });
-  const { config, dir } = await loadContextConfig(ctx);
+  // The config is read and validated in a child process (also on reload): the YAML and schema
+  // libraries would otherwise stay in the gate's memory for good.
+  // Kept in the state directory's config cache (shared with the one-shot commands) between changes.
+  const { dir } = locateConfigDir(ctx);
+  const stateDir = defaultStateDir(ctx);
+  const load = (d: string) => loadConfigInChild(d, { cacheFile: join(stateDir, CONFIG_CACHE_FILE) });
+  const config = await load(dir);
   const socketPath = values.socket ?? config.gate.socket;
   const engineSocket = values.engine ?? config.gate.engine_socket;
   if (socketPath === engineSocket) throw new InvalidInputError(`the gate's socket and the engine's socket are both ${socketPath}; move dockerd to its own socket (ds01 install --gate)`);
 
-  const stateDir = defaultStateDir(ctx);
   const store = openAuditStore(stateDir, config, { clock: ctx.clock, busyTimeoutMs: 2000, log });
   const owners = new OwnershipStore(store);
   const reservations = openReservationDb(stateDir, { timeoutMs: 2_000 });
@@ -115,7 +122,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   // Level-triggered all the same: the picture is listed again now and then, whatever the events said.
   const relist = setInterval(() => view.tick(), RELIST_MS);
   relist.unref();
-  const reloader = new ConfigReloader({ dir });
+  const reloader = new ConfigReloader({ dir, load });
   await reloader.baseline();
 
   let stop: (why: string) => void = () => undefined;

@@ -32,18 +32,32 @@ export function decodeConfig(text: string): LoadedConfig {
   return JSON.parse(text, (_k, v: unknown) => (typeof v === "object" && v !== null && MAP_TAG in v && Object.keys(v).length === 1 ? new Map((v as Record<string, [unknown, unknown][]>)[MAP_TAG]) : v)) as LoadedConfig;
 }
 
+async function cacheKey(dir: string): Promise<string> {
+  return `${FORMAT}\n${buildStamp()}\n${await configFingerprint(dir)}`;
+}
+
+function readCache(cacheFile: string, key: string): LoadedConfig | null {
+  const text = readPrivateFile(cacheFile);
+  if (text === null) return null;
+  try {
+    const doc = JSON.parse(text) as { key?: unknown; config?: unknown };
+    if (doc.key === key && typeof doc.config === "string") return decodeConfig(doc.config);
+  } catch {
+    /* not a cache of ours: load afresh */
+  }
+  return null;
+}
+
+/** The kept config of `dir` while its files are the ones it was kept with, else null (nothing loaded). */
+export async function cachedConfig(dir: string, cacheFile: string): Promise<LoadedConfig | null> {
+  return readCache(cacheFile, await cacheKey(dir));
+}
+
 /** loadConfig(dir), answered from `cacheFile` while the fingerprint is the one it was kept with. */
 export async function loadConfigCached(dir: string, cacheFile: string): Promise<LoadedConfig> {
-  const key = `${FORMAT}\n${buildStamp()}\n${await configFingerprint(dir)}`;
-  const text = readPrivateFile(cacheFile);
-  if (text !== null) {
-    try {
-      const doc = JSON.parse(text) as { key?: unknown; config?: unknown };
-      if (doc.key === key && typeof doc.config === "string") return decodeConfig(doc.config);
-    } catch {
-      /* not a cache of ours: load afresh */
-    }
-  }
+  const key = await cacheKey(dir);
+  const hit = readCache(cacheFile, key);
+  if (hit) return hit;
   const { loadConfig } = await import("./load-config.js");
   const config = await loadConfig(dir);
   // Fingerprinted before reading: an edit during the load shows as a different key next time.

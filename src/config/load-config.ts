@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { isMap, isScalar } from "yaml";
 import { legacyNamesOf, normaliseOverrides, normaliseResourceLimits } from "./aliases.js";
 import { BUILTIN_APP, BUILTIN_DEFAULT_GROUP } from "./builtin-defaults.js";
+import { normaliseCapability } from "./capability.js";
 import { ConfigError } from "./config-error.js";
 import { EXEMPTIONS_YAML_VERSION, readExemptions, type Exemption } from "./exemptions.js";
 import { CONFIG_FILES, type GateConfig, type GroupConfig, type LoadedConfig } from "./loaded-config.js";
@@ -177,11 +178,6 @@ function gateConfig(g: NonNullable<RawConfig["gate"]>): GateConfig {
   };
 }
 
-/** `net_admin`, `CAP_NET_ADMIN` and `NET_ADMIN` name one capability; Docker accepts all three. */
-export function normaliseCapability(c: string): string {
-  const up = c.trim().toUpperCase();
-  return up.startsWith("CAP_") ? up.slice(4) : up;
-}
 
 function readResourceLimits(src: YamlSource): RawConfig | null {
   const v = src.value;

@@ -3,7 +3,6 @@
 // is refused (the last good config keeps running) and its FILE:LINE:COL problems are returned.
 // Each distinct change is reported once: a broken file is not re-reported on every tick.
 import { configFingerprint } from "../config/fingerprint.js";
-import { loadConfig } from "../config/load-config.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { formatProblem } from "../config/problems.js";
 import { ConfigError } from "../config/config-error.js";
@@ -26,7 +25,8 @@ export class ConfigReloader {
   private readonly fingerprint: (dir: string) => Promise<string>;
 
   constructor(private readonly opts: ConfigReloaderOptions) {
-    this.load = opts.load ?? loadConfig;
+    // The loader (YAML and schemas) only when a change is seen: the gate loads it in a child instead.
+    this.load = opts.load ?? (async (dir) => (await import("../config/load-config.js")).loadConfig(dir));
     this.fingerprint = opts.fingerprint ?? configFingerprint;
   }
 

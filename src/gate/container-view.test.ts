@@ -47,6 +47,7 @@ describe("the gate's container view", () => {
   it("follows create and destroy events between listings, and says when the listing began", async () => {
     const { view, names, engine, clock } = setup();
     view.streamState(true);
+    names(); // in use (a GPU create asked)
     await view.relist();
     const listedAt = clock.now();
     clock.advance(5_000);
@@ -63,6 +64,7 @@ describe("the gate's container view", () => {
   it("an inspect that fails makes the view unusable until a listing has seen everything again", async () => {
     const { view, names, engine } = setup();
     view.streamState(true);
+    names();
     await view.relist();
     engine.failInspect = true;
     let release!: () => void;
@@ -75,5 +77,28 @@ describe("the gate's container view", () => {
     release();
     await view.relist();
     expect(names()).toEqual(["a", "c"]);
+  });
+
+  it("unused, it inspects nothing after events, and used again it starts from a new listing", async () => {
+    const { view, names, engine, clock } = setup();
+    let inspects = 0;
+    const inspect = engine.byId.get.bind(engine.byId);
+    engine.byId.get = (id: string) => (inspects++, inspect(id));
+    view.streamState(true);
+    const b = info("b", 1);
+    engine.byId.set(b.id, b);
+    engine.listed = [...engine.listed, b];
+    view.onEvent(ev("create", b.id));
+    await flush();
+    expect(inspects).toBe(0);
+    expect(names()).toBeNull(); // first use: listed first
+    await view.relist();
+    expect(names()).toEqual(["a", "b"]);
+    clock.advance(11 * 60_000); // idle: events are no longer followed
+    engine.listed = engine.listed.filter((x) => x.id !== b.id);
+    view.onEvent(ev("destroy", b.id));
+    expect(names()).toBeNull(); // not the stale picture
+    await view.relist();
+    expect(names()).toEqual(["a"]);
   });
 });

@@ -5,8 +5,8 @@
 // may be missing, so its confirmed reservation still counts): the observation says so.
 //
 // Kept only while GPU creates come: the first one starts it (and lists the engine itself), and a
-// view unused for IDLE_MS stops being listed, so a gate that never sees a GPU create never pays
-// for a picture of the whole engine.
+// view unused for IDLE_MS stops being listed and stops following events (no inspect after every
+// create and start), so a gate that never sees a GPU create never pays for a picture of the engine.
 //
 // Whenever the picture may be incomplete — before the first listing, while the event stream is
 // down, after an inspect that failed — it is not used: allocation then lists the engine itself.
@@ -45,9 +45,13 @@ export class ContainerView {
 
   /** The containers now, for an allocation; null when the picture may be incomplete. */
   observation(slots: Slot[]): Observation | null {
-    const first = this.usedAt === null;
+    // Events are not followed while the view is unused: it starts again from a listing.
+    const idle = !this.wanted();
     this.usedAt = this.d.clock.now();
-    if (first) void this.relist();
+    if (idle) {
+      this.listedAt = null;
+      void this.relist();
+    }
     if (!this.streamUp || this.listedAt === null || this.gaps > 0) return null;
     return { slots, containers: this.fleet.containers(), listedAt: this.listedAt, currentAt: this.d.clock.now(), source: "daemon" };
   }
@@ -87,6 +91,8 @@ export class ContainerView {
   }
 
   onEvent(e: ContainerEvent): void {
+    // Unused (no GPU create for a while, or ever): no inspect competes with the callers' requests.
+    if (!this.wanted()) return;
     const now = this.d.clock.now();
     if (NOTHING_NEW.test(e.action)) return;
     if (e.action === "destroy") {

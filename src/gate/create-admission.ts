@@ -3,7 +3,7 @@
 // stamped, bind sources replaced by their resolved paths (so a later symlink swap cannot redirect
 // the mount to another place than the one checked), and volumes to create for the caller first.
 import { LABEL } from "../constants/labels.js";
-import { normaliseCapability } from "../config/load-config.js";
+import { normaliseCapability } from "../config/capability.js";
 import type { GateConfig } from "../config/loaded-config.js";
 import { field, fieldKey, isObject, setField, stringList, structField, structKeyProblem, type Json, type JsonObject } from "../docker/json-fields.js";
 

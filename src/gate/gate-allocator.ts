@@ -5,7 +5,7 @@ import { requestSlots, observeForAllocation, reservationSteps, type AllocatorDep
 import { holdersText } from "../allocation/holders-text.js";
 import { BUSY_CODES } from "../allocation/quota.js";
 import { brokerClient } from "../allocation/broker/client.js";
-import { BROKER_SOCKET_FILE } from "../allocation/broker/protocol.js";
+import { BROKER_SOCKET_FILE } from "../allocation/broker/socket-file.js";
 import type { ReservationStore } from "../allocation/reservation-store.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { resolvePolicy } from "../config/resolve-policy.js";

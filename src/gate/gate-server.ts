@@ -19,6 +19,7 @@ import { GateEngine } from "./engine.js";
 import type { OwnedKind, OwnershipStore } from "./ownership.js";
 import { peerCredentials, type PeerCredentials } from "./peer-credentials.js";
 import { forwardHttp, forwardUpgrade, sendJson, type ProxyOptions, type Replacement } from "./proxy.js";
+import { forwardSpliced, spliceable } from "./splice.js";
 import { classify, type Route } from "./routes.js";
 import { parseTarget, type Target } from "./target.js";
 import { GpuQueue } from "./gpu-queue.js";
@@ -105,6 +106,14 @@ function drainBody(req: IncomingMessage): Promise<boolean> {
   });
 }
 
+/** Routes whose bodies and answers the gate never reads, and which may be large or long. */
+function opaque(route: Route, method: string, target: Target): boolean {
+  if (route.kind === "container") return route.op === "archive" || route.op === "export" || route.op === "logs";
+  if (route.kind === "build" || route.kind === "image-pull") return true;
+  if (route.kind === "open") return target.path === "/images/get" || target.path === "/images/load" || (method === "GET" && /^\/images\/.+\/get$/.test(target.path));
+  return false;
+}
+
 /** Routes whose requests may hijack the connection; an upgrade anywhere else would hide a body. */
 function mayUpgrade(route: Route, method: string, target: Target): boolean {
   if (route.kind === "container") return route.op === "attach" || route.op === "attach/ws";
@@ -116,6 +125,8 @@ export class Gate {
   private server: Server | null = null;
   private readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
   private readonly creds = new WeakMap<Socket, PeerCredentials>();
+  /** Connections that end with this request's answer (a spliced one): later requests are dropped. */
+  private readonly lastOn = new WeakMap<Socket, IncomingMessage>();
   private readonly engine: GateEngine;
   private config: LoadedConfig;
   private settings: DecideSettings;
@@ -349,6 +360,18 @@ export class Gate {
   }
 
   private async handle(req: IncomingMessage, to: { res?: ServerResponse; socket?: Socket; head?: Buffer }): Promise<void> {
+    // A request sent after one whose answer ends the connection is never forwarded.
+    const last = this.lastOn.get(req.socket);
+    if (last && last !== req) return;
+    const parsed = parseTarget(req.url ?? "");
+    const method = req.method ?? "";
+    const classified = parsed.ok ? classify(method, parsed.target.path) : null;
+    // Marked before anything is awaited: a request pipelined behind this one is handled after this.
+    const splicing = to.res !== undefined && classified !== null && parsed.ok && opaque(classified, method, parsed.target);
+    if (splicing) {
+      this.lastOn.set(req.socket, req);
+      to.res!.setHeader("Connection", "close");
+    }
     const creds = this.creds.get(req.socket);
     if (!creds) {
       req.socket.destroy();
@@ -363,11 +386,9 @@ export class Gate {
       to.res?.setHeader("Connection", "close");
       return this.refuse(req, to, caller, creds, `you hold ${held - 1} connections to Docker and may hold ${cap} (gate.max_connections_per_user); end some streams (docker logs -f, docker events, docker attach) and try again`, 429);
     }
-    const parsed = parseTarget(req.url ?? "");
     if (!parsed.ok) return this.refuse(req, to, caller, creds, `${parsed.reason}; the request was not forwarded`, 400);
     const target = parsed.target;
-    const method = req.method ?? "";
-    const route = classify(method, target.path);
+    const route = classified ?? classify(method, target.path);
     if (to.socket && !caller.admin && !mayUpgrade(route, method, target)) {
       return this.refuse(req, to, caller, creds, `a connection upgrade is only possible for attach, exec and build sessions, not for ${method} ${target.path}`);
     }
@@ -451,6 +472,7 @@ export class Gate {
     }
     const proxy = this.proxyOptions(caller, decision, override);
     if (to.socket) forwardUpgrade(req, to.socket, to.head ?? Buffer.alloc(0), decision, proxy);
+    else if (splicing && spliceable(decision, to.res!, req.socket)) forwardSpliced(req, to.res!, decision, proxy);
     else forwardHttp(req, to.res!, decision, proxy);
   }
 

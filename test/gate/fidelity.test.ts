@@ -284,11 +284,13 @@ describe("large uploads and downloads", () => {
 });
 
 describe("connections", () => {
-  it("keep-alive: a dozen requests (create, start, wait, logs, a refusal, remove…) on one connection", async () => {
+  it("keep-alive: a dozen requests (create, start, wait, logs, a refusal, remove…) on one connection, a second after logs", async () => {
     const r = await asUser(ALICE, `${process.execPath} ${join(FIXTURES, "keepalive.mjs")} ${gate.socket} ${runId} ${TEST_IMAGE}`, {}, 60_000);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { sockets: number; steps: { what: string; status: number; socket: number; reused: boolean; body: string }[] };
-    expect(out.sockets).toBe(1);
+    const out = JSON.parse(r.stdout) as { sockets: number; steps: { what: string; status: number; socket: number; reused: boolean; connection: string | null; body: string }[] };
+    // A logs answer is spliced (not parsed) and ends its connection, saying so: the client goes on
+    // on a second one, kept alive in its turn.
+    expect(out.sockets).toBe(2);
     expect(out.steps.map((s) => [s.what, s.status])).toEqual([
       ["HEAD /_ping", 200],
       ["GET /_ping", 200],
@@ -302,7 +304,11 @@ describe("connections", () => {
       ["remove", 204],
       ["GET /_ping again", 200],
     ]);
-    expect(out.steps.slice(1).every((s) => s.reused && s.socket === 1)).toBe(true);
+    const logsAt = out.steps.findIndex((s) => s.what === "logs");
+    expect(out.steps[logsAt]!.connection).toBe("close");
+    expect(out.steps.slice(1, logsAt + 1).every((s) => s.reused && s.socket === 1)).toBe(true);
+    expect(out.steps[logsAt + 1]!.socket).toBe(2);
+    expect(out.steps.slice(logsAt + 2).every((s) => s.reused && s.socket === 2 && s.connection !== "close")).toBe(true);
     expect(out.steps.find((s) => s.what === "logs")!.body).toContain("keepalive-logs");
     expect(out.steps.find((s) => s.what === "refused")!.body).toContain("ds01:");
   });

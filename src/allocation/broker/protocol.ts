@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { Allocation } from "../allocator.js";
 import type { Rejection } from "../quota.js";
 
-export const BROKER_SOCKET_FILE = "allocation.sock";
+export { BROKER_SOCKET_FILE } from "./socket-file.js";
 
 export const brokerRequestSchema = z.object({
   id: z.number().int(),
