@@ -19,4 +19,5 @@ async function main(dir: string | undefined, cacheFile: string | undefined): Pro
   }
 }
 
-process.stdout.write(await main(process.argv[2], process.argv[3]));
+// No top-level await: the bundle makes this a CommonJS entry.
+void main(process.argv[2], process.argv[3]).then((answer) => process.stdout.write(answer));

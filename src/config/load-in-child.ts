@@ -3,6 +3,7 @@
 // at start and on every reload so its own heap never holds the YAML and schema libraries. With a
 // cache file, a config kept there for the same files (config-cache.ts) is used without any child.
 import { execFile } from "node:child_process";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cachedConfig, decodeConfig } from "./config-cache.js";
 import { ConfigError } from "./config-error.js";
@@ -20,7 +21,11 @@ export interface ChildLoaderOptions {
 
 type Answer = { ok: true; config: string } | { ok: false; dir?: string; details?: ConfigProblem[]; problems?: string[]; error?: string };
 
-const defaultArgs = () => [fileURLToPath(new URL("./load-config-main.js", import.meta.url))];
+/** This build's child: the bundle's own entry when running from the bundle (dist/bundle/), else the module beside this one. */
+const defaultArgs = () => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [basename(here) === "bundle" ? join(here, "load-config-main.cjs") : join(here, "load-config-main.js")];
+};
 
 export async function loadConfigInChild(dir: string, opts: ChildLoaderOptions = {}): Promise<LoadedConfig> {
   if (opts.cacheFile) {
