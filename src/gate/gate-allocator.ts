@@ -41,16 +41,18 @@ export interface GateAllocatorInputs {
   view?: ContainerView;
 }
 
-const INVENTORY_FRESH_MS = 2_000;
+/** How old the shared reading may be before a create starts reading it again in the background. */
+const INVENTORY_FRESH_MS = 10_000;
 const INVENTORY_MAX_AGE_MS = 30_000;
 
 export function gateGpus(i: GateAllocatorInputs): GateGpus {
   const { runtime, probe } = i;
   const policy = (user: string) => resolvePolicy(i.config, user, i.clock.now());
   // Creates share one nvidia-smi reading: the GPUs and their MIG layout, not who holds them (that
-  // comes from the containers and the reservations, read per request). Older than 2 s, it is read
+  // comes from the containers and the reservations, read per request). Older than 10 s, it is read
   // again in the background while requests go on with the last good reading, up to 30 s old, so
-  // no create waits for the probe (which can take longer than the create itself). The layout only
+  // no create waits for the probe (which can take longer than the create itself, and on a busy
+  // host costs every request around it: `nvidia-smi -q -x` is not cheap). The layout only
   // changes by an admin's hand; a slot that vanished in between fails the container's start, and
   // can never be handed out twice (reservations are keyed by slot).
   let current: { at: number; value: GpuInventory } | null = null;
