@@ -7,7 +7,8 @@ import { resolveOwner, type IdentityOptions } from "../docker/identity.js";
 import { admitCreate, bindsChangedProblem, blankImageClaims, imageOf, nameProblem, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
 import { inspectContainer, type ContainerFacts, type GateEngine } from "./engine.js";
 import { field, isObject, setField, structKeyProblem, type Json, type JsonObject } from "../docker/json-fields.js";
-import type { OwnedKind, OwnershipStore } from "./ownership.js";
+import type { ObjectKind, OwnedKind, OwnershipStore } from "./ownership.js";
+import { claimTags, outputNames, pullProblem, tagTarget, type TagTarget } from "./image-tags.js";
 import type { Route } from "./routes.js";
 import type { Slot } from "../allocation/slots.js";
 import { applyLimits } from "../allocation/container-limits.js";
@@ -18,7 +19,7 @@ import { queryValue, withObjectId, withQuery, withQueryValue, type Target } from
 import { buildLimits } from "./build-limits.js";
 
 export interface Created {
-  kind: OwnedKind;
+  kind: ObjectKind;
   id: string;
   name: string;
 }
@@ -37,7 +38,7 @@ export type Decision =
       /** Parses a successful answer into what was created, to be recorded as the caller's. */
       created?: (status: number, body: Buffer) => Created | null;
       /** What a successful answer removed. */
-      removed?: { kind: OwnedKind; id: string };
+      removed?: { kind: ObjectKind; id: string };
       /** For the audit record of a create. */
       audit?: Record<string, unknown>;
       /** Called once with dockerd's answer (status 502, body null when it could not be reached). */
@@ -362,6 +363,22 @@ async function decideBuild(target: Target, caller: Caller, ctx: DecideContext): 
   return Object.keys(set).length > 0 ? { action: "forward", target: withQuery(target, set) } : { action: "forward" };
 }
 
+/** The tag `repo` and `tag` name (tag, commit, import); none when no repo is given. */
+function repoTag(target: Target): (TagTarget | null)[] {
+  const repo = queryValue(target, "repo");
+  return repo ? [tagTarget(repo, queryValue(target, "tag"))] : [];
+}
+
+/** The tags a request points, claimed for the caller (see image-tags.ts): null, or the refusal. */
+async function claim(tags: readonly (TagTarget | null)[], caller: Caller, ctx: DecideContext): Promise<Decision | null> {
+  if (tags.some((t) => t === null)) return refuse("an image tag must be NAME or NAME:TAG (not a digest)");
+  const problem = await claimTags(tags as TagTarget[], caller, {
+    owners: ctx.owners,
+    exists: async (ref) => (await ctx.engine.getJson(`/images/${ref.split("/").map(encodeURIComponent).join("/")}/json`)) !== null,
+  });
+  return problem ? refuse(problem) : null;
+}
+
 /** A user-defined network the caller owns (or the shared bridge): its id, or a refusal. */
 export async function ownNetwork(ref: string, caller: Caller, ctx: DecideContext): Promise<string | Decision> {
   const n = await ctx.engine.getJson(`/networks/${encodeURIComponent(ref)}`);
@@ -495,15 +512,32 @@ export async function decide(route: Route, target: Target, caller: Caller, ctx: 
       const ref = queryValue(target, "container");
       if (!ref) return refuse("docker commit needs ?container=");
       const facts = await ownContainer(ref, caller, ctx);
+      if ("action" in facts) return facts;
+      const claimed = await claim(repoTag(target), caller, ctx);
       // Forwarded by full id: a name checked here cannot be resolved to another container there.
-      return "action" in facts ? facts : { action: "forward", target: withQueryValue(target, "container", facts.id) };
+      return claimed ?? { action: "forward", target: withQueryValue(target, "container", facts.id) };
     }
-    case "build":
-      return decideBuild(target, caller, ctx);
+    case "build": {
+      const d = await decideBuild(target, caller, ctx);
+      if (d.action !== "forward") return d;
+      const outputs = outputNames(queryValue(target, "outputs"));
+      if (outputs === null) return refuse("docker build's outputs parameter cannot be read; use -t NAME");
+      const tags = [...(target.query.get("t") ?? []), ...outputs].map((t) => tagTarget(t));
+      return (await claim(tags, caller, ctx)) ?? d;
+    }
+    case "image-tag":
+      return (await claim(repoTag(target), caller, ctx)) ?? { action: "forward" };
     case "image-pull": {
       const src = queryValue(target, "fromSrc");
       if (src !== undefined && src !== "-") return refuse("docker import from a URL makes the engine download it as root; download the file yourself and import it from standard input");
-      return { action: "forward" };
+      if (src === "-") return (await claim(repoTag(target), caller, ctx)) ?? { action: "forward" };
+      const image = queryValue(target, "fromImage") ?? "";
+      const tag = queryValue(target, "tag") ?? "";
+      const named = tagTarget(image, tag);
+      // No tag and none in the name: every tag of the repository (docker pull --all-tags).
+      if (named && tag === "" && image.lastIndexOf(":") <= image.lastIndexOf("/")) return refuse("pulling every tag of a repository can replace tags others made here; pull the tags you need by name");
+      const p = named ? pullProblem(named, caller, { owners: ctx.owners }) : null;
+      return p ? refuse(p) : { action: "forward" };
     }
     case "image-remove":
       return ctx.settings.gate.allow_image_removal ? { action: "forward" } : refuse("removing images is for admins on this server (images are shared); ask an admin");

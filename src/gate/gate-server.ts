@@ -16,7 +16,7 @@ import type { AccountLookup } from "./accounts.js";
 import type { Caller } from "./create-admission.js";
 import { containerOwnerOf, decide, type Created, type Decision, type DecideContext, type DecideSettings, type GateGpus } from "./decide.js";
 import { GateEngine } from "./engine.js";
-import type { OwnedKind, OwnershipStore } from "./ownership.js";
+import type { ObjectKind, OwnershipStore } from "./ownership.js";
 import { peerCredentials, type PeerCredentials } from "./peer-credentials.js";
 import { forwardHttp, forwardUpgrade, sendJson, type ProxyOptions, type Replacement } from "./proxy.js";
 import { forwardSpliced, spliceable } from "./splice.js";
@@ -53,7 +53,7 @@ export interface GateDeps {
 type Forward = Extract<Decision, { action: "forward" }>;
 
 /** How the gate removes something it created but could not record (anonymous volumes of a container too). */
-const UNDO_PATH: Record<OwnedKind, (id: string) => string> = {
+const UNDO_PATH: Record<ObjectKind, (id: string) => string> = {
   container: (id) => `/containers/${encodeURIComponent(id)}?force=1&v=1`,
   volume: (id) => `/volumes/${encodeURIComponent(id)}`,
   network: (id) => `/networks/${encodeURIComponent(id)}`,
@@ -562,7 +562,7 @@ export class Gate {
   }
 
   /** A removal's owner record goes; a store that cannot take it leaves a record of an id that no longer exists. */
-  private forgetRemoved(r: { kind: OwnedKind; id: string }): void {
+  private forgetRemoved(r: { kind: ObjectKind; id: string }): void {
     if (r.kind === "container") this.recent.remove(r.id);
     try {
       this.deps.owners.forget(r.kind, r.id);

@@ -4,7 +4,10 @@
 // gate is the only writer and listings/events consult it for every row.
 import type { Store } from "../store/index.js";
 
-export type OwnedKind = "container" | "volume" | "network";
+/** Engine objects a caller creates (and the gate may remove again). */
+export type ObjectKind = "container" | "volume" | "network";
+/** What the gate records owners of: those objects, and image tags (names, see image-tags.ts). */
+export type OwnedKind = ObjectKind | "tag";
 
 export interface OwnerRecord {
   kind: OwnedKind;

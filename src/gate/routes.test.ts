@@ -13,6 +13,8 @@ describe("classify", () => {
     ["POST", "/exec/0123/start", "exec"],
     ["POST", "/build", "build"],
     ["DELETE", "/images/busybox:latest", "image-remove"],
+    ["POST", "/images/reg.example.org/team/app:v1/tag", "image-tag"],
+    ["POST", "/images/busybox/push", "open"],
     ["POST", "/volumes/create", "volume-create"],
     ["DELETE", "/volumes/v1", "volume"],
     ["POST", "/networks/n1/connect", "network"],

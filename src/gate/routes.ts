@@ -11,7 +11,8 @@ export type Route =
   | { kind: "exec"; execId: string; op: string } // /exec/{id}/start|resize|json
   | { kind: "commit" } // POST /commit?container=…
   | { kind: "build" } // POST /build
-  | { kind: "image-pull" } // POST /images/create
+  | { kind: "image-pull" } // POST /images/create (a pull, or an import with fromSrc)
+  | { kind: "image-tag" } // POST /images/{name}/tag?repo=&tag=
   | { kind: "image-remove" } // DELETE /images/{name}
   | { kind: "volume-create" }
   | { kind: "volume"; name: string; op: "remove" }
@@ -83,7 +84,8 @@ const RULES: readonly Rule[] = [
   { method: "POST", pattern: /^\/images\/create$/, route: () => ({ kind: "image-pull" }) },
   { method: "POST", pattern: /^\/images\/prune$/, route: admin("pruning images") },
   { method: "GET", pattern: new RegExp(`^/images/${IMAGE}/(json|history|get)$`), route: open },
-  { method: "POST", pattern: new RegExp(`^/images/${IMAGE}/(tag|push)$`), route: open },
+  { method: "POST", pattern: new RegExp(`^/images/${IMAGE}/tag$`), route: () => ({ kind: "image-tag" }) },
+  { method: "POST", pattern: new RegExp(`^/images/${IMAGE}/push$`), route: open },
   { method: "DELETE", pattern: new RegExp(`^/images/${IMAGE}$`), route: () => ({ kind: "image-remove" }) },
   { method: "GET", pattern: new RegExp(`^/distribution/${IMAGE}/json$`), route: open },
   { method: "POST", pattern: /^\/build$/, route: () => ({ kind: "build" }) },

@@ -23,7 +23,7 @@ const PATH_CHARS = /^[A-Za-z0-9_.\-:@/+]*$/;
  * that is refused; repeats of other parameters are passed on (dockerode, for one, repeats every
  * create option in the query, where dockerd ignores all but name and platform).
  */
-const DECIDED = new Set(["name", "networkmode", "cgroupparent", "container", "fromSrc"]);
+const DECIDED = new Set(["name", "networkmode", "cgroupparent", "container", "fromSrc", "fromImage", "repo", "tag", "outputs"]);
 
 function decode(s: string): string | null {
   try {

@@ -225,8 +225,7 @@ wait; echo tries=$n`,
     expect(sources.filter((s) => s === bobC).length, `${tags.length} commits`).toBe(0);
   }, 120_000);
 
-  // OPEN (known hole, see docs/gate.md "Not yet done"): image tags are one namespace for everyone.
-  it.fails("an image tag someone else made cannot be pointed at the caller's image", async () => {
+  it("an image tag someone else made cannot be pointed at the caller's image", async () => {
     const theirs = `${IMAGE_PREFIX}:admin`;
     expect((await root(["tag", TEST_IMAGE, theirs])).code).toBe(0);
     const before = (await root(["image", "inspect", theirs, "--format", "{{.Id}}"])).stdout.trim();
@@ -239,6 +238,38 @@ docker tag ${IMAGE_PREFIX}:alice ${theirs}; echo tag=$?`,
     const after = (await root(["image", "inspect", theirs, "--format", "{{.Id}}"])).stdout.trim();
     expect(after).toBe(before);
     expect(r.stdout).not.toContain("tag=0");
+  });
+
+  it("a tag a user made is theirs: others can neither tag, commit, build nor pull over it; the owner can", async () => {
+    const mine = `${IMAGE_PREFIX}-owned:v1`;
+    const made = await script(ALICE, `docker tag ${TEST_IMAGE} ${mine} && echo ok`);
+    expect(made.stdout, made.stderr).toContain("ok");
+    const id = (await root(["image", "inspect", mine, "--format", "{{.Id}}"])).stdout.trim();
+    const bob = await script(
+      BOB,
+      `id=$(docker create ${L} ${TEST_IMAGE} true) || exit 3
+docker tag ${TEST_IMAGE} ${mine}; echo tag=$?
+docker commit "$id" ${mine} >/dev/null; echo commit=$?
+docker rm "$id" >/dev/null`,
+    );
+    expect(bob.stdout).toContain("tag=1");
+    expect(bob.stdout).toContain("commit=1");
+    expect(bob.stderr).toMatch(/ds01: the image tag .*-owned:v1 is ds01gt-alice's; choose another name/);
+    const pull = await raw(BOB, `POST /v1.41/images/create?fromImage=${IMAGE_PREFIX}-owned&tag=v1 HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n`);
+    expect(pull.status).toBe(403);
+    expect(pull.body).toMatch(/is ds01gt-alice's \(made here\); pulling would replace it/);
+    const build = await raw(BOB, `POST /v1.41/build?t=${encodeURIComponent(mine)} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: 0\r\n\r\n`);
+    expect(build.status).toBe(403);
+    expect((await root(["image", "inspect", mine, "--format", "{{.Id}}"])).stdout.trim()).toBe(id); // unchanged
+    // The owner may point it again.
+    const again = await script(ALICE, `id=$(docker create ${L} ${TEST_IMAGE} true) && docker commit "$id" ${mine} >/dev/null && docker rm "$id" >/dev/null && echo ok`);
+    expect(again.stdout, again.stderr).toContain("ok");
+  });
+
+  it("every tag of a repository cannot be pulled at once (it could replace tags others made)", async () => {
+    const all = await raw(ALICE, `POST /v1.41/images/create?fromImage=busybox HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n`);
+    expect(all.status).toBe(403);
+    expect(all.body).toMatch(/pulling every tag of a repository/);
   });
 
   it("another user's containers are not listed in a network's inspect", async () => {
