@@ -130,14 +130,22 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => stop(sig);
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // Parents still holding the limits of an earlier config (their update failed: the engine's
+  // listing timed out, say) are updated again at the next check, not only at the next edit.
+  let cgroupsBehind = false;
+  const applyCgroups = async (c: typeof config) => {
+    cgroupsBehind = true;
+    await updateCgroups(c);
+    cgroupsBehind = false;
+  };
   const reload = async () => {
     const r = await reloader.check();
     if (r.kind === "reloaded") {
       current = r.config;
       gate.setConfig(r.config);
       log.info({ dir }, "gate: config reloaded");
-      await updateCgroups(r.config).catch((e) => log.warn({ error: errorText(e) }, "gate: aggregate limits not updated"));
     } else if (r.kind === "failed") log.error({ dir, problems: r.problems }, "gate: config reload refused, the last good config stays");
+    if (r.kind === "reloaded" || cgroupsBehind) await applyCgroups(current).catch((e) => log.warn({ error: errorText(e) }, "gate: aggregate limits not updated; trying again at the next check"));
   };
   const onHup = () => void reload();
   process.on("SIGHUP", onHup);

@@ -39,4 +39,24 @@ describe("ConfigReloader (real files)", () => {
     await writeFile(file, good);
     expect((await r.check()).kind).toBe("reloaded");
   });
+
+  it("a load that failed for another reason than the files (the loader crashed, timed out) is tried again at the next check", async () => {
+    const dir = await configCopy();
+    let crash = true;
+    const r = new ConfigReloader({
+      dir,
+      load: async (d) => {
+        if (crash) throw new Error("the config loader failed (killed)");
+        return (await import("../config/load-config.js")).loadConfig(d);
+      },
+    });
+    await r.baseline();
+    const file = join(dir, "resource-limits.yaml");
+    await writeFile(file, (await readFile(file, "utf8")).replace("pass_interval_s: 300", "pass_interval_s: 120"));
+    expect(await r.check()).toEqual({ kind: "failed", problems: ["the config loader failed (killed)"] });
+    crash = false;
+    const out = await r.check();
+    expect(out.kind).toBe("reloaded");
+    if (out.kind === "reloaded") expect(out.config.daemon.pass_interval_s).toBe(120);
+  });
 });

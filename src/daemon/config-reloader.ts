@@ -1,7 +1,8 @@
 // Hot reload: a cheap fingerprint of the config files is compared at every scheduler tick; on a
 // change the directory is loaded again. A valid config replaces the running one; an invalid one
 // is refused (the last good config keeps running) and its FILE:LINE:COL problems are returned.
-// Each distinct change is reported once: a broken file is not re-reported on every tick.
+// Each distinct change is reported once: a broken file is not re-reported on every tick; a load
+// that failed for another reason (a loader process that died) is tried again at the next tick.
 import { configFingerprint } from "../config/fingerprint.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { formatProblem } from "../config/problems.js";
@@ -38,6 +39,7 @@ export class ConfigReloader {
   async check(): Promise<ReloadOutcome> {
     const now = await this.fingerprint(this.opts.dir);
     if (now === this.seen) return { kind: "unchanged" };
+    const before = this.seen;
     this.seen = now;
     try {
       const config = await this.load(this.opts.dir);
@@ -45,6 +47,8 @@ export class ConfigReloader {
     } catch (e) {
       if (e instanceof ConfigError) return { kind: "failed", problems: [...e.problems] };
       if (e instanceof InvalidInputError) return { kind: "failed", problems: [...e.problems] };
+      // Not the files' fault (the loader crashed or timed out): the same files are tried again.
+      if (this.seen === now) this.seen = before;
       return { kind: "failed", problems: [errorText(e)] };
     }
   }

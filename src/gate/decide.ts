@@ -180,8 +180,10 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
   // `--device /dev/nvidia0` is a GPU request: out of Devices (which the create check refuses), into the allocation.
   const gpuDevices = takeGpuDevices(parsed);
   const p = ports(ctx);
-  // The image's labels are read while the rest of admission runs (one engine round trip off the path).
   const image = imageOf(parsed);
+  const squat = image === null ? null : othersTag(image, caller, ctx);
+  if (squat) return refuse(squat);
+  // The image's labels are read while the rest of admission runs (one engine round trip off the path).
   const imageLabels = image === null ? Promise.resolve({}) : p.imageLabels(image);
   const d = await admitCreate(parsed, name, caller, ctx.settings, p);
   if (!d.ok) return refuse(d.reason);
@@ -361,6 +363,18 @@ async function decideBuild(target: Target, caller: Caller, ctx: DecideContext): 
     set.networkmode = n;
   }
   return Object.keys(set).length > 0 ? { action: "forward", target: withQuery(target, set) } : { action: "forward" };
+}
+
+/**
+ * A create from a tag another user made here (not pulled): whoever claimed a name first (say
+ * `ubuntu:24.04`, before anyone pulled it) would have their code run as the caller, with the
+ * caller's mounts. Refused with the way to run it on purpose (its id).
+ */
+function othersTag(image: string, caller: Caller, ctx: DecideContext): string | null {
+  const t = tagTarget(image);
+  const rec = t ? ctx.owners.get("tag", t.key) : null;
+  if (!t || !rec || rec.user === caller.name) return null;
+  return `the image ${t.shown} was made on this server by ${rec.user}, not pulled from its registry; running it would run their code as you. If you trust it, run it by its id (docker image inspect ${t.shown} --format '{{.Id}}'); otherwise pull it under a name of your own`;
 }
 
 /** The tag `repo` and `tag` name (tag, commit, import); none when no repo is given. */

@@ -264,6 +264,13 @@ docker rm "$id" >/dev/null`,
     // The owner may point it again.
     const again = await script(ALICE, `id=$(docker create ${L} ${TEST_IMAGE} true) && docker commit "$id" ${mine} >/dev/null && docker rm "$id" >/dev/null && echo ok`);
     expect(again.stdout, again.stderr).toContain("ok");
+    // Another user running the name is told whose it is; by its id, on purpose, it runs.
+    const run = await script(BOB, `docker create ${L} ${mine} true; echo create=$?`);
+    expect(run.stdout).toContain("create=1");
+    expect(run.stderr).toMatch(/ds01: the image .*-owned:v1 was made on this server by ds01gt-alice, not pulled from its registry/);
+    const byId = (await root(["image", "inspect", mine, "--format", "{{.Id}}"])).stdout.trim();
+    const ok = await script(BOB, `docker create ${L} ${byId} true >/dev/null && echo ok`);
+    expect(ok.stdout, ok.stderr).toContain("ok");
   });
 
   it("every tag of a repository cannot be pulled at once (it could replace tags others made)", async () => {
