@@ -268,18 +268,17 @@ export async function allocate(deps: AllocatorDeps, request: AllocationRequest):
 }
 
 /**
- * The container now exists and carries the slots: the reservation becomes `confirmed` and is kept
- * CONFIRMED_TTL_MS so that a process whose listing predates the creation still sees the slots
- * taken. Returns false when the reservation was lost (expired and dropped): the caller must then
- * remove the container, since another request may have been given the same slots.
- */
-/**
  * What happens to a reservation after its create, each one step inside the lock: run with
  * `locked` by a one-shot command, with `lockedAsync` by a long-lived process (the gate), whose
  * event loop must not stop while another process holds the lock.
  */
 export const reservationSteps = {
-  /** pending → confirmed with the container's id; false when the reservation was lost meanwhile. */
+  /**
+   * The container now exists and carries the slots: the reservation becomes `confirmed` and is kept
+   * CONFIRMED_TTL_MS so that a process whose listing predates the creation still sees the slots
+   * taken. False when the reservation was lost (expired and dropped): the caller must then remove
+   * the container, since another request may have been given the same slots.
+   */
   confirm: (deps: Pick<ReserveDeps, "reservations" | "clock">, requestId: string, containerId: string) => () =>
     deps.reservations.confirm(requestId, containerId, deps.clock.now(), CONFIRMED_TTL_MS) > 0,
   /** Drops one request's reservation (creation failed); the number of slots released. */

@@ -5,7 +5,7 @@
 import { LABEL } from "../constants/labels.js";
 import { resolveOwner, type IdentityOptions } from "../docker/identity.js";
 import { admitCreate, bindsChangedProblem, blankImageClaims, imageOf, nameProblem, type Caller, type CreatePorts, type CreateSettings } from "./create-admission.js";
-import { inspectContainer, type ContainerFacts, type GateEngine } from "./engine.js";
+import { imageJson, inspectContainer, type ContainerFacts, type GateEngine } from "./engine.js";
 import { field, isObject, setField, structKeyProblem, type Json, type JsonObject } from "../docker/json-fields.js";
 import type { ObjectKind, OwnedKind, OwnershipStore } from "./ownership.js";
 import { claimTags, outputNames, pullProblem, tagTarget, type TagTarget } from "./image-tags.js";
@@ -156,7 +156,7 @@ function ports(ctx: DecideContext): CreatePorts {
       return n ? { name: String(n.Name ?? ""), owner: labelOwner("network", String(n.Id), n.Labels, ctx) } : null;
     },
     imageLabels: async (image) => {
-      const i = await ctx.engine.getJson(`/images/${image.split("/").map(encodeURIComponent).join("/")}/json`).catch(() => null);
+      const i = await imageJson(ctx.engine, image).catch(() => null);
       const labels = (i?.Config as { Labels?: Record<string, string> | null } | undefined)?.Labels;
       return labels ?? {};
     },
@@ -388,7 +388,7 @@ async function claim(tags: readonly (TagTarget | null)[], caller: Caller, ctx: D
   if (tags.some((t) => t === null)) return refuse("an image tag must be NAME or NAME:TAG (not a digest)");
   const problem = await claimTags(tags as TagTarget[], caller, {
     owners: ctx.owners,
-    exists: async (ref) => (await ctx.engine.getJson(`/images/${ref.split("/").map(encodeURIComponent).join("/")}/json`)) !== null,
+    exists: async (ref) => (await imageJson(ctx.engine, ref)) !== null,
   });
   return problem ? refuse(problem) : null;
 }

@@ -52,6 +52,11 @@ export class GateEngine {
   }
 }
 
+/** GET /images/{ref}/json (a reference's `/` kept as path separators); null when no such image. */
+export function imageJson(engine: GateEngine, ref: string): Promise<Record<string, unknown> | null> {
+  return engine.getJson(`/images/${ref.split("/").map(encodeURIComponent).join("/")}/json`);
+}
+
 export interface ContainerFacts {
   id: string;
   name: string;

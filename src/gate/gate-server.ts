@@ -537,9 +537,10 @@ export class Gate {
     } catch (e) {
       const error = errorText(e);
       this.deps.log.error({ kind: c.kind, id: c.id, user: caller.name, error }, "gate: the owner record could not be written; removing what was created");
+      const leftBehind = (why: Record<string, unknown>) => this.deps.log.error({ kind: c.kind, id: c.id, ...why }, "gate: could not remove an unrecorded create; remove it by hand");
       const removed = this.engine.call("DELETE", UNDO_PATH[c.kind](c.id)).then(
-        (r) => r.status >= 300 && r.status !== 404 && this.deps.log.error({ kind: c.kind, id: c.id, status: r.status }, "gate: could not remove an unrecorded create; remove it by hand"),
-        (err: unknown) => this.deps.log.error({ kind: c.kind, id: c.id, error: errorText(err) }, "gate: could not remove an unrecorded create; remove it by hand"),
+        (r) => r.status >= 300 && r.status !== 404 && leftBehind({ status: r.status }),
+        (err: unknown) => leftBehind({ error: errorText(err) }),
       );
       return { status: 500, when: removed, message: `ds01: the ${c.kind} was created but could not be recorded as yours (${error}), so it was removed again; try again, and tell an admin if it persists (the gate's state directory needs attention)` };
     }
@@ -547,9 +548,9 @@ export class Gate {
 
   /** The decision's own follow-up to dockerd's answer (a GPU reservation confirmed or released), never thrown. */
   private settle(d: Forward, status: number, body: Buffer | null): void {
+    if (!d.after) return;
     // A reservation not confirmed or not released (lock busy, store failing) expires by itself.
     const failed = (e: unknown) => this.deps.log.warn({ error: errorText(e), status }, "gate: the GPU reservation could not be settled after dockerd's answer");
-    if (!d.after) return;
     // After the answer has left: until then the reservation counts as pending, which holds its
     // slots just as a confirmed one does, and the client need not wait for the bookkeeping.
     setImmediate(() => {
