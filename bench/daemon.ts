@@ -6,7 +6,8 @@
 //   npm run build && npm run bench:build && node node_modules/.cache/ds01-bench/bench/daemon.js \
 //       [--containers 1000] [--gpu-containers 20] [--window 330] [--kills 20] \
 //       [--sample-interval 30] [--pass-interval 300] [--concurrency 8] \
-//       [--variants "default;--max-semi-space-size=2"] [--daemon-env MALLOC_ARENA_MAX=1]
+//       [--variants="--max-semi-space-size=2;--max-semi-space-size=2 --no-opt --no-maglev"] \
+//       [--daemon-env MALLOC_ARENA_MAX=1]
 //
 // What it does:
 //  1. creates N containers labelled `ds01.test.run=bench-daemon-…` (N - K plain `sleep 36000`,
@@ -45,8 +46,9 @@ const { values } = parseArgs({
     "sample-interval": { type: "string", default: "30" },
     "pass-interval": { type: "string", default: "300" },
     concurrency: { type: "string", default: "8" },
-    // NODE_OPTIONS for each daemon run, ";"-separated; "default" = none.
-    variants: { type: "string", default: "default;--max-semi-space-size=2" },
+    // NODE_OPTIONS for each daemon run, ";"-separated; "default" = none. An entry may start with
+    // "launcher=PATH " to run PATH instead of bin/ds01.js (e.g. to compare bundled and unbundled).
+    variants: { type: "string", default: "--max-semi-space-size=2;--max-semi-space-size=2 --no-opt --no-maglev" },
     // Extra environment for every daemon run, "K=V,K=V" (e.g. MALLOC_ARENA_MAX=1 as the unit sets it).
     "daemon-env": { type: "string", default: "" },
   },
@@ -93,17 +95,27 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** Resident memory by kind: anonymous (heaps, malloc), file-backed (code, mapped files), shared. */
+function rssParts(pid: number): string {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return `anon ${kb("RssAnon").toFixed(1)} MB, file ${kb("RssFile").toFixed(1)} MB, shmem ${kb("RssShmem").toFixed(1)} MB`;
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function measure(nodeOptions: string, gpuEnv: Record<string, string>) {
+async function measure(variant: string, gpuEnv: Record<string, string>) {
+  const launcher = /^launcher=(\S+)\s*/.exec(variant);
+  const bin = launcher ? launcher[1]! : BIN;
+  const nodeOptions = launcher ? variant.slice(launcher[0].length) || "default" : variant;
   const configDir = await mkdtemp(join(tmpdir(), "ds01-bench-config-"));
   const stateDir = await mkdtemp(join(tmpdir(), "ds01-bench-state-"));
   await cp(join(REPO, "config/default"), configDir, { recursive: true });
   const rl = join(configDir, "resource-limits.yaml");
   await writeFile(rl, (await readFile(rl, "utf8")).replace(/sample_interval_s: 30 /, `sample_interval_s: ${values["sample-interval"]} `).replace(/pass_interval_s: 300 /, `pass_interval_s: ${values["pass-interval"]} `));
-  const child = spawn(process.execPath, [BIN, "--config", configDir, "--state-dir", stateDir, "daemon", "--listen", "127.0.0.1:0"], {
+  const child = spawn(process.execPath, [bin, "--config", configDir, "--state-dir", stateDir, "daemon", "--listen", "127.0.0.1:0"], {
     env: { ...process.env, ...gpuEnv, ...DAEMON_ENV, DS01_SCOPE_LABEL: `${LABEL.testRun}=${runId}`, DS01_LOG_LEVEL: "info", NODE_OPTIONS: nodeOptions === "default" ? "" : nodeOptions },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -129,7 +141,7 @@ async function measure(nodeOptions: string, gpuEnv: Record<string, string>) {
   for (const deadline = Date.now() + 600_000; passes().length === 0 && Date.now() < deadline && child.exitCode === null && child.signalCode === null; ) await sleep(200);
   const first = passes()[0];
   if (!first) throw new Error(`the daemon (NODE_OPTIONS=${nodeOptions}) finished no pass${child.exitCode !== null ? ` and exited ${child.exitCode}` : ""}: ${JSON.stringify(lines.slice(-5))}`);
-  console.log(`[NODE_OPTIONS=${nodeOptions}] first pass: ${String(first.duration_ms)} ms over ${String(first.containers)} containers; RSS after it ${rssMb(pid).toFixed(1)} MB`);
+  console.log(`[${variant}] first pass: ${String(first.duration_ms)} ms over ${String(first.containers)} containers; RSS after it ${rssMb(pid).toFixed(1)} MB`);
   await sleep(5000); // let the event stream settle and any follow-up pass finish
 
   // 3. steady state
@@ -146,13 +158,13 @@ async function measure(nodeOptions: string, gpuEnv: Record<string, string>) {
   rss.push(rssMb(pid));
   const cpuS = (c1 - c0) / CLK_TCK;
   const windowPasses = passes().slice(passesBefore);
-  console.log(`[NODE_OPTIONS=${nodeOptions}] steady state over ${wallS.toFixed(0)} s: CPU ${cpuS.toFixed(2)} s = ${(100 * cpuS / wallS).toFixed(3)} % of one core; RSS max ${Math.max(...rss).toFixed(1)} MB, last ${rss.at(-1)!.toFixed(1)} MB; passes in the window: ${windowPasses.length} (${windowPasses.map((p) => `${String(p.duration_ms)} ms`).join(", ")})`);
+  console.log(`[${variant}] steady state over ${wallS.toFixed(0)} s: CPU ${cpuS.toFixed(2)} s = ${(100 * cpuS / wallS).toFixed(3)} % of one core; RSS max ${Math.max(...rss).toFixed(1)} MB, last ${rss.at(-1)!.toFixed(1)} MB (${rssParts(pid)}); passes in the window: ${windowPasses.length} (${windowPasses.map((p) => `${String(p.duration_ms)} ms`).join(", ")})`);
 
   const stop = async () => {
     const s0 = Date.now();
     child.kill("SIGTERM");
     const code = await exited;
-    console.log(`[NODE_OPTIONS=${nodeOptions}] SIGTERM → exit ${String(code)} in ${Date.now() - s0} ms`);
+    console.log(`[${variant}] SIGTERM → exit ${String(code)} in ${Date.now() - s0} ms`);
   };
   return { stateDir, pid, stop };
 }
@@ -166,7 +178,9 @@ async function main(): Promise<void> {
   const gpuContainers: TestContainer[] = [];
   await mapLimit(Array.from({ length: N }, (_, i) => i), CONCURRENCY, async (i) => {
     const withGpu = i < K;
-    const c = await createTestContainer(runId, { cmd: ["sleep", "36000"], labels: { "ds01.user": `bench${i % 20}` }, ...(withGpu ? { gpus: [gpuUuid(i)] } : {}) });
+    // The idle ones have no network: dockerd 20.10's network code deadlocked (every container
+    // operation hung) while hundreds of bridged containers were removed at once at the end of a run.
+    const c = await createTestContainer(runId, { cmd: ["sleep", "36000"], labels: { "ds01.user": `bench${i % 20}` }, ...(withGpu ? { gpus: [gpuUuid(i)] } : { networkMode: "none" }) });
     if (withGpu) gpuContainers.push(c);
     if ((i + 1) % 100 === 0) process.stdout.write(`  created ${i + 1}/${N} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
   });

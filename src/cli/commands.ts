@@ -1,7 +1,7 @@
 import type { CommandRun } from "./context.js";
 import { SPECS, type CommandKey, type CommandSpec } from "./spec.js";
 
-/** Each command's module, loaded only when run, so `ds01 events` doesn't load dockerode. */
+/** Each command's module, loaded only when run, so `ds01 events` loads nothing of the daemon's. */
 const LOADERS: Record<CommandKey, () => Promise<{ run: CommandRun }>> = {
   daemon: () => import("./daemon.js"),
   check: () => import("./check.js"),

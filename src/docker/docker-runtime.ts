@@ -1,6 +1,7 @@
-// ContainerRuntime over the Docker Engine API (dockerode's modem underneath; DOCKER_HOST honoured).
+// ContainerRuntime over the Docker Engine API (plain node:http, engine-client.ts; DOCKER_HOST honoured).
 // Every call has a deadline; an unreachable engine or an answer that does not parse is a
 // TransientError (source "docker"), never an empty fleet.
+import type { Duplex } from "node:stream";
 import type { ContainerInfo } from "../model/container.js";
 import type { ContainerEvent, ContainerRuntime, EngineStats, PathStat } from "../model/ports.js";
 import { EngineClient, EngineError, type EngineClientOptions } from "./engine-client.js";
@@ -139,27 +140,29 @@ export class DockerRuntime implements ContainerRuntime {
     })) as { Id?: unknown } | null;
     const execId = typeof created?.Id === "string" ? created.Id : null;
     if (!execId) throw new EngineError(`docker engine at ${this.client.target}: exec create returned no id`, null);
-    const exec = (await this.client.dockerode()).getExec(execId);
     const deadline = Date.now() + opts.timeoutMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    let attached: NodeJS.ReadWriteStream & { destroy?: () => void } | null = null;
+    let attached: Duplex | null = null;
     const run = (async () => {
-      const stream = await exec.start({ hijack: true, stdin: withStdin, abortSignal: controller.signal });
+      const stream = await this.client.upgrade(`/exec/${enc(execId)}/start`, { Detach: false, Tty: false }, controller.signal, opts.timeoutMs);
       attached = stream;
-      if (controller.signal.aborted) stream.destroy?.();
+      if (controller.signal.aborted) stream.destroy();
+      // The output is not wanted; the end of it is: dockerd closes the stream when the command exits.
       await new Promise<void>((resolve, reject) => {
         stream.on("end", resolve);
         stream.on("close", resolve);
         stream.on("error", reject);
         stream.resume();
+        // stdin, then a half-close: the command reads to its end of input.
         if (withStdin) stream.end(opts.stdin);
       });
+      stream.destroy();
     })();
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
-        attached?.destroy?.(); // the hijacked socket outlives the request's abort signal
+        (attached as Duplex | null)?.destroy(); // the hijacked connection outlives the request's abort signal
         reject(new EngineError(`docker exec in ${id.slice(0, 12)} timed out after ${opts.timeoutMs} ms`, null));
       }, opts.timeoutMs);
     });

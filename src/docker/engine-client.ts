@@ -1,12 +1,11 @@
 // A small client for the Docker Engine API: every request has a deadline, every failure becomes a
 // TransientError (source "docker") carrying the HTTP status when there was one. Requests go over
-// plain node:http (engine-http.ts); dockerode is loaded only for `docker exec`'s hijacked stream.
-// Other adapters (e.g. container creation) build on `request`/`stream`.
-import type Dockerode from "dockerode";
-import type { Readable } from "node:stream";
+// plain node:http (engine-http.ts). Other adapters (e.g. container creation) build on
+// `request`/`stream`/`upgrade`.
+import type { Duplex, Readable } from "node:stream";
 import type { Shape } from "../util/shape.js";
 import { TransientError } from "../errors.js";
-import { engineCall, engineQuery, engineStream, engineTarget, type EngineTarget, type HttpAnswer } from "./engine-http.js";
+import { engineCall, engineQuery, engineStream, engineTarget, engineUpgrade, UpgradeRefused, type EngineTarget, type HttpAnswer } from "./engine-http.js";
 
 export const DEFAULT_DOCKER_TIMEOUT_MS = 10_000;
 
@@ -76,7 +75,6 @@ export class EngineClient {
   readonly timeoutMs: number;
   readonly target: string;
   private readonly endpoint: EngineTarget;
-  private sdk: Promise<Dockerode> | null = null;
 
   constructor(opts: EngineClientOptions = {}) {
     this.endpoint = engineTarget(opts.dockerHost);
@@ -84,13 +82,23 @@ export class EngineClient {
     this.target = this.endpoint.label;
   }
 
-  /** dockerode, loaded on first use (only `docker exec` needs it). */
-  dockerode(): Promise<Dockerode> {
-    this.sdk ??= import("dockerode").then(({ default: Docker }) => {
-      const e = this.endpoint;
-      return e.socketPath ? new Docker({ socketPath: e.socketPath }) : new Docker({ host: e.host ?? "127.0.0.1", port: e.port ?? 2375, protocol: "http" });
-    });
-    return this.sdk;
+  /**
+   * A POST that hands over the connection (exec start): the raw stream, once dockerd switched
+   * protocols. The wait for that has the usual deadline; the stream itself lives until `signal`
+   * aborts or the caller destroys it.
+   */
+  async upgrade(path: string, body: unknown, signal: AbortSignal, timeoutMs = this.timeoutMs): Promise<Duplex> {
+    const what = `POST ${path}`;
+    const d = deadlineController(timeoutMs, signal);
+    try {
+      return await engineUpgrade(this.endpoint, path, body, d.signal);
+    } catch (e) {
+      if (e instanceof UpgradeRefused) throw new EngineError(`docker engine at ${this.target}: ${what} failed: (HTTP code ${e.status}) ${engineMessage(e.body)}`, e.status);
+      if (d.timedOut()) throw new EngineError(`docker engine at ${this.target}: ${what} did not answer within ${timeoutMs} ms`, null, { cause: e });
+      throw new EngineError(`docker engine at ${this.target} unreachable (${what}): ${(e as Error).message}`, null, { cause: e });
+    } finally {
+      d.done();
+    }
   }
 
   /**

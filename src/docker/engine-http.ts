@@ -1,9 +1,9 @@
-// The Engine API over plain node:http (unix socket or tcp): ds01 needs a handful of JSON calls and
-// one streaming GET, so it does not load a full Docker SDK for them (dockerode and its ssh2 cost the
-// daemon ~26 MB of resident memory). Only `docker exec`'s hijacked stream still uses dockerode,
-// loaded lazily in docker-runtime.ts.
+// The Engine API over plain node:http (unix socket or tcp): ds01 needs a handful of JSON calls, one
+// streaming GET and `docker exec`'s hijacked stream, so it does not load a full Docker SDK for them
+// (dockerode and its ssh2 cost the daemon ~20–26 MB of resident memory).
 import { accessSync, constants as fsConstants } from "node:fs";
 import { Agent, request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import type { Duplex } from "node:stream";
 
 export interface EngineTarget {
   socketPath: string | null;
@@ -115,5 +115,40 @@ export function engineStream(t: EngineTarget, path: string, signal: AbortSignal)
     const req = httpRequest({ ...options(t, "GET", path, {}, false), signal }, resolve);
     req.on("error", reject);
     req.end();
+  });
+}
+
+/** The engine's answer when it did not switch protocols (an error: no such exec, container not running). */
+export class UpgradeRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Buffer,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/**
+ * A POST that dockerd answers by handing over the connection (exec start, attach): resolves with the
+ * raw stream once it answered 101, rejects with UpgradeRefused when it answered anything else.
+ * Bytes that arrived with the 101 are put back in front of the stream.
+ */
+export function engineUpgrade(t: EngineTarget, path: string, body: unknown, signal: AbortSignal): Promise<Duplex> {
+  const payload = Buffer.from(JSON.stringify(body));
+  const headers = { "Content-Type": "application/json", "Content-Length": String(payload.length), Connection: "Upgrade", Upgrade: "tcp" };
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ ...options(t, "POST", path, headers, false), signal });
+    req.on("upgrade", (_res, socket, head) => {
+      if (head.length > 0) socket.unshift(head);
+      resolve(socket);
+    });
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => reject(new UpgradeRefused(res.statusCode ?? 0, Buffer.concat(chunks))));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(payload);
   });
 }

@@ -2,7 +2,7 @@
 // Counters are fed by the daemon as things happen; gauges are set from FleetFigures at scrape time.
 // Names come from src/constants/metrics.ts; labelled counters start at 0 for every known label
 // value so that increase() sees their first step. High-volume GPU series carry no container label.
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "./prom-parts.js";
 import { METRIC, METRIC_RESULT } from "../constants/metrics.js";
 import type { ActionResult } from "../actions/executor.js";
 import { DELIVERY_CHANNELS } from "../model/notice.js";

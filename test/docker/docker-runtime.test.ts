@@ -1,6 +1,7 @@
 // DockerRuntime against the real Docker engine, on containers this file creates (and removes).
 import { describe, expect, it } from "vitest";
 import { DockerRuntime } from "../../src/docker/docker-runtime.js";
+import { EngineError } from "../../src/docker/engine-client.js";
 import { TransientError } from "../../src/errors.js";
 import { LABEL } from "../../src/constants/labels.js";
 import { useTestContainers } from "../helpers/containers.js";
@@ -70,7 +71,7 @@ describe("DockerRuntime.list / inspect", () => {
     expect(rt.cachedInspects).toBeGreaterThan(0);
     const again = (await scoped()).find((c) => c.id === created.id)!;
     expect(again).toEqual(first);
-    await (await rt.client.dockerode()).getContainer(created.id).start();
+    await rt.client.request({ method: "POST", path: `/containers/${created.id}/start` });
     const started = (await scoped()).find((c) => c.id === created.id)!;
     expect(started.state).toBe("running");
     expect(started.pid).toBeGreaterThan(0);
@@ -94,7 +95,7 @@ describe("DockerRuntime.stop / remove", () => {
     await runtime.stop(c.id, 20);
     const after = await runtime.inspect(c.id);
     expect(after!.state).toBe("exited");
-    const raw = await (await runtime.client.dockerode()).getContainer(c.id).inspect();
+    const raw = (await runtime.client.request({ method: "GET", path: `/containers/${c.id}/json` })) as { State: { ExitCode: number } };
     expect(raw.State.ExitCode).toBe(0);
     // stopping again is not an error (304), nor is stopping a removed container
     await runtime.stop(c.id, 1);
@@ -129,6 +130,28 @@ describe("DockerRuntime.stats / exec", () => {
     expect(r.exitCode).toBe(0);
     const bad = await runtime.exec(c.id, ["sh", "-c", "exit 3"], { timeoutMs: 10_000 });
     expect(bad.exitCode).toBe(3);
+  });
+
+  it("exec hands a large stdin over whole and ends it, so the command sees all of it", async () => {
+    const c = await tc.create();
+    const text = "x".repeat(300_000) + "\nend\n";
+    const r = await runtime.exec(c.id, ["sh", "-c", `test "$(wc -c)" -eq ${text.length}`], { timeoutMs: 20_000, stdin: text });
+    expect(r.exitCode).toBe(0);
+  });
+
+  it("exec in a container that is not running is an EngineError with dockerd's status and message", async () => {
+    const c = await tc.create({ state: "exited" });
+    const e = await runtime.exec(c.id, ["true"], { timeoutMs: 10_000 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(EngineError);
+    expect((e as EngineError).statusCode).toBe(409);
+    expect((e as EngineError).message).toMatch(/not running/);
+  });
+
+  it("a hand-over dockerd refuses (no such exec) is an EngineError with its status and message", async () => {
+    const e = await runtime.client.upgrade("/exec/ds01-test-no-such-exec/start", { Detach: false, Tty: false }, new AbortController().signal).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(EngineError);
+    expect((e as EngineError).statusCode).toBe(404);
+    expect((e as EngineError).message).toMatch(/no such exec/i);
   });
 
   it("exec past its timeout is a TransientError", async () => {

@@ -70,7 +70,7 @@ describe("CPU activity on the real engine", () => {
     const c = await tc.create({ cmd: "yes > /dev/null" });
     const before = await current(c.id);
     const first = await sampleActivity(before, { lastCpu: null, lastNet: null }, deps);
-    await (await runtime.client.dockerode()).getContainer(c.id).restart({ t: 0 });
+    await runtime.client.request({ method: "POST", path: `/containers/${c.id}/restart`, query: { t: 0 } });
     const after = await current(c.id);
     expect(after.startedAt).toBeGreaterThan(first.lastCpu!.at);
     const prev: PreviousSamples = first;
