@@ -6,7 +6,7 @@
 //   npm run build && npm run bench:build && node node_modules/.cache/ds01-bench/bench/daemon.js \
 //       [--containers 1000] [--gpu-containers 20] [--window 330] [--kills 20] \
 //       [--sample-interval 30] [--pass-interval 300] [--concurrency 8] \
-//       [--variants="--max-semi-space-size=2;--max-semi-space-size=2 --no-opt --no-maglev"] \
+//       [--variants="--max-semi-space-size=2 env:DS01_V8_OPTIMIZE=1;--max-semi-space-size=2"] \
 //       [--daemon-env MALLOC_ARENA_MAX=1]
 //
 // What it does:
@@ -46,9 +46,9 @@ const { values } = parseArgs({
     "sample-interval": { type: "string", default: "30" },
     "pass-interval": { type: "string", default: "300" },
     concurrency: { type: "string", default: "8" },
-    // NODE_OPTIONS for each daemon run, ";"-separated; "default" = none. An entry may start with
-    // "launcher=PATH " to run PATH instead of bin/ds01.js (e.g. to compare bundled and unbundled).
-    variants: { type: "string", default: "--max-semi-space-size=2;--max-semi-space-size=2 --no-opt --no-maglev" },
+    // NODE_OPTIONS for each daemon run, ";"-separated; "default" = none. An entry may also hold
+    // "launcher=PATH" (run PATH instead of bin/ds01.js) and "env:K=V" tokens.
+    variants: { type: "string", default: "--max-semi-space-size=2 env:DS01_V8_OPTIMIZE=1;--max-semi-space-size=2" },
     // Extra environment for every daemon run, "K=V,K=V" (e.g. MALLOC_ARENA_MAX=1 as the unit sets it).
     "daemon-env": { type: "string", default: "" },
   },
@@ -107,16 +107,19 @@ function pct(sorted: number[], p: number): number {
 }
 
 async function measure(variant: string, gpuEnv: Record<string, string>) {
-  const launcher = /^launcher=(\S+)\s*/.exec(variant);
-  const bin = launcher ? launcher[1]! : BIN;
-  const nodeOptions = launcher ? variant.slice(launcher[0].length) || "default" : variant;
+  // Tokens "launcher=PATH" (run PATH instead of bin/ds01.js) and "env:K=V" (extra environment) are
+  // taken out of the entry; the rest is NODE_OPTIONS.
+  const tokens = variant.split(/\s+/).filter(Boolean);
+  const bin = tokens.find((t) => t.startsWith("launcher="))?.slice("launcher=".length) ?? BIN;
+  const variantEnv = Object.fromEntries(tokens.filter((t) => t.startsWith("env:")).map((t) => [t.slice(4, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]));
+  const nodeOptions = tokens.filter((t) => !t.startsWith("launcher=") && !t.startsWith("env:")).join(" ") || "default";
   const configDir = await mkdtemp(join(tmpdir(), "ds01-bench-config-"));
   const stateDir = await mkdtemp(join(tmpdir(), "ds01-bench-state-"));
   await cp(join(REPO, "config/default"), configDir, { recursive: true });
   const rl = join(configDir, "resource-limits.yaml");
   await writeFile(rl, (await readFile(rl, "utf8")).replace(/sample_interval_s: 30 /, `sample_interval_s: ${values["sample-interval"]} `).replace(/pass_interval_s: 300 /, `pass_interval_s: ${values["pass-interval"]} `));
   const child = spawn(process.execPath, [bin, "--config", configDir, "--state-dir", stateDir, "daemon", "--listen", "127.0.0.1:0"], {
-    env: { ...process.env, ...gpuEnv, ...DAEMON_ENV, DS01_SCOPE_LABEL: `${LABEL.testRun}=${runId}`, DS01_LOG_LEVEL: "info", NODE_OPTIONS: nodeOptions === "default" ? "" : nodeOptions },
+    env: { ...process.env, ...gpuEnv, ...DAEMON_ENV, ...variantEnv, DS01_SCOPE_LABEL: `${LABEL.testRun}=${runId}`, DS01_LOG_LEVEL: "info", NODE_OPTIONS: nodeOptions === "default" ? "" : nodeOptions },
     stdio: ["ignore", "ignore", "pipe"],
   });
   const lines: Record<string, unknown>[] = [];
