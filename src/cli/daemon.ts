@@ -20,7 +20,7 @@ import { SPECS } from "./spec.js";
 import { packageVersion } from "./version.js";
 import { UserCgroupWatch } from "../cgroups/daemon-watch.js";
 import { cgroupParts } from "../cgroups/wiring.js";
-import { interpreterTiersOnly } from "../launch/memory-tiers.js";
+import { preferMemoryOverSpeed } from "../launch/low-memory-v8.js";
 
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
@@ -37,7 +37,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     ctx.err(`ds01: the pass lock in ${stateDir} is held by ${h.holder}${h.pid ? ` (pid ${h.pid})` : ""}${h.since ? ` since ${isoTime(h.since)}` : ""}; only one daemon or pass may run at a time\n`);
     return 1;
   }
-  interpreterTiersOnly(ctx.env);
+  preferMemoryOverSpeed(ctx.env);
 
   // Signals are caught from here on, so a SIGTERM during startup still shuts down in order.
   let stopReason: string | null = null;

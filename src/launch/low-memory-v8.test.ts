@@ -3,14 +3,14 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const REGISTER = fileURLToPath(new URL("../../test/store/fixtures/register-ts.mjs", import.meta.url));
-const MODULE = fileURLToPath(new URL("./memory-tiers.ts", import.meta.url));
+const MODULE = fileURLToPath(new URL("./low-memory-v8.ts", import.meta.url));
 
-// A child Node with natives syntax: a hot function is warmed up after interpreterTiersOnly(), and
+// A child Node with natives syntax: a hot function is warmed up after preferMemoryOverSpeed(), and
 // V8 itself says whether it optimized it (%GetOptimizationStatus bit 16: optimized code).
 function optimizedAfterWarmup(env: Record<string, string>): boolean {
   const script = `
-    import { interpreterTiersOnly } from ${JSON.stringify(MODULE)};
-    interpreterTiersOnly(process.env);
+    import { preferMemoryOverSpeed } from ${JSON.stringify(MODULE)};
+    preferMemoryOverSpeed(process.env);
     function hot(x) { return (x * 31 + 7) % 1013; }
     let s = 0;
     for (let round = 0; round < 50; round++) for (let i = 0; i < 100000; i++) s += hot(i);
@@ -20,7 +20,7 @@ function optimizedAfterWarmup(env: Record<string, string>): boolean {
   return (status & 16) !== 0;
 }
 
-describe("interpreterTiersOnly", () => {
+describe("preferMemoryOverSpeed", () => {
   it("keeps a hot function out of V8's optimizing compilers", () => {
     expect(optimizedAfterWarmup({})).toBe(false);
   });
