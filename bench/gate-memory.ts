@@ -158,6 +158,8 @@ async function main(): Promise<void> {
   const all = variants();
   console.log(`gate memory bench: ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}, run ${runId}`);
   console.log(`${REQUESTS} requests per path, ${CONNECTIONS} connections, ${MB > 0 ? `${MB} MB copies` : "no copies"}, ${SETTLE_MS / 1000} s to settle, ${ROUNDS} round(s)`);
+  // A non-admin listing parses the engine's whole listing: its size is part of what a request costs.
+  console.log(`containers on the engine: ${(await sh("docker ps -aq | wc -l")).stdout.trim()}`);
   for (const v of all) console.log(`variant ${v.name}: ${JSON.stringify(v.env)}`);
   await ensureTestUsers();
   if (MB > 0) {

@@ -7,26 +7,27 @@ it("trims on this glibc system", () => {
   expect(mallocTrim()).toBe(true);
 });
 
-it("trims only once the resident set grew by the given amount since the last trim, and stops where trimming is impossible", () => {
+it("trims while the resident set is well above its floor; a trim that releases little raises the floor; none where trimming is impossible", () => {
   vi.useFakeTimers();
   let rss = 100;
-  const trims: number[] = [];
+  let releases = 0;
   let possible = true;
-  const t = trimAfterGrowth({ everyMs: 1000, growthBytes: 10, rss: () => rss, trim: () => (trims.push(rss), (rss -= 5), possible) });
-  rss = 109;
-  vi.advanceTimersByTime(1000);
+  const trims: number[] = [];
+  const t = trimAfterGrowth({ everyMs: 1000, growthBytes: 16, rss: () => rss, trim: () => (trims.push(rss), (rss -= releases), possible) });
+  const tick = (now: number) => ((rss = now), vi.advanceTimersByTime(1000));
+  tick(115);
   expect(trims).toEqual([]);
-  rss = 110;
-  vi.advanceTimersByTime(1000);
-  expect(trims).toEqual([110]); // now at 105: the next trim waits for 115
-  rss = 114;
-  vi.advanceTimersByTime(1000);
-  expect(trims).toEqual([110]);
-  rss = 120;
+  releases = 10; // mid-burst: 150 → 140, still far above the floor (100)
+  tick(150);
+  tick(130); // the burst is over: trimmed again, down to 120
+  expect(trims).toEqual([150, 130]);
+  releases = 1; // 120 → 119: live memory, the floor is now 119
+  tick(120);
+  tick(130);
+  expect(trims).toEqual([150, 130, 120]);
   possible = false;
-  vi.advanceTimersByTime(1000);
-  rss = 200;
-  vi.advanceTimersByTime(5000);
-  expect(trims).toEqual([110, 120]);
+  tick(140);
+  tick(300);
+  expect(trims).toEqual([150, 130, 120, 140]);
   t.stop();
 });

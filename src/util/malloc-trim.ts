@@ -30,17 +30,21 @@ export function mallocTrim(): boolean {
 }
 
 /**
- * Every `everyMs`, trims when the resident set grew by `growthBytes` since the last trim (a quiet
- * process costs one read of its RSS). The timer does not keep the process alive.
+ * Every `everyMs`, trims when the resident set is `growthBytes` above its floor: the lowest RSS a
+ * trim left, or the RSS a trim that released little left (that growth is live memory, not free
+ * heap). A trim in the middle of a burst thus does not stop the one after it. A quiet process costs
+ * one read of its RSS. The timer does not keep the process alive.
  */
 export function trimAfterGrowth(opts: { everyMs: number; growthBytes: number; rss?: () => number; trim?: () => boolean }): { stop(): void } {
   const rss = opts.rss ?? (() => process.memoryUsage.rss());
   const trimNow = opts.trim ?? mallocTrim;
-  let base = rss();
+  let floor = rss();
   const timer = setInterval(() => {
-    if (rss() - base < opts.growthBytes) return;
+    const before = rss();
+    if (before - floor < opts.growthBytes) return;
     if (!trimNow()) return clearInterval(timer);
-    base = rss();
+    const after = rss();
+    if (after < floor || before - after < opts.growthBytes / 8) floor = after;
   }, opts.everyMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
