@@ -23,8 +23,13 @@ const EXTERNAL = ["better-sqlite3", "koffi", "dockerode", "prom-client"];
 rmSync(out, { recursive: true, force: true });
 await build({
   cwd: root,
-  // The gate's config loader runs as its own short-lived process (src/config/load-in-child.ts).
-  input: { main: join(root, "dist/cli/main.js"), "load-config-main": join(root, "dist/config/load-config-main.js") },
+  // The gate's config loader runs as its own short-lived process (src/config/load-in-child.ts); the
+  // gate has an entry of its own, without the command-line library (src/cli/gate-main.ts).
+  input: {
+    main: join(root, "dist/cli/main.js"),
+    "gate-main": join(root, "dist/cli/gate-main.js"),
+    "load-config-main": join(root, "dist/config/load-config-main.js"),
+  },
   platform: "node",
   external: [/^node:/, ...EXTERNAL.map((name) => new RegExp(`^${name}(/|$)`))],
   logLevel: "warn",

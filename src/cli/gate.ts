@@ -32,11 +32,15 @@ import { unlink } from "node:fs/promises";
 import { cgroupParts } from "../cgroups/wiring.js";
 import { updateParents } from "../cgroups/reconcile.js";
 import { resolvePolicy } from "../config/resolve-policy.js";
+import { trimAfterGrowth } from "../util/malloc-trim.js";
 import { parseCommandArgs, type CliContext } from "./context.js";
 
 const USAGE = "ds01 gate [--socket PATH] [--engine PATH]";
 const RELOAD_CHECK_MS = 5000;
 const QUEUE_RECHECK_MS = 15_000;
+// Memory a burst of work left free in the C heap goes back to the system (src/util/malloc-trim.ts).
+const TRIM_CHECK_MS = 30_000;
+const TRIM_GROWTH_BYTES = 8 * 1024 * 1024;
 
 export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { socket: { type: "string" }, engine: { type: "string" } }, USAGE);
@@ -122,6 +126,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   // Level-triggered all the same: the picture is listed again now and then, whatever the events said.
   const relist = setInterval(() => view.tick(), RELIST_MS);
   relist.unref();
+  const trimmer = trimAfterGrowth({ everyMs: TRIM_CHECK_MS, growthBytes: TRIM_GROWTH_BYTES });
   const reloader = new ConfigReloader({ dir, load });
   await reloader.baseline();
 
@@ -186,6 +191,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     clearInterval(timer);
     clearInterval(recheck);
     clearInterval(relist);
+    trimmer.stop();
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     process.off("SIGHUP", onHup);
