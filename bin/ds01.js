@@ -1,14 +1,12 @@
 #!/usr/bin/env node
 // Thin launcher: the bundled CLI lives in dist/bundle/ (run `npm run build` first), compiled with
-// this user's V8 code cache (src/launch/code-cache.ts). The gate's plain command line goes to the
-// gate's own entry, which does not load the command-line library (src/launch/gate-argv.ts).
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { defaultCacheDir, installCodeCache } from "../dist/launch/code-cache.js";
-import { plainGateCommandLine } from "../dist/launch/gate-argv.js";
+// this user's V8 code cache (src/launch/code-cache.ts). CommonJS (bin/package.json), like the
+// bundle, so a command starts without Node's ES module loader. The gate's plain command line goes
+// to the gate's own entry, which does not load the command-line library (src/launch/gate-argv.ts).
+const { join } = require("node:path");
+const { defaultCacheDir, installCodeCache, plainGateCommandLine } = require("../dist/bundle/launcher.cjs");
 
-installCodeCache(fileURLToPath(new URL("../dist/bundle", import.meta.url)), defaultCacheDir());
-const require = createRequire(import.meta.url);
+installCodeCache(join(__dirname, "../dist/bundle"), defaultCacheDir());
 
 // A reader that goes away (`ds01 … | head`) is not an error of ds01's: stop quietly.
 for (const stream of [process.stdout, process.stderr]) {

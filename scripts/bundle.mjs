@@ -25,7 +25,9 @@ await build({
   cwd: root,
   // The gate's config loader runs as its own short-lived process (src/config/load-in-child.ts); the
   // gate has an entry of its own, without the command-line library (src/cli/gate-main.ts).
+  // bin/ds01.js (CommonJS) starts from the launcher's chunk (src/launch/launcher.ts).
   input: {
+    launcher: join(root, "dist/launch/launcher.js"),
     main: join(root, "dist/cli/main.js"),
     "gate-main": join(root, "dist/cli/gate-main.js"),
     "load-config-main": join(root, "dist/config/load-config-main.js"),
