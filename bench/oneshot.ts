@@ -116,6 +116,8 @@ async function main(): Promise<void> {
 
   type Times = { check: number[]; status: number[]; statusEmpty: number[]; help: number[] };
   const help = BINS.map(() => [] as number[]);
+  // The floor for --help: Node itself starting and exiting, in the same rounds.
+  const bareNode: number[] = [];
   console.log("wall ms per process: min median max (ratio = median / median of docker inspect of the same containers)");
   for (const n of sizes) {
     const ids = created.slice(0, n).map((c) => c.id);
@@ -143,7 +145,9 @@ async function main(): Promise<void> {
         expectOk("ds01 status (empty store)", statusEmpty, statusCheck);
         const h = await ds01(st.bin, st.full, scope, ["--help"]);
         expectOk("ds01 --help", h, (text) => (String(text).includes("Usage: ds01") ? null : "no usage text"));
+        const bare = await timed(process.execPath, ["-e", "0"]);
         if (r === 0) continue;
+        bareNode.push(bare.ms);
         t[i]!.check.push(check.ms);
         t[i]!.status.push(status.ms);
         t[i]!.statusEmpty.push(statusEmpty.ms);
@@ -160,7 +164,8 @@ async function main(): Promise<void> {
       console.log(`  [${label}]   the same, no stored samples`.padEnd(45) + `${stats(t[i]!.statusEmpty)}   ${ratio(t[i]!.statusEmpty)}`);
     }
   }
-  for (const [i, [label]] of BINS.entries()) console.log(`[${label}] --help`.padEnd(45) + stats(help[i]!));
+  for (const [i, [label]] of BINS.entries()) console.log(`[${label}] --help`.padEnd(45) + `${stats(help[i]!)}   ${(median(help[i]!) - median(bareNode)).toFixed(0)} ms above the floor`);
+  console.log(`node -e 0 (the floor)`.padEnd(45) + stats(bareNode));
   console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
   await rm(work, { recursive: true, force: true });
   await rm(dirname(gpus.path), { recursive: true, force: true });
