@@ -75,12 +75,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let daemon: ChildProcess | null = null;
 
 let cleaning: Promise<void> | null = null;
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.testRun}=${runId}`] } });
-    await mapLimit(list, CONCURRENCY, (c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined));
-    await removeTestContainers(runId);
-  })().catch((e: unknown) => console.error("cleanup failed:", e)));
+const cleanup = () => (cleaning ??= removeTestContainers(runId).catch((e: unknown) => console.error("cleanup failed:", e)));
 process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
 
 function cpuTicks(pid: number): number {

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll } from "vitest";
 import Dockerode from "dockerode";
 import { LABEL } from "../../src/constants/labels.js";
+import { mapLimit } from "../../src/docker/map-limit.js";
 import { TEST_IMAGE } from "./docker-env.js";
 
 export type TestContainerState = "running" | "exited" | "created";
@@ -59,8 +60,21 @@ export function newRunId(prefix = "t"): string {
   return `${prefix}-${process.pid}-${randomBytes(3).toString("hex")}`;
 }
 
+// Creates under way, per run: a removal waits for them, so a container whose create was still in
+// flight when its run was cleaned up (a bench stopped with Ctrl-C while it set up) is removed too.
+const creating = new Map<string, Set<Promise<unknown>>>();
+
 /** Creates one real container labelled with `runId`, in the requested state. */
-export async function createTestContainer(runId: string, opts: TestContainerOptions = {}): Promise<TestContainer> {
+export function createTestContainer(runId: string, opts: TestContainerOptions = {}): Promise<TestContainer> {
+  const set = creating.get(runId) ?? new Set();
+  creating.set(runId, set);
+  const p = createOne(runId, opts);
+  set.add(p);
+  void p.finally(() => set.delete(p)).catch(() => undefined);
+  return p;
+}
+
+async function createOne(runId: string, opts: TestContainerOptions): Promise<TestContainer> {
   const name = opts.name ?? `ds01-test-${runId}-${++counter}`;
   const cmd = opts.cmd === undefined ? ["sleep", "3600"] : typeof opts.cmd === "string" ? ["sh", "-c", opts.cmd] : opts.cmd;
   const deviceRequests = [];
@@ -105,15 +119,14 @@ function goneOrGoing(e: { statusCode?: number }): void {
 
 /** Removes every container labelled `ds01.test.run=<runId>` (and only those). */
 export async function removeTestContainers(runId: string): Promise<void> {
-  const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.testRun}=${runId}`] } });
-  await Promise.all(
-    list.map((c) =>
-      docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(goneOrGoing),
-    ),
-  );
+  // Creates started while an earlier round removed are waited for and removed in the next.
+  for (let round = 0; round < 5; round++) {
+    await Promise.allSettled([...(creating.get(runId) ?? [])]);
+    const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.testRun}=${runId}`] } });
+    // Bounded: dockerd 20.10's network code deadlocked removing hundreds of bridged containers at once.
+    await mapLimit(list, 8, (c) => docker.getContainer(c.Id).remove({ force: true }).catch(goneOrGoing));
+    if ((creating.get(runId)?.size ?? 0) === 0) break;
+  }
 }
 
 /** Per-file helper: a fresh run id, `create`, and cleanup registered with vitest's afterAll. */
