@@ -51,6 +51,16 @@ function engineMessage(body: Buffer): string {
   return text.slice(0, 300) || "(no message)";
 }
 
+/** dockerd answered, but not with success: its status and its own message. */
+function refusedBy(target: string, what: string, status: number | null, body: Buffer): EngineError {
+  return new EngineError(`docker engine at ${target}: ${what} failed: (HTTP code ${status}) ${engineMessage(body)}`, status);
+}
+
+/** No answer at all: the connection failed or was cut. */
+function unreachable(target: string, what: string, e: unknown): EngineError {
+  return new EngineError(`docker engine at ${target} unreachable (${what}): ${(e as Error).message}`, null, { cause: e });
+}
+
 /** An AbortController that fires on the caller's signal or at the deadline, whichever comes first. */
 function deadlineController(timeoutMs: number, outer?: AbortSignal): { signal: AbortSignal; timedOut: () => boolean; done: () => void } {
   const controller = new AbortController();
@@ -84,8 +94,8 @@ export class EngineClient {
 
   /**
    * A POST that hands over the connection (exec start): the raw stream, once dockerd switched
-   * protocols. The wait for that has the usual deadline; the stream itself lives until `signal`
-   * aborts or the caller destroys it.
+   * protocols. The wait for that has the usual deadline (or ends with `signal`); from then on the
+   * stream is the caller's to end or destroy.
    */
   async upgrade(path: string, body: unknown, signal: AbortSignal, timeoutMs = this.timeoutMs): Promise<Duplex> {
     const what = `POST ${path}`;
@@ -93,9 +103,9 @@ export class EngineClient {
     try {
       return await engineUpgrade(this.endpoint, path, body, d.signal);
     } catch (e) {
-      if (e instanceof UpgradeRefused) throw new EngineError(`docker engine at ${this.target}: ${what} failed: (HTTP code ${e.status}) ${engineMessage(e.body)}`, e.status);
+      if (e instanceof UpgradeRefused) throw refusedBy(this.target, what, e.status, e.body);
       if (d.timedOut()) throw new EngineError(`docker engine at ${this.target}: ${what} did not answer within ${timeoutMs} ms`, null, { cause: e });
-      throw new EngineError(`docker engine at ${this.target} unreachable (${what}): ${(e as Error).message}`, null, { cause: e });
+      throw unreachable(this.target, what, e);
     } finally {
       d.done();
     }
@@ -128,12 +138,12 @@ export class EngineClient {
       answer = await engineCall(this.endpoint, req.method, path + engineQuery(req.query), req.body, d.signal);
     } catch (e) {
       if (d.timedOut()) throw new EngineError(`docker engine at ${this.target}: ${what} timed out after ${timeoutMs} ms`, null, { cause: e });
-      throw new EngineError(`docker engine at ${this.target} unreachable (${what}): ${(e as Error).message}`, null, { cause: e });
+      throw unreachable(this.target, what, e);
     } finally {
       d.done();
     }
     if (!ok.includes(answer.status)) {
-      throw new EngineError(`docker engine at ${this.target}: ${what} failed: (HTTP code ${answer.status}) ${engineMessage(answer.body)}`, answer.status);
+      throw refusedBy(this.target, what, answer.status, answer.body);
     }
     return answer;
   }
@@ -167,7 +177,7 @@ export class EngineClient {
     } catch (e) {
       signal.removeEventListener("abort", onAbort);
       if (expired) throw new EngineError(`docker engine at ${this.target}: ${what} did not answer within ${connectTimeoutMs} ms`, null, { cause: e });
-      throw new EngineError(`docker engine at ${this.target} unreachable (${what}): ${(e as Error).message}`, null, { cause: e });
+      throw unreachable(this.target, what, e);
     } finally {
       clearTimeout(timer);
     }
@@ -175,7 +185,7 @@ export class EngineClient {
       const chunks: Buffer[] = [];
       for await (const c of res) chunks.push(c as Buffer);
       signal.removeEventListener("abort", onAbort);
-      throw new EngineError(`docker engine at ${this.target}: ${what} failed: (HTTP code ${res.statusCode}) ${engineMessage(Buffer.concat(chunks))}`, res.statusCode ?? null);
+      throw refusedBy(this.target, what, res.statusCode ?? null, Buffer.concat(chunks));
     }
     if (signal.aborted) res.destroy();
     return res;
