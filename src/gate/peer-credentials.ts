@@ -2,9 +2,8 @@
 // it, so getsockopt(2) is called through koffi (an FFI package that ships prebuilt binaries).
 // The credentials are those of the process that connect()ed, fixed at connect time: a caller cannot
 // change them by forking, passing the fd on, or by anything it sends.
-import { createRequire } from "node:module";
 import type { Socket } from "node:net";
-import type Koffi from "koffi";
+import { libc } from "../util/libc.js";
 
 export interface PeerCredentials {
   pid: number;
@@ -21,11 +20,9 @@ let getsockopt: GetSockOpt | null = null;
 
 function load(): GetSockOpt {
   if (getsockopt) return getsockopt;
-  // koffi is CommonJS; loaded on first use so commands that never serve the gate don't pay for it.
-  const koffi = createRequire(import.meta.url)("koffi") as typeof Koffi;
-  const libc = koffi.load("libc.so.6");
+  const { koffi, libc: c } = libc();
   koffi.struct("ds01_ucred", { pid: "int32", uid: "uint32", gid: "uint32" });
-  getsockopt = libc.func("int getsockopt(int fd, int level, int name, _Out_ ds01_ucred *val, _Inout_ uint32_t *len)") as GetSockOpt;
+  getsockopt = c.func("int getsockopt(int fd, int level, int name, _Out_ ds01_ucred *val, _Inout_ uint32_t *len)") as GetSockOpt;
   return getsockopt;
 }
 

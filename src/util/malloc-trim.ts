@@ -4,8 +4,7 @@
 // allocations above keep it from shrinking. malloc_trim(0) also releases the whole free pages
 // inside it (measured: 131 → 69 MB RSS, ~50 ms). Through koffi, which the gate loads anyway for
 // SO_PEERCRED; where there is no malloc_trim (not glibc), this does nothing.
-import { createRequire } from "node:module";
-import type Koffi from "koffi";
+import { libc } from "./libc.js";
 
 type Trim = (pad: number) => number;
 let trim: Trim | null | undefined;
@@ -13,8 +12,7 @@ let trim: Trim | null | undefined;
 function load(): Trim | null {
   if (trim !== undefined) return trim;
   try {
-    const koffi = createRequire(import.meta.url)("koffi") as typeof Koffi;
-    trim = koffi.load("libc.so.6").func("int malloc_trim(size_t pad)") as Trim;
+    trim = libc().libc.func("int malloc_trim(size_t pad)") as Trim;
   } catch {
     trim = null;
   }
