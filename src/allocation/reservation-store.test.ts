@@ -5,8 +5,12 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { TransientError } from "../errors.js";
 import { RESERVATION_MIGRATIONS } from "../store/migrations.js";
-import { openReservationDb, RESERVATION_DB_FILE, type ReservationDb } from "./reservation-store.js";
+import { openReservationDb, RESERVATION_DB_FILE, reservationStore, type ReservationDb, type ReservationStore } from "./reservation-store.js";
 import type { Reservation } from "./reservation.js";
+
+const SELECT_AS_RESERVATIONS =
+  "SELECT slot_uuid AS slotUuid, user, container, weight, request_id AS requestId, state, container_id AS containerId, " +
+  "created_at AS createdAt, confirmed_at AS confirmedAt, expires_at AS expiresAt FROM reservations ORDER BY created_at, slot_uuid";
 
 const dirs: string[] = [];
 const opened: ReservationDb[] = [];
@@ -140,5 +144,71 @@ describe("the allocation lock", () => {
     ).rejects.toThrow("decision failed");
     expect(db.store.all()).toEqual([]);
     expect(db.store.locked(() => db.store.all())).toEqual([]);
+  });
+});
+
+describe("the rows read inside the lock", () => {
+  // all() inside the lock answers from the rows it last read while no other connection committed
+  // since (SQLite's data_version). Whatever happens — this connection's writes, another process's
+  // commits, rollbacks — it must answer exactly what a fresh SELECT on the same connection would.
+  it("are always what is stored: random writes from two connections, commits and rollbacks (seeded)", () => {
+    const dir = tempDir();
+    open(dir); // creates the schema
+    const connections = [0, 1].map(() => new Database(join(dir, RESERVATION_DB_FILE)));
+    const stores = connections.map((db) => reservationStore(db));
+    const select = connections.map((db) => db.prepare(SELECT_AS_RESERVATIONS));
+    let seed = 7;
+    const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);
+    let next = 0;
+    const fresh = (): Reservation => ({ ...row, slotUuid: `GPU-${rnd(12)}-${next++}`, container: `c${rnd(5)}`, requestId: `r${rnd(6)}`, createdAt: rnd(4), expiresAt: 10 + rnd(20) });
+    const write = (s: ReservationStore): void => {
+      const all = s.all();
+      const pick = all[rnd(Math.max(1, all.length))];
+      const op = rnd(9);
+      if (op <= 1) s.insert(Array.from({ length: 1 + rnd(2) }, fresh));
+      else if (op === 2) s.deleteExpired(10 + rnd(20));
+      else if (op === 3) s.rename(`c${rnd(5)}`, `c${rnd(5)}`);
+      else if (op === 4) s.deleteRemoved(`id-${rnd(3)}`);
+      else if (pick === undefined) return;
+      else if (op === 5) s.confirm(pick.requestId, `id-${rnd(3)}`, 5, rnd(30));
+      else if (op === 6) s.deleteRequest(pick.requestId);
+      else if (op === 7) s.deleteSlot(pick.slotUuid);
+      else s.deleteContainer(pick.container);
+    };
+    let rollbacks = 0;
+    let checks = 0;
+    try {
+      for (let i = 0; i < 600; i++) {
+        const w = rnd(3) === 0 ? 1 : 0;
+        try {
+          stores[w]!.locked(() => {
+            for (let k = 0, n = 1 + rnd(4); k < n; k++) {
+              write(stores[w]!);
+              expect(stores[w]!.all()).toEqual(select[w]!.all());
+              checks++;
+            }
+            if (rnd(6) === 0) throw new Error("rolled back");
+          });
+        } catch (e) {
+          if ((e as Error).message !== "rolled back") throw e;
+          rollbacks++;
+        }
+        for (const c of [0, 1]) expect(stores[c]!.locked(() => stores[c]!.all())).toEqual(select[c]!.all());
+      }
+      expect(rollbacks).toBeGreaterThan(20);
+      expect(checks).toBeGreaterThan(1000);
+      expect(select[0]!.all().length).toBeGreaterThan(0);
+    } finally {
+      connections.forEach((db) => db.close());
+    }
+  });
+
+  it("cannot be changed by a caller: they are frozen copies", () => {
+    const db = open(tempDir());
+    db.store.locked(() => db.store.insert([row]));
+    const seen = db.store.locked(() => db.store.all());
+    expect(() => ((seen[0] as { user: string }).user = "mallory")).toThrow(TypeError);
+    seen.pop();
+    expect(db.store.locked(() => db.store.all())).toEqual([row]);
   });
 });

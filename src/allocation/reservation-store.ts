@@ -82,6 +82,11 @@ function fromRow(r: Row): Reservation {
   };
 }
 
+/** selectAll's order (ORDER BY created_at, slot_uuid; slot ids are ASCII, so code-unit order is SQLite's byte order). */
+function byCreatedThenSlot(a: Reservation, b: Reservation): number {
+  return a.createdAt - b.createdAt || (a.slotUuid < b.slotUuid ? -1 : a.slotUuid > b.slotUuid ? 1 : 0);
+}
+
 export interface LockOptions {
   /** Give up (TransientError) after this long. Default 15 s. */
   timeoutMs?: number;
@@ -152,30 +157,49 @@ export function reservationStore(db: Database.Database, opts: LockOptions = {}):
   const renameStmt = db.prepare("UPDATE reservations SET container = ? WHERE container = ? AND state = 'pending'");
 
   const lockBusy = () => new TransientError(`the GPU allocation lock stayed busy for ${timeoutMs} ms; nothing was allocated, try again`, "allocation-lock");
+  // Prepared once: a broker decides hundreds of times a second.
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  const rollback = db.prepare("ROLLBACK");
+  // Not prepared: SQLite applies busy_timeout when the statement is prepared, not when it runs.
+  const restoreBusyWait = `PRAGMA busy_timeout = ${Number(db.pragma("busy_timeout", { simple: true }))}`;
+  const dataVersion = db.prepare("PRAGMA data_version").pluck();
+  /**
+   * The rows as last read inside the lock, and the data_version they were read at: SQLite changes
+   * that number whenever another connection commits, so while it holds, holding the lock proves
+   * the rows are still what is stored. This connection's own writes update or drop the copy.
+   */
+  let known: { version: unknown; rows: Reservation[] } | null = null;
+  const forget = () => (known = null);
   /** One try at the lock without SQLite's own busy wait: true when taken, false when busy. */
   const tryBegin = (): boolean => {
-    const busyBefore = Number(db.pragma("busy_timeout", { simple: true }));
-    db.pragma("busy_timeout = 0");
+    db.exec("PRAGMA busy_timeout = 0");
     try {
-      db.exec("BEGIN IMMEDIATE");
+      begin.run();
       return true;
     } catch (e) {
       if (isSqliteBusy(e)) return false;
       throw e;
     } finally {
-      db.pragma(`busy_timeout = ${busyBefore}`);
+      db.exec(restoreBusyWait);
     }
   };
   /** fn inside the lock just taken: committed, or rolled back when it throws. */
   const runHeld = <T>(fn: () => T): T => {
     try {
       const result = fn();
-      db.exec("COMMIT");
+      commit.run();
       return result;
     } catch (e) {
-      if (db.inTransaction) db.exec("ROLLBACK");
+      forget(); // the copy may hold rows the rollback takes back
+      if (db.inTransaction) rollback.run();
       throw e;
     }
+  };
+  /** A write's row count; any change but an insert (which updates the copy itself) drops the copy. */
+  const changed = (n: number): number => {
+    if (n > 0) forget();
+    return n;
   };
   /** The back-off before each next try, until the deadline; null once it has passed. */
   const backoffs = function* (): Generator<number> {
@@ -211,17 +235,27 @@ export function reservationStore(db: Database.Database, opts: LockOptions = {}):
       }
       throw lockBusy();
     },
-    all: () => (selectAll.all() as Row[]).map(fromRow),
+    all(): Reservation[] {
+      // Outside a transaction another process may commit between any two reads: read afresh.
+      if (!db.inTransaction) return (selectAll.all() as Row[]).map(fromRow);
+      const version = dataVersion.get();
+      const copy = known;
+      const rows = copy !== null && copy.version === version ? copy.rows : (selectAll.all() as Row[]).map((r) => Object.freeze(fromRow(r)));
+      known = { version, rows };
+      return rows.slice();
+    },
     forContainer: (container) => (selectContainer.all(container) as Row[]).map(fromRow),
     insert(rows) {
       for (const r of rows) insertRow.run(r);
+      if (known && db.inTransaction) known.rows = [...known.rows, ...rows.map((r) => Object.freeze({ ...r }))].sort(byCreatedThenSlot);
+      else forget();
     },
-    deleteExpired: (now) => deleteExpiredStmt.run(now).changes,
-    confirm: (requestId, containerId, now, ttlMs) => confirmStmt.run(containerId, now, now + ttlMs, requestId).changes,
-    deleteRequest: (requestId) => deleteRequestStmt.run(requestId).changes,
-    deleteContainer: (container) => deleteContainerStmt.run(container).changes,
-    deleteSlot: (slotUuid) => deleteSlotStmt.run(slotUuid).changes,
-    deleteRemoved: (containerId) => deleteRemovedStmt.run(containerId).changes,
-    rename: (from, to) => renameStmt.run(to, from).changes,
+    deleteExpired: (now) => changed(deleteExpiredStmt.run(now).changes),
+    confirm: (requestId, containerId, now, ttlMs) => changed(confirmStmt.run(containerId, now, now + ttlMs, requestId).changes),
+    deleteRequest: (requestId) => changed(deleteRequestStmt.run(requestId).changes),
+    deleteContainer: (container) => changed(deleteContainerStmt.run(container).changes),
+    deleteSlot: (slotUuid) => changed(deleteSlotStmt.run(slotUuid).changes),
+    deleteRemoved: (containerId) => changed(deleteRemovedStmt.run(containerId).changes),
+    rename: (from, to) => changed(renameStmt.run(to, from).changes),
   };
 }
