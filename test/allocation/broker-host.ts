@@ -1,9 +1,10 @@
 // A child process that runs the real AllocationBroker (as the daemon does) on a Unix socket, with
 // a fixed view of slots and containers from its setup line, so allocation workers can send it
 // their requests. One JSON line in, one JSON line out: setup (re)starts the broker on a fresh
-// database; counts reports how many batches it decided. With `echo`, it runs a server that answers
-// every request at once with a canned refusal instead: the cost of the round trip alone (the bench's
-// floor: what 100 processes pay on this machine to ask anything of another process).
+// database; counts reports how many batches it decided and the CPU it used since the setup. With
+// `echo`, it runs a server that answers every request at once with a canned refusal instead: the
+// cost of the round trip alone (the bench's floor: what 100 processes pay on this machine to ask
+// anything of another process).
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { createServer, type Server } from "node:net";
@@ -31,6 +32,12 @@ export interface BrokerHostSetup {
 let broker: AllocationBroker | null = null;
 let echo: Server | null = null;
 const echoCounts = { batches: 0, requests: 0, largestBatch: 1, busyMs: 0 };
+/** This process's CPU use when the last setup finished: counts report the CPU spent since. */
+let cpuAfterSetup = process.cpuUsage();
+function cpuMsSinceSetup(): number {
+  const c = process.cpuUsage(cpuAfterSetup);
+  return (c.user + c.system) / 1000;
+}
 
 function startEcho(path: string): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true });
@@ -95,13 +102,19 @@ async function setup(msg: BrokerHostSetup): Promise<void> {
 const rl = createInterface({ input: process.stdin });
 rl.on("line", (line) => {
   const msg = JSON.parse(line) as BrokerHostSetup | { type: "counts" };
-  const answer = msg.type === "counts" ? Promise.resolve({ counts: echo ? echoCounts : broker ? { ...broker.counts, answerMs: broker.answerMs } : null }) : setup(msg).then(() => ({ ready: true }));
+  const counts = () => ({ counts: echo ? { ...echoCounts, cpuMs: cpuMsSinceSetup() } : broker ? { ...broker.counts, answerMs: broker.answerMs, cpuMs: cpuMsSinceSetup() } : null });
+  const ready = () => {
+    cpuAfterSetup = process.cpuUsage();
+    return { ready: true };
+  };
+  const answer = msg.type === "counts" ? Promise.resolve(counts()) : setup(msg).then(ready);
   void answer.then(
     (a) => process.stdout.write(JSON.stringify(a) + "\n"),
     (e: unknown) => process.stdout.write(JSON.stringify({ ready: false, error: String(e) }) + "\n"),
   );
 });
 rl.on("close", () => {
+  echo?.close();
   void broker?.stop().finally(() => {
     rdb?.close();
     store?.close();

@@ -5,11 +5,22 @@ import { createInterface } from "node:readline";
 import { transpileWorkerTree } from "./transpile.js";
 import type { WorkerAnswer, WorkerRequest, WorkerSetup, WorkerWarmUp } from "./alloc-worker.js";
 import type { BrokerHostSetup } from "./broker-host.js";
+import type { CpuGroup } from "../helpers/cpu-group.js";
+
+/** What the broker host did since its last setup; cpuMs is its whole process's CPU time. */
+export interface BrokerCounts {
+  batches: number;
+  requests: number;
+  largestBatch: number;
+  busyMs: number;
+  cpuMs: number;
+  answerMs?: number[];
+}
 
 /** The allocation broker in a child process of its own (test/allocation/broker-host.ts). */
 export interface BrokerHost {
   setup(s: Omit<BrokerHostSetup, "type">): Promise<void>;
-  counts(): Promise<{ batches: number; requests: number; largestBatch: number; busyMs: number; answerMs?: number[] }>;
+  counts(): Promise<BrokerCounts>;
   close(): Promise<void>;
 }
 
@@ -29,8 +40,9 @@ interface Worker {
   next(): Promise<string>;
 }
 
-function startWorker(script: string): Worker {
+function startWorker(script: string, group?: CpuGroup): Worker {
   const child = spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] });
+  if (group && child.pid !== undefined) group.join(child.pid);
   const lines: string[] = [];
   const waiting: ((l: string) => void)[] = [];
   createInterface({ input: child.stdout! }).on("line", (l) => {
@@ -66,10 +78,11 @@ function stopWorker(w: Worker): Promise<void> {
   });
 }
 
-export function startWorkerPool(size: number): WorkerPool {
+/** `group`: the CPU group every worker runs in (the bench's "users"); default the caller's. */
+export function startWorkerPool(size: number, group?: CpuGroup): WorkerPool {
   const tree = transpileWorkerTree();
   const script = join(tree.root, "test", "allocation", "alloc-worker.js");
-  const workers = Array.from({ length: size }, () => startWorker(script));
+  const workers = Array.from({ length: size }, () => startWorker(script, group));
   return {
     size,
     async setup(s) {
@@ -100,9 +113,10 @@ export function startWorkerPool(size: number): WorkerPool {
   };
 }
 
-export function startBrokerHost(): BrokerHost {
+/** `group`: the CPU group the broker runs in (the bench's "daemon"); default the caller's. */
+export function startBrokerHost(group?: CpuGroup): BrokerHost {
   const tree = transpileWorkerTree();
-  const w = startWorker(join(tree.root, "test", "allocation", "broker-host.js"));
+  const w = startWorker(join(tree.root, "test", "allocation", "broker-host.js"), group);
   const ask = async <T>(msg: object): Promise<T> => {
     const answer = w.next();
     w.child.stdin!.write(JSON.stringify(msg) + "\n");
@@ -114,7 +128,7 @@ export function startBrokerHost(): BrokerHost {
       if (!a.ready) throw new Error(`the broker host failed its setup: ${a.error}`);
     },
     async counts() {
-      return (await ask<{ counts: { batches: number; requests: number; largestBatch: number; busyMs: number; answerMs?: number[] } }>({ type: "counts" })).counts;
+      return (await ask<{ counts: BrokerCounts }>({ type: "counts" })).counts;
     },
     async close() {
       await stopWorker(w);

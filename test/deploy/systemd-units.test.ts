@@ -19,6 +19,9 @@ describe("ds01-gate.service (the Docker API gate)", () => {
     expect(value(u, "Service", "ReadWritePaths")).toBe("/run");
     expect(value(u, "Service", "CapabilityBoundingSet")!.split(/\s+/)).toEqual(expect.arrayContaining(["CAP_CHOWN", "CAP_DAC_OVERRIDE"]));
   });
+  it("has a CPU group of its own, apart from the users' processes it answers", () => {
+    expect(value(u, "Service", "CPUWeight")).toBe("100");
+  });
   it("the docker.socket drop-in moves dockerd's socket to a root-only place", () => {
     const d = parseUnit(readFileSync(repoPath("deploy/systemd/gate/docker.socket.conf"), "utf8"));
     expect(value(d, "Socket", "SocketMode")).toBe("0600");
@@ -55,6 +58,10 @@ describe("ds01.service (the daemon unit)", () => {
     const caps = value(u, "Service", "CapabilityBoundingSet")!.split(/\s+/);
     expect(caps).toEqual(expect.arrayContaining(["CAP_KILL", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_OVERRIDE"]));
     expect(value(u, "Service", "RestrictAddressFamilies")!.split(/\s+/)).toEqual(expect.arrayContaining(["AF_UNIX", "AF_INET"]));
+  });
+
+  it("has a CPU group of its own, so a burst of callers cannot starve its allocation broker", () => {
+    expect(value(u, "Service", "CPUWeight")).toBe("100");
   });
 
   it("only wants Docker (a Docker restart must not stop the daemon)", () => {
