@@ -11,6 +11,7 @@ import type { ObjectKind, OwnedKind, OwnershipStore } from "./ownership.js";
 import { claimTags, outputNames, pullProblem, tagTarget, type TagTarget } from "./image-tags.js";
 import type { Route } from "./routes.js";
 import type { Slot } from "../allocation/slots.js";
+import type { AuditEvent } from "../model/audit-event.js";
 import { applyLimits } from "../allocation/container-limits.js";
 import type { ResolvedLimits } from "../model/policy.js";
 import { gpuAskOf, withSlots, withoutGpus, takeGpuDevices, type GpuAsk } from "./gpu-admission.js";
@@ -25,7 +26,8 @@ export interface Created {
 }
 
 export type Decision =
-  | { action: "refuse"; reason: string }
+  /** `events`: audit events of a grant made before the refusal (recorded with it). */
+  | { action: "refuse"; reason: string; events?: AuditEvent[] }
   | { action: "respond"; status: number; message: string }
   | {
       action: "forward";
@@ -41,6 +43,11 @@ export type Decision =
       removed?: { kind: ObjectKind; id: string };
       /** For the audit record of a create. */
       audit?: Record<string, unknown>;
+      /**
+       * The decision's own audit events (a GPU grant), recorded with the create's owner record or,
+       * when nothing was created, on their own before the answer leaves: never after a caller saw it.
+       */
+      events?: AuditEvent[];
       /** Called once with dockerd's answer (status 502, body null when it could not be reached). */
       after?: (status: number, body: Buffer | null) => void | Promise<void>;
     };
@@ -55,8 +62,12 @@ export interface GpuWant {
   pinned?: string[];
 }
 
-/** A reservation for a gated create, or why not: `busy` = fits the quota, but every suitable slot is taken now. */
-export type GpuReserve = { ok: true; requestId: string; slots: Slot[] } | { ok: false; reason: string; unavailable?: boolean; busy?: boolean };
+/**
+ * A reservation for a gated create, or why not: `busy` = fits the quota, but every suitable slot is
+ * taken now. `events`: the grant's audit events, not yet recorded: they go into the create's own
+ * commit (its owner record's), so the create pays one fsync, not two.
+ */
+export type GpuReserve = { ok: true; requestId: string; slots: Slot[]; events?: AuditEvent[] } | { ok: false; reason: string; unavailable?: boolean; busy?: boolean };
 
 /** The allocator, as the gate uses it (absent: GPU requests are refused). */
 export interface GateGpus {
@@ -199,7 +210,7 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
   blankImageClaims(d.body, await imageLabels, caller, ctx.settings);
   for (const v of d.volumesToCreate) {
     const r = await ctx.engine.call("POST", "/volumes/create", { Name: v, Labels: { [LABEL.user]: caller.name } });
-    if (r.status !== 201 && r.status !== 200) return refuse(`volume "${v}" could not be created for you (engine said ${r.status})`);
+    if (r.status !== 201 && r.status !== 200) return { ...refuse(`volume "${v}" could not be created for you (engine said ${r.status})`), ...(gpu.events ? { events: gpu.events } : {}) };
     ctx.owners.put({ kind: "volume", id: v, uid: caller.uid, user: caller.name, admin: false, createdAt: Date.now() });
   }
   return {
@@ -210,6 +221,7 @@ async function decideCreate(target: Target, caller: Caller, ctx: DecideContext, 
       return id ? { kind: "container", id, name: name ?? "" } : null;
     },
     audit: { image: field(d.body, "Image") ?? null, name: name ?? null, volumes_created: d.volumesToCreate, gpus: gpu.uuids, cgroup_parent: parent.parent },
+    ...(gpu.events ? { events: gpu.events } : {}),
     after: async (status, body) => {
       const requestId = gpu.requestId;
       if (!requestId) return;
@@ -247,7 +259,7 @@ async function admitGpus(
   caller: Caller,
   ctx: DecideContext,
   devices: GpuAsk,
-): Promise<{ ok: true; requestId: string | null; uuids: string[] } | { ok: false; reason: string; unavailable?: boolean }> {
+): Promise<{ ok: true; requestId: string | null; uuids: string[]; events?: AuditEvent[] } | { ok: false; reason: string; unavailable?: boolean }> {
   const ask = gpuAskOf(body, ctx.gpus?.capFor(caller.name) ?? null, ctx.settings.gate.gpus_all, devices);
   if (ask.kind === "refuse") return { ok: false, reason: ask.reason };
   if (ask.kind === "none") {
@@ -263,7 +275,7 @@ async function admitGpus(
     return { ok: false, unavailable: r.unavailable, reason: `${r.reason}${about}` };
   }
   withSlots(body, r.slots, Date.now());
-  return { ok: true, requestId: r.requestId, uuids: r.slots.map((s) => s.uuid) };
+  return { ok: true, requestId: r.requestId, uuids: r.slots.map((s) => s.uuid), ...(r.events ? { events: r.events } : {}) };
 }
 
 const UPDATE_FORBIDDEN = ["CgroupParent", "Devices", "DeviceRequests", "DeviceCgroupRules"];

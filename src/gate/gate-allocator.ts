@@ -99,9 +99,14 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
   return {
     capFor: (user) => policy(user).limits.max_gpu_slots_per_container,
     async reserve(user, container, want) {
+      // A grant's events are handed back, to be recorded with the create (one commit for both); a
+      // refusal's are recorded now, before the refusal leaves.
+      const events: AuditEvent[] = [];
       try {
-        const r = await requestSlots(deps, requestOf(user, container, want));
-        return r.ok ? { ok: true, requestId: r.allocation.requestId, slots: r.allocation.slots } : { ok: false, reason: r.rejection.message, busy: BUSY_CODES.has(r.rejection.code) };
+        const r = await requestSlots({ ...deps, appendEvent: (e) => events.push(e) }, requestOf(user, container, want));
+        if (r.ok) return { ok: true, requestId: r.allocation.requestId, slots: r.allocation.slots, events };
+        events.forEach(i.appendEvent);
+        return { ok: false, reason: r.rejection.message, busy: BUSY_CODES.has(r.rejection.code) };
       } catch (e) {
         if (e instanceof TransientError) return { ok: false, unavailable: true, reason: `GPUs cannot be allocated right now (${e.message}); nothing was created, try again in a moment` };
         throw e;

@@ -352,10 +352,15 @@ export class Gate {
   }
 
   private audit(type: AuditEvent["type"], user: string | null, container: string | null, containerId: string | null, details: Record<string, unknown>): void {
+    this.record({ time: Date.now(), type, user, container, containerId, details });
+  }
+
+  /** One audit event in its own commit; a store that fails is logged, not thrown. */
+  private record(e: AuditEvent): void {
     try {
-      this.deps.audit({ time: Date.now(), type, user, container, containerId, details });
-    } catch (e) {
-      this.deps.log.error({ error: errorText(e), type }, "gate: audit record could not be written");
+      this.deps.audit(e);
+    } catch (err) {
+      this.deps.log.error({ error: errorText(err), type: e.type }, "gate: audit record could not be written");
     }
   }
 
@@ -450,8 +455,14 @@ export class Gate {
             release();
             return after?.(status, answer);
           };
-          to.res?.once("close", release);
-          to.socket?.once("close", release);
+          // An answer cut off midway reaches neither onAnswer nor settle: its events go now.
+          const d = decision;
+          const closed = () => {
+            release();
+            this.recordEvents(d);
+          };
+          to.res?.once("close", closed);
+          to.socket?.once("close", closed);
         } else release();
       } catch (e) {
         release();
@@ -464,7 +475,10 @@ export class Gate {
         throw e;
       }
     }
-    if (decision.action === "refuse") return this.refuse(req, to, caller, creds, decision.reason);
+    if (decision.action === "refuse") {
+      this.recordEvents(decision);
+      return this.refuse(req, to, caller, creds, decision.reason);
+    }
     if (decision.action === "respond") {
       if (to.res) sendJson(to.res, decision.status, decision.message);
       else to.socket?.destroy();
@@ -530,9 +544,11 @@ export class Gate {
     try {
       this.atomically(() => {
         this.deps.owners.put({ kind: c.kind, id: c.id, uid: caller.uid, user: caller.name, admin: caller.admin, createdAt: Date.now() });
-        // Not this.audit(), which would swallow a failure: the record and its event stand or fall together.
+        // Not this.audit(), which would swallow a failure: the record and its events stand or fall together.
+        for (const e of d.events ?? []) this.deps.audit({ ...e, containerId: c.id });
         if (c.kind === "container") this.deps.audit({ time: Date.now(), type: EVENT.gateCreate, user: caller.name, container: c.name || null, containerId: c.id, details: { ...(d.audit ?? {}), uid: caller.uid, pid: caller.pid, admin: caller.admin } });
       });
+      d.events = undefined; // recorded
       return null;
     } catch (e) {
       const error = errorText(e);
@@ -546,8 +562,19 @@ export class Gate {
     }
   }
 
+  /**
+   * A decision's audit events not recorded with a create (nothing was created, or the record
+   * failed), recorded once, on their own; a store that fails is logged.
+   */
+  private recordEvents(d: { events?: AuditEvent[] }): void {
+    const events = d.events ?? [];
+    d.events = undefined;
+    events.forEach((e) => this.record(e));
+  }
+
   /** The decision's own follow-up to dockerd's answer (a GPU reservation confirmed or released), never thrown. */
   private settle(d: Forward, status: number, body: Buffer | null): void {
+    this.recordEvents(d);
     if (!d.after) return;
     // A reservation not confirmed or not released (lock busy, store failing) expires by itself.
     const failed = (e: unknown) => this.deps.log.warn({ error: errorText(e), status }, "gate: the GPU reservation could not be settled after dockerd's answer");

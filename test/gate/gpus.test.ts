@@ -6,6 +6,8 @@ import { newRunId } from "../helpers/containers.js";
 import { TEST_IMAGE } from "../helpers/docker-env.js";
 import { gpuUuid, writeFakeGpuState, type FakeGpus } from "../helpers/fake-gpus.js";
 import { execFileWithTimeout } from "../../src/util/exec.js";
+import { openReservationDbReadonly } from "../../src/allocation/reservation-store.js";
+import { auditEvents } from "../daemon/daemon-process.js";
 import { asUser, engineJson, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "./gate-harness.js";
 
 const ALICE = "ds01gt-alice";
@@ -70,6 +72,28 @@ describe("GPU creates through the gate", () => {
     const r = await docker(BOB, `create ${L} --gpus 1 ${TEST_IMAGE} true`);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/ds01: .*(GPU-equivalent|quota|max_gpu)/i);
+  });
+
+  it("records each GPU decision: a grant with the container it went to (or none, when dockerd refused the create, and then frees it), a refusal", async () => {
+    const named = `${runId}-named`;
+    expect((await docker(ALICE, `create ${L} --name ${named} ${TEST_IMAGE} true`)).code).toBe(0);
+    // The same name again, now with a GPU: allocated, then dockerd refuses the create (409, name in use).
+    const dup = await docker(ALICE, `create ${L} --name ${named} --gpus 1 ${TEST_IMAGE} true`);
+    expect(dup.code).not.toBe(0);
+    expect(dup.stderr).toMatch(/already in use/);
+    const grants = auditEvents(gate.stateDir, "gpu.allocate").filter((e) => e.user === ALICE);
+    expect(grants.map((e) => e.containerId)).toEqual([first, null]);
+    expect(grants[0]!.details.uuids).toEqual([(await inspect(first)).Config.Labels["ds01.gpu.uuid"]]);
+    const creates = auditEvents(gate.stateDir, "gate.create").filter((e) => e.containerId === first);
+    expect(creates).toHaveLength(1);
+    expect(auditEvents(gate.stateDir, "gpu.reject").some((e) => e.user === BOB && String(e.details.reason).startsWith("quota_"))).toBe(true);
+    // The refused create's GPU is free again: alice holds one reservation, first's.
+    const db = openReservationDbReadonly(gate.stateDir);
+    try {
+      expect(new Set(db.store.all().filter((r) => r.user === ALICE).map((r) => r.requestId)).size).toBe(1);
+    } finally {
+      db.close();
+    }
   });
 
   it("--gpus all means the caller's per-container cap", async () => {
