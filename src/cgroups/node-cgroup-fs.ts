@@ -1,7 +1,8 @@
 // CgroupFs on node:fs. Writes open the file for writing without truncating or creating it on a real
 // cgroup tree (cgroupfs files exist or the controller is missing); on a fixture tree the file is
 // created as a plain file.
-import { lstat, mkdir, readdir, readFile, rmdir, unlink, utimes, writeFile } from "node:fs/promises";
+import { lstatSync, utimesSync } from "node:fs";
+import { mkdir, readdir, readFile, rmdir, unlink, writeFile } from "node:fs/promises";
 import type { CgroupFs } from "./cgroup-fs.js";
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
@@ -47,15 +48,22 @@ export const nodeCgroupFs: CgroupFs = {
       throw e;
     }
   },
+  // Stat and utimes of a cgroup directory are answered by the kernel from memory: done in place,
+  // not as a trip through libuv's thread pool (a create checks its user's parent every time).
+  // Writes stay asynchronous: lowering memory.limit_in_bytes can make the kernel reclaim first.
   async mtimeMs(path) {
     try {
-      return (await lstat(path)).mtimeMs;
+      return lstatSync(path).mtimeMs;
     } catch (e) {
       if (code(e) === "ENOENT") return null;
       throw e;
     }
   },
   async touch(path, at) {
-    await utimes(path, at / 1000, at / 1000).catch(() => undefined);
+    try {
+      utimesSync(path, at / 1000, at / 1000);
+    } catch {
+      // best effort
+    }
   },
 };

@@ -91,7 +91,7 @@ export class UserCgroups {
         await this.makeDirs(parent);
         await this.writeLimits(parent, caps);
         // Marked fresh: the daemon leaves a parent alone for a while after a create prepared it.
-        for (const h of this.opts.setup.version === 1 ? V1_HIERARCHIES : [null]) await fs.touch(this.dir(parent, h), now());
+        await Promise.all((this.opts.setup.version === 1 ? V1_HIERARCHIES : [null]).map((h) => fs.touch(this.dir(parent, h), now())));
         prepared?.note(dir, limits, now());
       }
     } catch (e) {
@@ -125,10 +125,7 @@ export class UserCgroups {
   private async makeDirs(parent: UserParent): Promise<void> {
     const { fs, root, setup } = this.opts;
     if (setup.version === 1) {
-      for (const h of V1_HIERARCHIES) {
-        const d = join(root, h, parent.dir);
-        await fs.mkdirp(d);
-      }
+      await Promise.all(V1_HIERARCHIES.map((h) => fs.mkdirp(join(root, h, parent.dir))));
       return;
     }
     const parts = parent.dir.split("/");

@@ -133,7 +133,11 @@ async function resolveBindSource(source: string, ports: CreatePorts): Promise<st
   return refuse(`bind source "${source}" cannot be resolved`);
 }
 
-async function checkedBind(source: string, roots: string[], caller: Caller, ports: CreatePorts): Promise<string> {
+/** The caller's bind roots, resolved on first use (a create without binds resolves none). */
+type Roots = () => Promise<string[]>;
+
+async function checkedBind(source: string, rootsOf: Roots, caller: Caller, ports: CreatePorts): Promise<string> {
+  const roots = await rootsOf();
   const resolved = await resolveBindSource(source, ports);
   if (!roots.some((r) => under(resolved, r))) {
     const where = resolved === source ? `"${source}"` : `"${source}" (which resolves to ${resolved})`;
@@ -160,7 +164,7 @@ async function checkNetwork(ref: string, caller: Caller, ports: CreatePorts): Pr
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** `src:dst[:opts]` → the entry with a checked source. */
-async function checkBindsEntry(entry: string, roots: string[], caller: Caller, ports: CreatePorts, toCreate: Set<string>): Promise<string> {
+async function checkBindsEntry(entry: string, roots: Roots, caller: Caller, ports: CreatePorts, toCreate: Set<string>): Promise<string> {
   const colon = entry.indexOf(":");
   if (colon <= 0) return entry; // an anonymous volume (`/data`): no host path involved
   const source = entry.slice(0, colon);
@@ -181,7 +185,7 @@ function driverOptsProblem(opts: Json | undefined, where: string): string | null
   return null;
 }
 
-async function checkMounts(mounts: Json | undefined, roots: string[], caller: Caller, ports: CreatePorts, toCreate: Set<string>): Promise<void> {
+async function checkMounts(mounts: Json | undefined, roots: Roots, caller: Caller, ports: CreatePorts, toCreate: Set<string>): Promise<void> {
   if (mounts === undefined || mounts === null) return;
   if (!Array.isArray(mounts)) refuse("HostConfig.Mounts must be a list");
   for (const [i, m] of (mounts as Json[]).entries()) {
@@ -290,7 +294,8 @@ async function checkHostConfig(hc: JsonObject, caller: Caller, s: CreateSettings
   }
   if (links.length) setField(hc, "Links", links);
 
-  const roots = await bindRoots(caller, s, ports);
+  let resolved: Promise<string[]> | null = null;
+  const roots: Roots = () => (resolved ??= bindRoots(caller, s, ports));
   const binds = list(field(hc, "Binds"), "HostConfig.Binds");
   if (binds.length > 0) {
     const checked: string[] = [];
