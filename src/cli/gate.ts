@@ -152,7 +152,11 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     } else if (r.kind === "failed") log.error({ dir, problems: r.problems }, "gate: config reload refused, the last good config stays");
     if (r.kind === "reloaded" || cgroupsBehind) await applyCgroups(current).catch((e) => log.warn({ error: errorText(e) }, "gate: aggregate limits not updated; trying again at the next check"));
   };
-  const onHup = () => void reload();
+  // SIGHUP: the config checked now, and the GPUs read again at the next create (a new MIG layout).
+  const onHup = () => {
+    gate.rereadGpus();
+    void reload();
+  };
   process.on("SIGHUP", onHup);
   const timer = setInterval(() => void reload().catch((e) => log.error({ error: errorText(e) }, "gate: config check failed")), RELOAD_CHECK_MS);
   timer.unref();

@@ -82,6 +82,8 @@ export interface GateGpus {
   removed?(containerId: string): Promise<void>;
   /** Who holds the slots this request could use, and the planner's next step for them ("" = none). */
   holders?(user: string, container: string, want: GpuWant): Promise<string>;
+  /** The next create reads the GPU inventory afresh (an admin changed the MIG layout). */
+  rereadGpus?(): void;
 }
 
 export interface DecideContext {

@@ -41,16 +41,21 @@ export interface GateAllocatorInputs {
   view?: ContainerView;
 }
 
-/** How old the shared reading may be before a create starts reading it again in the background. */
-const INVENTORY_FRESH_MS = 10_000;
-const INVENTORY_MAX_AGE_MS = 30_000;
+/**
+ * How old the shared reading may be before a create starts reading it again in the background, and
+ * how old it may be used at all. The layout changes only by an admin's hand (SIGHUP makes the gate
+ * read it again at once); reading it every few seconds cost creates around each read their tail
+ * (`nvidia-smi -q -x` takes a core for a while).
+ */
+export const INVENTORY_FRESH_MS = 60_000;
+export const INVENTORY_MAX_AGE_MS = 120_000;
 
 export function gateGpus(i: GateAllocatorInputs): GateGpus {
   const { runtime, probe } = i;
   const policy = (user: string) => resolvePolicy(i.config, user, i.clock.now());
   // Creates share one nvidia-smi reading: the GPUs and their MIG layout, not who holds them (that
-  // comes from the containers and the reservations, read per request). Older than 10 s, it is read
-  // again in the background while requests go on with the last good reading, up to 30 s old, so
+  // comes from the containers and the reservations, read per request). Older than 60 s, it is read
+  // again in the background while requests go on with the last good reading, up to 120 s old, so
   // no create waits for the probe (which can take longer than the create itself, and on a busy
   // host costs every request around it: `nvidia-smi -q -x` is not cheap). The layout only
   // changes by an admin's hand; a slot that vanished in between fails the container's start, and
@@ -97,6 +102,7 @@ export function gateGpus(i: GateAllocatorInputs): GateGpus {
     ...(want.pinned ? { pinned: want.pinned } : {}),
   });
   return {
+    rereadGpus: () => void (current = null),
     capFor: (user) => policy(user).limits.max_gpu_slots_per_container,
     async reserve(user, container, want) {
       // A grant's events are handed back, to be recorded with the create (one commit for both); a

@@ -169,6 +169,11 @@ export class Gate {
     });
   }
 
+  /** The next GPU create reads the GPU inventory afresh (SIGHUP: an admin changed the MIG layout). */
+  rereadGpus(): void {
+    this.gpus?.rereadGpus?.();
+  }
+
   /** A GPU slot may have freed (`why`: a container was destroyed, …): waiting creates get their turn. */
   slotsMayHaveFreed(why: string): void {
     this.queue?.kick(why);

@@ -150,6 +150,19 @@ describe("GPU creates through the gate", () => {
     expect((await inspect(r.stdout.trim())).Config.Env).toContain("NVIDIA_VISIBLE_DEVICES=void");
   });
 
+  it("a GPU added to the layout is used once the gate is told (SIGHUP), not from a reading up to a minute old", async () => {
+    const added = gpuUuid(3, "a1a1a1a1");
+    await fake.update((s) => ({ ...s, gpus: [...s.gpus, { index: 3, uuid: added, util: 0 }] }));
+    const before = await docker(ALICE, `create ${L} --gpus device=${added} ${TEST_IMAGE} true`);
+    expect(before.code).not.toBe(0);
+    gate.child.kill("SIGHUP");
+    await new Promise((r) => setTimeout(r, 200));
+    const after = await docker(ALICE, `create ${L} --gpus device=${added} ${TEST_IMAGE} true`);
+    expect(after.code, after.stderr).toBe(0);
+    expect((await inspect(after.stdout.trim())).Config.Labels["ds01.gpu.uuid"]).toBe(added);
+    await sh("docker", ["rm", "-f", after.stdout.trim()]);
+  });
+
   it("ds01 counts the gate's allocations: gpu status shows them held", async () => {
     const { execFileWithTimeout } = await import("../../src/util/exec.js");
     const r = await execFileWithTimeout(process.execPath, [`${import.meta.dirname}/../../bin/ds01.js`, "--config", gate.configDir, "--state-dir", gate.stateDir, "gpu", "status", "--json"], {
