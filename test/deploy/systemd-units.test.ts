@@ -19,6 +19,9 @@ describe("ds01-gate.service (the Docker API gate)", () => {
     expect(value(u, "Service", "ReadWritePaths")).toBe("/run");
     expect(value(u, "Service", "CapabilityBoundingSet")!.split(/\s+/)).toEqual(expect.arrayContaining(["CAP_CHOWN", "CAP_DAC_OVERRIDE"]));
   });
+  it("reloads with SIGHUP (config checked, GPUs read again), without a restart", () => {
+    expect(value(u, "Service", "ExecReload")).toBe("/bin/kill -HUP $MAINPID");
+  });
   it("has a CPU group of its own, apart from the users' processes it answers", () => {
     expect(value(u, "Service", "CPUWeight")).toBe("100");
   });
