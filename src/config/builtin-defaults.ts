@@ -69,5 +69,6 @@ export const BUILTIN_APP = {
     gpus_all: "cap" as "cap" | "refuse",
     gpu_wait_s: 180,
     max_connections_per_user: 1024,
+    stall_timeout_s: 60,
   },
 } as const;

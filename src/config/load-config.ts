@@ -175,6 +175,7 @@ function gateConfig(g: NonNullable<RawConfig["gate"]>): GateConfig {
     gpus_all: g.gpus_all ?? d.gpus_all,
     gpu_wait_s: g.gpu_wait_s ?? d.gpu_wait_s,
     max_connections_per_user: g.max_connections_per_user ?? d.max_connections_per_user,
+    stall_timeout_s: g.stall_timeout_s ?? d.stall_timeout_s,
   };
 }
 

@@ -36,6 +36,8 @@ export interface GateConfig {
   gpu_wait_s: number;
   /** Connections one non-admin user may hold open at once (streams count); 0 = no cap. */
   max_connections_per_user: number;
+  /** How long a copy or export (which locks its container in dockerd) may wait on its client before it is cut off; 0 = never. */
+  stall_timeout_s: number;
 }
 
 export interface LoadedConfig {

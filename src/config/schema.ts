@@ -168,6 +168,7 @@ export function buildSchemas(strict: boolean) {
       gpus_all: oneOf(["cap", "refuse"] as const).optional(),
       gpu_wait_s: requiredNum({ integer: true, min: 0, max: 3600, what: "a number of seconds" }).optional(),
       max_connections_per_user: requiredNum({ integer: true, min: 0, max: 65536, what: "a number of connections" }).optional(),
+      stall_timeout_s: requiredNum({ integer: true, min: 0, max: 3600, what: "a number of seconds" }).optional(),
     }).optional(),
     cgroups: section({
       root: absolutePath({ nullable: false }).optional(),

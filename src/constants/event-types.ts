@@ -44,6 +44,8 @@ export const EVENT = {
   gateCreate: "gate.create",
   gateDenied: "gate.denied",
   gateAdminOverride: "gate.admin_override",
+  /** A copy or export cut off because its client held it up (the container stays locked in dockerd meanwhile). */
+  gateStalled: "gate.stalled",
   gateStarted: "gate.started",
   gateStopped: "gate.stopped",
 

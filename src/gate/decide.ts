@@ -48,6 +48,11 @@ export type Decision =
        * when nothing was created, on their own before the answer leaves: never after a caller saw it.
        */
       events?: AuditEvent[];
+      /**
+       * A stream that holds its container's lock in dockerd (copy, export): cut off once it has
+       * waited this long on its client (not reading, not sending). Absent: never.
+       */
+      stallMs?: number;
       /** Called once with dockerd's answer (status 502, body null when it could not be reached). */
       after?: (status: number, body: Buffer | null) => void | Promise<void>;
     };
@@ -286,6 +291,9 @@ async function decideContainer(route: Extract<Route, { kind: "container" }>, tar
   const facts = await ownContainer(route.ref, caller, ctx);
   if ("action" in facts) return facts;
   const forward: Extract<Decision, { action: "forward" }> = { action: "forward", target: withObjectId(target, facts.id) };
+  // A copy or an export locks the container in dockerd for as long as it runs (stall-watch.ts).
+  const stall = ctx.settings.gate.stall_timeout_s;
+  if ((route.op === "archive" || route.op === "export") && stall > 0) forward.stallMs = stall * 1000;
   if (route.op === "rename") {
     const p = nameProblem(queryValue(target, "name"), ctx.settings);
     if (p) return refuse(p);

@@ -23,6 +23,8 @@ export interface ProxyOptions {
    */
   onAnswer?: (status: number, body: Buffer | null) => Replacement | void;
   onEngineError: (e: Error) => void;
+  /** A stream was cut off after waiting `ms` on its client (see stall-watch.ts). */
+  onStalled?: (ms: number) => void;
 }
 
 /** An answer the gate sends instead of dockerd's. */

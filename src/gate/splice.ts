@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Decision } from "./decide.js";
 import { engineUnreachableMessage, headersWithout, sendJson, type ProxyOptions } from "./proxy.js";
+import { StallWatch } from "./stall-watch.js";
 
 type Forward = Extract<Decision, { action: "forward" }>;
 
@@ -37,6 +38,13 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
   const { head, chunked, bodyless } = requestHead(req, d);
   let answer: Buffer | null = Buffer.alloc(0);
   let answered = false;
+  const stall = d.stallMs
+    ? new StallWatch(d.stallMs, () => {
+        opts.onStalled?.(d.stallMs!);
+        engine.destroy();
+        client.destroy();
+      })
+    : null;
 
   // dockerd's bytes are read into one buffer and written on at once: no buffer per read for the
   // garbage collector. A write that does not complete at once still refers to the buffer, so
@@ -46,10 +54,12 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
     client.write(bytes, () => {
       if (!waiting) return;
       waiting = false;
+      stall?.notWaiting();
       engine.resume();
     });
     if (client.writableLength === 0) return true; // written through at once
     waiting = true;
+    stall?.waiting(); // the client has not taken these bytes yet
     return false;
   };
   const onAnswer = (bytes: Buffer): boolean => {
@@ -80,7 +90,9 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
       req.resume();
       return;
     }
+    stall?.waiting(); // for the body
     req.on("data", (c: Buffer) => {
+      stall?.waiting();
       let ok: boolean;
       if (chunked) {
         engine.cork();
@@ -90,11 +102,17 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
         engine.uncork();
       } else ok = engine.write(c);
       if (!ok) {
+        // dockerd is slow to take the body: not the client's stall.
+        stall?.notWaiting();
         req.pause();
-        engine.once("drain", () => req.resume());
+        engine.once("drain", () => {
+          stall?.waiting();
+          req.resume();
+        });
       }
     });
     req.on("end", () => {
+      stall?.notWaiting();
       if (chunked) engine.write("0\r\n\r\n");
     });
   });
@@ -113,7 +131,10 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
     if (answered) client.destroySoon();
     else if (!res.headersSent) client.destroy();
   });
-  client.on("close", () => engine.destroy());
+  client.on("close", () => {
+    stall?.stop();
+    engine.destroy();
+  });
 }
 
 /**

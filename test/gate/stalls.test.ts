@@ -1,0 +1,74 @@
+// A copy or export locks its container in dockerd for as long as it runs, and every inspect of that
+// container (the daemon's passes too) waits for the lock. Through the gate, a client that stops
+// reading a copy's answer, or stops sending the rest of an upload, is cut off after
+// gate.stall_timeout_s (2 s here): the container's inspect answers again while the stalled client
+// is still there, and the cut is audited. A copy that keeps moving is not touched.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileWithTimeout } from "../../src/util/exec.js";
+import { newRunId } from "../helpers/containers.js";
+import { TEST_IMAGE } from "../helpers/docker-env.js";
+import { auditEvents } from "../daemon/daemon-process.js";
+import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "./gate-harness.js";
+
+const ALICE = "ds01gt-alice";
+const runId = newRunId("gate-stall");
+const L = `--label ds01.test.run=${runId}`;
+let gate: GateProcess;
+let c = "";
+
+const docker = (args: string, timeoutMs = 60_000) => asUser(ALICE, `docker ${args}`, gate.env(), timeoutMs);
+
+/** Starts `command` as alice and says whether it is still running. */
+function background(command: string, timeoutMs: number): { running(): boolean; done: Promise<unknown> } {
+  let running = true;
+  const done = asUser(ALICE, command, gate.env(), timeoutMs).finally(() => (running = false));
+  return { running: () => running, done };
+}
+
+/** The container's inspect, direct to dockerd (as the daemon's pass makes it), bounded. */
+const inspectDirect = () => execFileWithTimeout("docker", ["inspect", "--format", "{{.State.Running}}", c], { timeoutMs: 15_000 });
+
+beforeAll(async () => {
+  await ensureTestUsers();
+  gate = await startGate({ gateKeys: "  stall_timeout_s: 2\n" });
+  const r = await docker(`run -d ${L} ${TEST_IMAGE} sh -c 'dd if=/dev/zero of=/tmp/big bs=1048576 count=64 2>/dev/null; touch /tmp/ready; sleep 3600'`);
+  expect(r.code, r.stderr).toBe(0);
+  c = r.stdout.trim();
+  for (let i = 0; i < 100 && (await docker(`exec ${c} ls /tmp/ready`)).code !== 0; i++) await new Promise((res) => setTimeout(res, 200));
+}, 120_000);
+
+afterAll(async () => {
+  await removeRunContainers(runId);
+  await gate?.stop();
+}, 60_000);
+
+describe("a copy held up by its client", () => {
+  it("a copy that keeps moving is not cut off", async () => {
+    const r = await asUser(ALICE, `docker cp ${c}:/tmp/big - | wc -c`, gate.env(), 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Number(r.stdout.trim())).toBeGreaterThan(64 * 1024 * 1024);
+  });
+
+  it("a download whose reader stops is cut off: the container's inspect answers while the reader still waits", async () => {
+    const stalled = background(`docker cp ${c}:/tmp/big - | sleep 40`, 60_000);
+    await new Promise((r) => setTimeout(r, 1000)); // the copy is under way and stuck
+    const inspect = await inspectDirect();
+    expect(inspect.code, inspect.stderr.toString()).toBe(0);
+    expect(inspect.stdout.toString().trim()).toBe("true");
+    expect(stalled.running()).toBe(true);
+    const cut = auditEvents(gate.stateDir, "gate.stalled").filter((e) => e.user === ALICE);
+    expect(cut.length).toBeGreaterThanOrEqual(1);
+    expect(String(cut[0]!.details.target)).toMatch(new RegExp(`/containers/${c}/archive`));
+  }, 90_000);
+
+  it("an upload that stops sending is cut off: the container's inspect answers while the sender still waits", async () => {
+    const before = auditEvents(gate.stateDir, "gate.stalled").length;
+    // A tar stream whose first 10 KiB arrive, then nothing for 40 s.
+    const stalled = background(`(tar -C /etc -cf - passwd group hostname | head -c 10240; sleep 40) | docker cp - ${c}:/tmp`, 60_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const inspect = await inspectDirect();
+    expect(inspect.code, inspect.stderr.toString()).toBe(0);
+    expect(stalled.running()).toBe(true);
+    expect(auditEvents(gate.stateDir, "gate.stalled").length).toBeGreaterThan(before);
+  }, 90_000);
+});
