@@ -23,12 +23,9 @@ async function getent(args: string[]): Promise<string | null> {
   return r.stdout.toString("utf8");
 }
 
-/** getent-backed lookup with a per-uid cache of `ttlMs`. */
-export function nssAccounts(opts: { ttlMs?: number; now?: () => number } = {}): AccountLookup {
-  const ttl = opts.ttlMs ?? 30_000;
-  const now = opts.now ?? Date.now;
-  const cache = new Map<number, { at: number; value: Promise<Account | null> }>();
-  const fetch = async (uid: number): Promise<Account | null> => {
+/** getent-backed lookup, cached per uid (see cachedAccounts). */
+export function nssAccounts(opts: CacheOptions = {}): AccountLookup {
+  return cachedAccounts(async (uid) => {
     const pw = await getent(["passwd", String(uid)]);
     const fields = pw?.split("\n")[0]?.split(":");
     if (!fields || fields.length < 4 || !fields[0]) return null;
@@ -45,15 +42,54 @@ export function nssAccounts(opts: { ttlMs?: number; now?: () => number } = {}): 
       if (f.length >= 4 && f[0] && f[3]!.split(",").includes(name)) groups.add(f[0]);
     }
     return { uid, name, groups: [...groups] };
+  }, opts);
+}
+
+export interface CacheOptions {
+  /** The oldest answer used at all (a changed group membership counts within this), default 30 s. */
+  ttlMs?: number;
+  /** From this age on, an answer is still used but read again meanwhile; default two thirds of ttlMs. */
+  refreshMs?: number;
+  now?: () => number;
+}
+
+/**
+ * `fetch` cached per uid. A caller opens many connections, and each lookup is three getent
+ * processes: an answer younger than refreshMs is used as it is; one up to ttlMs old is used while a
+ * fresh one is read in the background (so a steady caller never waits for getent, and still sees a
+ * changed account within ttlMs); an older one is waited for. A failed lookup is not kept.
+ */
+export function cachedAccounts(fetch: (uid: number) => Promise<Account | null>, opts: CacheOptions = {}): AccountLookup {
+  const ttl = opts.ttlMs ?? 30_000;
+  const refreshAfter = opts.refreshMs ?? Math.floor((ttl * 2) / 3);
+  const now = opts.now ?? Date.now;
+  const cache = new Map<number, { at: number; value: Promise<Account | null>; refreshing: boolean }>();
+  const read = (uid: number) => {
+    const entry = { at: now(), value: fetch(uid), refreshing: false };
+    entry.value.catch(() => {
+      if (cache.get(uid) === entry) cache.delete(uid); // retried next time
+    });
+    return entry;
   };
   return {
     byUid(uid) {
       const hit = cache.get(uid);
-      if (hit && now() - hit.at < ttl) return hit.value;
-      const value = fetch(uid);
-      cache.set(uid, { at: now(), value });
-      value.catch(() => cache.delete(uid)); // a failed lookup is retried next time
-      return value;
+      const age = hit ? now() - hit.at : Infinity;
+      if (hit && age >= 0 && age < refreshAfter) return hit.value;
+      if (hit && age >= 0 && age < ttl) {
+        if (!hit.refreshing) {
+          hit.refreshing = true;
+          const next = read(uid);
+          next.value.then(
+            () => cache.get(uid) === hit && cache.set(uid, next),
+            () => (hit.refreshing = false), // keep the answer in hand; the next call tries again
+          );
+        }
+        return hit.value;
+      }
+      const entry = read(uid);
+      cache.set(uid, entry);
+      return entry.value;
     },
   };
 }
