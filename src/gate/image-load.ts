@@ -20,12 +20,19 @@ export type ClaimLoadTags = (tags: readonly TagTarget[]) => Promise<string | nul
 
 /** Not a tar header (its checksum field is not a number): dockerd's tar reader fails on it. */
 const POISON = Buffer.alloc(512, 0xff);
+/** Bytes that may wait in the upload to dockerd before the source is paused (its own mark is 16 KiB). */
+const UPSTREAM_BUFFER = 1024 * 1024;
 /** How long a refused upload may take to hand dockerd the poison block before it is cut anyway. */
 const CUT_AFTER_MS = 2000;
 
 const DECOMPRESS: Record<string, string> = { bzip2: "bzip2 -dc", xz: "xz -dc", zstd: "zstd -dc" };
 
 class Stopped extends Error {}
+
+/** Past its own mark (so 'drain' comes) and past ours. */
+function full(up: ClientRequest): boolean {
+  return up.writableNeedDrain && up.writableLength >= UPSTREAM_BUFFER;
+}
 
 /** Resolves when `up` takes more bytes; Stopped when it closed first. */
 function drained(up: ClientRequest): Promise<void> {
@@ -90,7 +97,8 @@ export function forwardCheckedLoad(req: IncomingMessage, upstream: ClientRequest
   const send = async (bytes: Buffer) => {
     if (stopped) throw new Stopped();
     wrote = true;
-    if (!upstream.write(bytes)) await drained(upstream);
+    upstream.write(bytes);
+    if (full(upstream)) await drained(upstream);
   };
   const check = async (h: HeldEntry) => {
     const tags = tagsInFile(h.name, h.data);
@@ -114,26 +122,49 @@ export function forwardCheckedLoad(req: IncomingMessage, upstream: ClientRequest
       }
     }
   };
-  // One chunk at a time: the source waits while its bytes are checked and written.
-  const onData = (chunk: Buffer) => {
+  // Work that must wait (a tag check, a full upstream) runs one job at a time while the source is
+  // paused; the chunks of a layer, the usual case, are scanned and written at once.
+  let queued = 0;
+  const later = (job: () => Promise<void>) => {
+    queued++;
     source.pause();
     work = work
       .then(async () => {
-        if (stopped) return;
-        await run(scanner.write(chunk));
-        if (!stopped) source.resume();
+        if (!stopped) await job();
       })
-      .catch(failed);
+      .catch(failed)
+      .finally(() => {
+        queued--;
+        if (queued === 0 && !stopped) source.resume();
+      });
   };
-  const onEnd = () => {
-    work = work
-      .then(() => {
-        if (stopped) return;
-        scanner.end();
-        upstream.end();
-      })
-      .catch(failed);
+  const onData = (chunk: Buffer) => {
+    if (queued > 0) return later(() => run(scanner.write(chunk)));
+    let steps: ScanStep[];
+    try {
+      steps = scanner.write(chunk);
+    } catch (e) {
+      return failed(e);
+    }
+    let i = 0;
+    for (; i < steps.length; i++) {
+      const s = steps[i]!;
+      if (!("pass" in s)) break;
+      wrote = true;
+      upstream.write(s.pass);
+    }
+    if (i === steps.length && !full(upstream)) return;
+    const rest = steps.slice(i);
+    later(async () => {
+      if (full(upstream)) await drained(upstream);
+      await run(rest);
+    });
   };
+  const onEnd = () =>
+    later(async () => {
+      scanner.end();
+      upstream.end();
+    });
 
   // The first bytes say whether the archive is compressed (dockerd decides by the same bytes).
   const first: Buffer[] = [];
@@ -149,7 +180,7 @@ export function forwardCheckedLoad(req: IncomingMessage, upstream: ClientRequest
       return;
     }
     if (compression === "gzip") {
-      const z = createGunzip();
+      const z = createGunzip({ chunkSize: 256 * 1024 }); // fewer, larger pieces than its 16 KiB
       gunzip = z;
       source = z;
       z.on("error", (e) => failed(new ArchiveRefused(`the archive's gzip data is damaged (${e.message})`)));
@@ -163,7 +194,7 @@ export function forwardCheckedLoad(req: IncomingMessage, upstream: ClientRequest
     req.on("data", onData); // req is paused: this does not start it
     req.on("end", onEnd);
     if (start.length > 0) onData(start);
-    else req.resume();
+    if (queued === 0 && !stopped) req.resume(); // else the job that waits resumes it
     if (ended) onEnd();
   };
   const onSniff = (c: Buffer) => {
