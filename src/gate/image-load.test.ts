@@ -25,7 +25,8 @@ let received: Promise<Received>;
 let slowEngine = false;
 let claim: ClaimLoadTags = async () => null;
 let claimed: TagTarget[][] = [];
-let refusals: string[] = [];
+const refusals: string[] = [];
+let engineRequests = 0;
 
 function listen(server: Server, path: string): Promise<void> {
   return new Promise((resolve) => server.listen(path, resolve));
@@ -36,6 +37,7 @@ beforeAll(async () => {
   let deliver: (r: Received) => void = () => undefined;
   received = new Promise((r) => (deliver = r));
   engine = createServer((req, res) => {
+    engineRequests++;
     const parts: Buffer[] = [];
     req.on("data", (c: Buffer) => {
       parts.push(c);
@@ -126,11 +128,12 @@ describe("forwardCheckedLoad", () => {
 
   it("on a refused tag, the engine gets everything before manifest.json, then no tar header, and never an end", async () => {
     claim = async (tags) => `the image tag ${tags[0]!.shown} is bob's`;
-    refusals = [];
+    refusals.length = 0;
     const got = received;
     const r = await send(archive);
     claim = async () => null;
     expect(r.status).toBe(403);
+    expect(refusals).toHaveLength(1);
     expect(r.body).toMatch(/^docker load \(nothing was loaded\): the image tag alice\/app:v1 is bob's\. A load sets the tags its archive names \(here in its manifest\.json\)/);
     const at = await got;
     expect(at.complete).toBe(false);
@@ -140,10 +143,24 @@ describe("forwardCheckedLoad", () => {
     expect(at.bytes.subarray(cut)).toEqual(Buffer.alloc(at.bytes.length - cut, 0xff));
   });
 
+  it("a tag check that fails (the engine did not answer the lookup) is a 502 to try again, and cuts the upload too", async () => {
+    claim = async () => {
+      throw new Error("connect ENOENT /var/run/docker.sock");
+    };
+    const got = received;
+    const r = await send(archive);
+    claim = async () => null;
+    expect(r.status).toBe(502);
+    expect(r.body).toMatch(/the gate could not check the tags the archive sets \(connect ENOENT .*\); try again/);
+    expect((await got).complete).toBe(false);
+  });
+
   it("refuses xz before anything reaches the engine", async () => {
-    refusals = [];
+    const before = engineRequests;
     const r = await send(Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(100)]));
     expect(r.status).toBe(403);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(engineRequests).toBe(before);
     expect(r.body).toMatch(/xz-compressed.*xz -dc FILE \| docker load/);
   });
 });
