@@ -155,6 +155,25 @@ describe("forwardCheckedLoad", () => {
     expect((await got).complete).toBe(false);
   });
 
+  it("refuses damaged gzip data: a flipped byte, or a stream cut short", async () => {
+    const gz = gzipSync(archive);
+    const flipped = Buffer.from(gz);
+    flipped[gz.length - 6]! ^= 0xff; // the CRC
+    for (const bad of [flipped, gz.subarray(0, gz.length - 100)]) {
+      const r = await send(bad);
+      expect(r.status).toBe(403);
+      expect(r.body).toMatch(/the archive's gzip data is damaged/);
+    }
+  });
+
+  it("refuses bzip2 and zstd with the command that decompresses them", async () => {
+    for (const [magic, tool] of [["BZh9", "bzip2"], ["\x28\xb5\x2f\xfd\x00\x00", "zstd"]] as const) {
+      const r = await send(Buffer.concat([Buffer.from(magic, "latin1"), Buffer.alloc(600)]));
+      expect(r.status).toBe(403);
+      expect(r.body).toContain(`${tool} -dc FILE | docker load`);
+    }
+  });
+
   it("refuses xz before anything reaches the engine", async () => {
     const before = engineRequests;
     const r = await send(Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(100)]));
