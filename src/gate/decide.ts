@@ -53,6 +53,11 @@ export type Decision =
        * waited this long on its client (not reading, not sending). Absent: never.
        */
       stallMs?: number;
+      /**
+       * A load: the tags its archive sets are claimed for the caller as the body passes, before the
+       * bytes that set them reach dockerd (image-load.ts); null, or why not.
+       */
+      loadTags?: (tags: readonly TagTarget[]) => Promise<string | null>;
       /** Called once with dockerd's answer (status 502, body null when it could not be reached). */
       after?: (status: number, body: Buffer | null) => void | Promise<void>;
     };
@@ -575,6 +580,14 @@ export async function decide(route: Route, target: Target, caller: Caller, ctx: 
       const p = named ? pullProblem(named, caller, { owners: ctx.owners }) : null;
       return p ? refuse(p) : { action: "forward" };
     }
+    case "image-load":
+      return {
+        action: "forward",
+        loadTags: async (tags) => {
+          const refused = await claim(tags, caller, ctx);
+          return refused?.action === "refuse" ? refused.reason : null;
+        },
+      };
     case "image-remove":
       return ctx.settings.gate.allow_image_removal ? { action: "forward" } : refuse("removing images is for admins on this server (images are shared); ask an admin");
     case "volume-create":

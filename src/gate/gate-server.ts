@@ -106,11 +106,31 @@ function drainBody(req: IncomingMessage): Promise<boolean> {
   });
 }
 
+/**
+ * For a refusal in the middle of an upload (a load whose archive sets someone else's tag): the
+ * client has the answer already and its body is read and dropped to its end (at most 60 s), so a
+ * client still sending reads the refusal instead of a broken pipe; then the connection closes.
+ */
+function discardRest(req: IncomingMessage): void {
+  const socket = req.socket;
+  const timer = setTimeout(() => socket.destroy(), 60_000);
+  timer.unref();
+  const done = () => {
+    clearTimeout(timer);
+    socket.destroySoon();
+  };
+  if (req.complete || req.readableEnded) return done();
+  req.on("data", () => undefined);
+  req.once("end", done);
+  req.once("error", done);
+  req.resume();
+}
+
 /** Routes whose bodies and answers the gate never reads, and which may be large or long. */
 function opaque(route: Route, method: string, target: Target): boolean {
   if (route.kind === "container") return route.op === "archive" || route.op === "export" || route.op === "logs";
-  if (route.kind === "build" || route.kind === "image-pull") return true;
-  if (route.kind === "open") return target.path === "/images/get" || target.path === "/images/load" || (method === "GET" && /^\/images\/.+\/get$/.test(target.path));
+  if (route.kind === "build" || route.kind === "image-pull" || route.kind === "image-load") return true;
+  if (route.kind === "open") return target.path === "/images/get" || (method === "GET" && /^\/images\/.+\/get$/.test(target.path));
   return false;
 }
 
@@ -340,10 +360,16 @@ export class Gate {
     return { uid: creds.uid, gid: creds.gid, pid: creds.pid, name: account.name, groups: account.groups, admin };
   }
 
-  private refuse(req: IncomingMessage, to: { res?: ServerResponse; socket?: Socket }, caller: Caller | null, creds: PeerCredentials, reason: string, status = 403): void {
+  /** `answerFirst`: the body is being read already (a load); answer now, then drop the rest of it. */
+  private refuse(req: IncomingMessage, to: { res?: ServerResponse; socket?: Socket }, caller: Caller | null, creds: PeerCredentials, reason: string, status = 403, answerFirst = false): void {
     const message = `ds01: ${reason}`;
     this.audit(EVENT.gateDenied, caller?.name ?? `uid ${creds.uid}`, null, null, { method: req.method, path: req.url, reason, uid: creds.uid, pid: creds.pid });
-    if (to.res) {
+    if (to.res && answerFirst) {
+      // Not "Connection: close": Node would close the socket as soon as the answer is out.
+      to.res.removeHeader("Connection");
+      sendJson(to.res, status, message);
+      discardRest(req);
+    } else if (to.res) {
       const res = to.res;
       void drainBody(req).then((drained) => {
         // A body that could not be read to its end must not be parsed as the next request.
@@ -490,6 +516,7 @@ export class Gate {
       return;
     }
     const proxy = this.proxyOptions(caller, decision, override);
+    proxy.refuse = (reason, status) => this.refuse(req, to, caller, creds, reason, status, true);
     if (to.socket) forwardUpgrade(req, to.socket, to.head ?? Buffer.alloc(0), decision, proxy);
     else if (splicing && spliceable(decision, to.res!, req.socket)) forwardSpliced(req, to.res!, decision, proxy);
     else forwardHttp(req, to.res!, decision, proxy);

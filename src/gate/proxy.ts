@@ -5,6 +5,7 @@ import { request, type Agent, type IncomingMessage, type ServerResponse } from "
 import { connect, type Socket } from "node:net";
 import type { Decision } from "./decide.js";
 import { eventsFilter, filterListBody, filterNetworksBody } from "./filters.js";
+import { forwardCheckedLoad } from "./image-load.js";
 
 type Forward = Extract<Decision, { action: "forward" }>;
 
@@ -25,6 +26,11 @@ export interface ProxyOptions {
   onEngineError: (e: Error) => void;
   /** A stream was cut off after waiting `ms` on its client (see stall-watch.ts). */
   onStalled?: (ms: number) => void;
+  /**
+   * The gate refuses the request after all, while its body is being forwarded (a load's archive
+   * sets a tag that is not the caller's): answer the client now, and read what is left of the body.
+   */
+  refuse?: (reason: string, status: number) => void;
 }
 
 /** An answer the gate sends instead of dockerd's. */
@@ -63,7 +69,10 @@ export function sendJson(res: ServerResponse, status: number, message: string): 
 export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forward, opts: ProxyOptions): void {
   let headers = headersWithout(req.rawHeaders, DROP_REQUEST_HEADERS);
   const bodyless = req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined;
+  const checkLoad = d.loadTags !== undefined && !bodyless && req.headers["content-length"] !== "0";
   if (d.body) headers = [...headersWithout(headers, BODY_HEADERS), "Content-Length", String(d.body.length)];
+  // What the gate checked goes on in its own framing (chunked): a gzip archive arrives decompressed.
+  else if (checkLoad) headers = headersWithout(headers, BODY_HEADERS);
   // A request sent without a body must reach dockerd without one (Node would send it chunked, and
   // dockerd refuses e.g. a start "with a non-empty request body").
   else if (bodyless) headers.push("Content-Length", "0");
@@ -76,7 +85,12 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forwar
     setHost: false,
   });
   let answered = false;
+  let refused = false;
   upstream.on("response", (up) => {
+    if (refused) {
+      up.resume(); // dockerd's word on the cut upload; the client has the gate's
+      return;
+    }
     answered = true;
     const status = up.statusCode ?? 502;
     if (((d.filter === "list" || d.filter === "networks") && status === 200) || d.created || d.removed) {
@@ -92,6 +106,7 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forwar
     opts.onAnswer?.(status, null);
   });
   upstream.on("error", (e) => {
+    if (refused) return; // the gate cut the upload itself
     if (!answered) {
       opts.onEngineError(e);
       sendJson(res, 502, engineUnreachableMessage(opts.engineSocket, e));
@@ -102,7 +117,16 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forwar
     if (!res.writableFinished) upstream.destroy();
   });
   if (d.body) upstream.end(d.body);
-  else if (bodyless || req.headers["content-length"] === "0") {
+  else if (checkLoad) {
+    forwardCheckedLoad(req, upstream, d.loadTags!, (reason, status) => {
+      refused = true;
+      if (opts.refuse) opts.refuse(reason, status);
+      else {
+        res.setHeader("Connection", "close");
+        sendJson(res, status, `ds01: ${reason}`);
+      }
+    });
+  } else if (bodyless || req.headers["content-length"] === "0") {
     // Nothing to stream: the request leaves now, not a tick after the (empty) body has ended.
     upstream.end();
     req.resume();

@@ -15,6 +15,7 @@ describe("classify", () => {
     ["DELETE", "/images/busybox:latest", "image-remove"],
     ["POST", "/images/reg.example.org/team/app:v1/tag", "image-tag"],
     ["POST", "/images/busybox/push", "open"],
+    ["POST", "/images/load", "image-load"],
     ["POST", "/volumes/create", "volume-create"],
     ["DELETE", "/volumes/v1", "volume"],
     ["POST", "/networks/n1/connect", "network"],

@@ -13,6 +13,7 @@ export type Route =
   | { kind: "build" } // POST /build
   | { kind: "image-pull" } // POST /images/create (a pull, or an import with fromSrc)
   | { kind: "image-tag" } // POST /images/{name}/tag?repo=&tag=
+  | { kind: "image-load" } // POST /images/load: the tags its archive sets
   | { kind: "image-remove" } // DELETE /images/{name}
   | { kind: "volume-create" }
   | { kind: "volume"; name: string; op: "remove" }
@@ -80,7 +81,7 @@ const RULES: readonly Rule[] = [
   { method: "GET", pattern: /^\/images\/json$/, route: open },
   { method: "GET", pattern: /^\/images\/search$/, route: open },
   { method: "GET", pattern: /^\/images\/get$/, route: open },
-  { method: "POST", pattern: /^\/images\/load$/, route: open },
+  { method: "POST", pattern: /^\/images\/load$/, route: () => ({ kind: "image-load" }) },
   { method: "POST", pattern: /^\/images\/create$/, route: () => ({ kind: "image-pull" }) },
   { method: "POST", pattern: /^\/images\/prune$/, route: admin("pruning images") },
   { method: "GET", pattern: new RegExp(`^/images/${IMAGE}/(json|history|get)$`), route: open },

@@ -1,0 +1,367 @@
+// A tar stream read as it passes through the gate, the way dockerd's `docker load` reads it (Go's
+// archive/tar, then an untar into a fresh directory): every byte is handed on as it comes, except
+// the entries that say which tags the load sets (manifest.json, repositories, index.json at the
+// archive's top), which are held back whole until the gate has checked them. Nothing is guessed:
+// a header with a bad checksum, a number Go would not read, an archive cut off inside an entry, a
+// link the gate could not follow is a refusal, not a best effort.
+
+/** Why the archive is refused (the message, without the `ds01:` prefix). */
+export class ArchiveRefused extends Error {}
+
+/** The top-level files whose contents name the tags a load sets. */
+export const TAG_FILES = ["manifest.json", "repositories", "index.json"] as const;
+export type TagFile = (typeof TAG_FILES)[number];
+
+/** One tag file, complete: its contents, and the archive bytes (header and data) held back for it. */
+export interface HeldEntry {
+  name: TagFile;
+  data: Buffer;
+  bytes: Buffer[];
+}
+
+/** What to do next, in order: hand bytes on, or check a held entry (then hand its bytes on). */
+export type ScanStep = { pass: Buffer } | { held: HeldEntry };
+
+/** The largest tag file the gate reads (manifest.json of a few hundred images is well under this). */
+export const MAX_TAG_FILE = 1024 * 1024;
+/** Go refuses PAX and GNU long-name records over 1 MiB (archive/tar maxSpecialFileSize). */
+const MAX_META = 1024 * 1024;
+/** Longer names cannot be created on Linux (PATH_MAX); symbolic links are remembered by name. */
+const MAX_NAME = 4096;
+const MAX_SYMLINKS = 10_000;
+const BLOCK = 512;
+
+const HEADER_ONLY = new Set(["1", "2", "3", "4", "5", "6"]); // link, symlink, char, block, dir, fifo: no data
+const REGULAR = new Set(["0", "7"]);
+
+/** dockerd decompresses by these leading bytes (pkg/archive DetectCompression), and zstd on newer engines. */
+const MAGIC: readonly [string, Buffer][] = [
+  ["gzip", Buffer.from([0x1f, 0x8b, 0x08])],
+  ["bzip2", Buffer.from("BZh", "latin1")],
+  ["xz", Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])],
+  ["zstd", Buffer.from([0x28, 0xb5, 0x2f, 0xfd])],
+];
+/** The most leading bytes compressionOf needs. */
+export const MAGIC_BYTES = 6;
+
+/** The compression dockerd would see in a stream starting with these bytes, or null for none. */
+export function compressionOf(start: Buffer): string | null {
+  for (const [name, magic] of MAGIC) if (start.length >= magic.length && start.subarray(0, magic.length).equals(magic)) return name;
+  return null;
+}
+
+/** The bytes of a field up to its first NUL (Go's parseString), byte for byte. */
+function cString(b: Buffer): string {
+  const nul = b.indexOf(0);
+  return (nul >= 0 ? b.subarray(0, nul) : b).toString("latin1");
+}
+
+/** Go's parseOctal: spaces and NULs trimmed at both ends, then octal digits up to a NUL; "" is 0. */
+function octal(b: Buffer, what: string): number {
+  const text = b.toString("latin1").replace(/^[ \0]+|[ \0]+$/g, "").split("\0")[0]!;
+  if (text === "") return 0;
+  if (!/^[0-7]+$/.test(text)) throw new ArchiveRefused(`the archive has a tar header whose ${what} is not a number (${JSON.stringify(text)})`);
+  const n = parseInt(text, 8);
+  if (!Number.isSafeInteger(n)) throw new ArchiveRefused(`the archive has a tar header whose ${what} is too large`);
+  return n;
+}
+
+/** Go's parseNumeric: base-256 when the first byte's top bit is set, octal otherwise. */
+function numeric(b: Buffer, what: string): number {
+  if (b.length === 0 || (b[0]! & 0x80) === 0) return octal(b, what);
+  const negative = (b[0]! & 0x40) !== 0;
+  let x = 0n;
+  for (let i = 0; i < b.length; i++) {
+    let c = b[i]! ^ (negative ? 0xff : 0);
+    if (i === 0) c &= 0x7f;
+    x = (x << 8n) | BigInt(c);
+  }
+  if (negative || x > BigInt(Number.MAX_SAFE_INTEGER)) throw new ArchiveRefused(`the archive has a tar header whose ${what} is out of range`);
+  return Number(x);
+}
+
+interface Header {
+  type: string;
+  name: string;
+  linkname: string;
+  size: number;
+}
+
+function parseHeader(b: Buffer): Header {
+  const stored = octal(b.subarray(148, 156), "checksum");
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const c = i >= 148 && i < 156 ? 0x20 : b[i]!;
+    unsigned += c;
+    signed += c > 127 ? c - 256 : c;
+  }
+  if (stored !== unsigned && stored !== signed) throw new ArchiveRefused("the archive is not a valid tar stream (a header's checksum is wrong); it may be damaged or not a tar archive at all");
+  const magic = b.subarray(257, 263).toString("latin1");
+  let name = cString(b.subarray(0, 100));
+  // USTAR (and PAX) keep the start of long names in a prefix field, star a shorter one; GNU and V7 none.
+  let prefix = "";
+  if (magic === "ustar\0") prefix = cString(b.subarray(345, b.subarray(508, 512).toString("latin1") === "tar\0" ? 476 : 500));
+  if (prefix !== "") name = `${prefix}/${name}`;
+  return { type: String.fromCharCode(b[156]!), name, linkname: cString(b.subarray(157, 257)), size: numeric(b.subarray(124, 136), "size") };
+}
+
+/** Go's parsePAX: "<len> <key>=<value>\n" records; a malformed one refuses the archive. */
+export function parsePax(data: Buffer): Map<string, string> {
+  const records = new Map<string, string>();
+  let s = data.toString("latin1");
+  const bad = () => new ArchiveRefused("the archive has a malformed PAX header (tar extended attributes)");
+  while (s.length > 0) {
+    const space = s.indexOf(" ");
+    if (space < 0) throw bad();
+    const lenText = s.slice(0, space);
+    if (!/^[+-]?[0-9]+$/.test(lenText)) throw bad();
+    const n = Number(lenText);
+    if (!Number.isSafeInteger(n) || n < 5 || n > s.length || n - (space + 1) <= 0) throw bad();
+    const rec = s.slice(space + 1, n - 1);
+    if (s[n - 1] !== "\n") throw bad();
+    const eq = rec.indexOf("=");
+    if (eq <= 0) throw bad();
+    const key = rec.slice(0, eq);
+    const value = rec.slice(eq + 1);
+    const named = key === "path" || key === "linkpath" || key === "uname" || key === "gname";
+    if ((named ? value : key).includes("\0")) throw bad();
+    records.set(key, value);
+    s = s.slice(n);
+  }
+  return records;
+}
+
+/**
+ * A name as the untar resolves it inside the load's directory: `./a`, `/a`, `x/../a` and `../a` are
+ * all `a` (.. cannot climb out, and the untar runs chrooted there); "" is the directory itself.
+ */
+export function archivePath(name: string): string {
+  const parts: string[] = [];
+  for (const p of name.split("/")) {
+    if (p === "" || p === ".") continue;
+    if (p === "..") parts.pop();
+    else parts.push(p);
+  }
+  return parts.join("/");
+}
+
+type Phase = "header" | "data" | "after-end";
+type DataKind = "pass" | "meta" | "hold";
+
+export class TarScanner {
+  private phase: Phase = "header";
+  private readonly block = Buffer.alloc(BLOCK);
+  private filled = 0;
+  private zeroBlocks = 0;
+  private dataKind: DataKind = "pass";
+  private dataLeft = 0;
+  private padLeft = 0;
+  private metaType = "";
+  private meta: Buffer[] = [];
+  private pax: Map<string, string> | null = null;
+  private longName = "";
+  private longLink = "";
+  private heldName: TagFile | null = null;
+  private held: Buffer[] = [];
+  private heldData: Buffer[] = [];
+  private readonly symlinks = new Set<string>();
+  private first = true;
+
+  /** The steps for these bytes (passed bytes refer into `chunk`); throws ArchiveRefused. */
+  write(chunk: Buffer): ScanStep[] {
+    const out: ScanStep[] = [];
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.phase === "after-end") {
+        // Go stops at the end marker and dockerd reads the rest away unseen.
+        out.push({ pass: chunk.subarray(i) });
+        break;
+      }
+      if (this.phase === "header") {
+        const take = Math.min(BLOCK - this.filled, chunk.length - i);
+        chunk.copy(this.block, this.filled, i, i + take);
+        this.filled += take;
+        i += take;
+        if (this.filled < BLOCK) break;
+        this.filled = 0;
+        this.onBlock(out);
+        continue;
+      }
+      // data, then its padding
+      if (this.dataLeft > 0) {
+        const take = Math.min(this.dataLeft, chunk.length - i);
+        const piece = chunk.subarray(i, i + take);
+        i += take;
+        this.dataLeft -= take;
+        if (this.dataKind === "hold") {
+          this.held.push(piece);
+          this.heldData.push(piece);
+        } else {
+          out.push({ pass: piece });
+          if (this.dataKind === "meta") this.meta.push(piece);
+        }
+        if (this.dataLeft === 0) this.dataDone(out);
+        continue;
+      }
+      const take = Math.min(this.padLeft, chunk.length - i);
+      out.push({ pass: chunk.subarray(i, i + take) });
+      i += take;
+      this.padLeft -= take;
+      if (this.padLeft === 0) this.phase = "header";
+    }
+    return merged(out);
+  }
+
+  /** The client's body has ended: anything cut off inside a header or an entry refuses the archive. */
+  end(): void {
+    if (this.phase === "header" && this.filled > 0) throw new ArchiveRefused("the archive ends in the middle of a tar header (it is truncated)");
+    if (this.phase === "data" && this.dataLeft > 0) throw new ArchiveRefused("the archive ends in the middle of an entry (it is truncated)");
+    // Go's reader takes an end inside the last padding, or without the end marker, as the end.
+  }
+
+  private onBlock(out: ScanStep[]): void {
+    const b = this.block;
+    if (this.first) {
+      this.first = false;
+      const c = compressionOf(b);
+      if (c !== null) throw new ArchiveRefused(`the archive's tar stream starts like ${c}-compressed data (compressed twice?); decompress it fully before loading`);
+    }
+    if (b.every((x) => x === 0)) {
+      out.push({ pass: Buffer.from(b) });
+      this.zeroBlocks++;
+      if (this.zeroBlocks === 2) this.phase = "after-end";
+      return;
+    }
+    if (this.zeroBlocks === 1) throw new ArchiveRefused("the archive is not a valid tar stream (an end-of-archive block is followed by more entries)");
+    const h = parseHeader(b);
+    const copy = Buffer.from(b);
+    if (h.type === "x" || h.type === "g" || h.type === "L" || h.type === "K") {
+      if (h.size > MAX_META) throw new ArchiveRefused(`the archive has a tar ${h.type === "L" || h.type === "K" ? "long-name" : "PAX"} record of ${h.size} bytes; over 1 MiB is not a valid tar archive`);
+      out.push({ pass: copy });
+      this.startData("meta", h.size);
+      this.metaType = h.type;
+      this.meta = [];
+      if (h.size === 0) this.metaDone(); // an empty record still replaces the one before it
+      return;
+    }
+    this.entry(h, copy, out);
+  }
+
+  /** A real entry (file, directory, link…), its name and size as Go settles them after the meta records. */
+  private entry(h: Header, header: Buffer, out: ScanStep[]): void {
+    const pax = this.pax;
+    this.pax = null;
+    let { name, linkname, size, type } = h;
+    if (pax) {
+      for (const key of pax.keys()) if (key.startsWith("GNU.sparse.")) throw new ArchiveRefused("the archive has a sparse file (GNU sparse PAX records), which the gate does not read; create it without --sparse");
+      const path = pax.get("path");
+      const link = pax.get("linkpath");
+      const paxSize = pax.get("size");
+      if (path) name = path;
+      if (link) linkname = link;
+      if (paxSize) {
+        if (!/^[+-]?[0-9]+$/.test(paxSize) || !Number.isSafeInteger(Number(paxSize)) || Number(paxSize) < 0) throw new ArchiveRefused(`the archive has a PAX size that is not a valid size (${JSON.stringify(paxSize.slice(0, 40))})`);
+        size = Number(paxSize);
+      }
+    }
+    if (this.longName !== "") name = this.longName;
+    if (this.longLink !== "") linkname = this.longLink;
+    this.longName = "";
+    this.longLink = "";
+    if (type === "\0") type = name.endsWith("/") ? "5" : "0";
+    if (type === "S") throw new ArchiveRefused("the archive has a sparse file (GNU sparse entry), which the gate does not read; create it without --sparse");
+    if (name.length > MAX_NAME || linkname.length > MAX_NAME) throw new ArchiveRefused(`the archive has an entry name longer than ${MAX_NAME} bytes`);
+    const dataSize = HEADER_ONLY.has(type) ? 0 : size;
+    const path = archivePath(name);
+    this.checkLinks(path, type, linkname);
+    const tagFile = (TAG_FILES as readonly string[]).includes(path) ? (path as TagFile) : null;
+    if (tagFile !== null && type !== "5") {
+      if (!REGULAR.has(type)) throw new ArchiveRefused(`the archive's ${tagFile} is not a plain file (tar type ${JSON.stringify(type)}); the gate reads the tags a load sets only from a plain file`);
+      if (dataSize > MAX_TAG_FILE) throw new ArchiveRefused(`the archive's ${tagFile} is ${dataSize} bytes; the gate reads at most ${MAX_TAG_FILE} bytes of it`);
+      this.heldName = tagFile;
+      this.held = [header];
+      this.heldData = [];
+      this.startData("hold", dataSize);
+      if (dataSize === 0) this.dataDone(out);
+      return;
+    }
+    out.push({ pass: header });
+    this.startData("pass", dataSize);
+  }
+
+  /**
+   * dockerd follows symbolic links when it opens manifest.json, and the untar writes through a
+   * link in a parent directory (`l -> .`, then `l/manifest.json`): an entry beneath a link the
+   * archive made, or a tag file that is itself a link, could hide what the gate checked.
+   */
+  private checkLinks(path: string, type: string, linkname: string): void {
+    const parts = path.split("/");
+    for (let n = 1; n < parts.length; n++) {
+      const dir = parts.slice(0, n).join("/");
+      if (this.symlinks.has(dir)) throw new ArchiveRefused(`the archive writes ${path} through the symbolic link ${dir} it made earlier; docker save never does this`);
+    }
+    if (path === "" && type !== "5") throw new ArchiveRefused("the archive has an entry that replaces its own top directory");
+    // A hard link to a symbolic link is a symbolic link too.
+    const target = archivePath(linkname);
+    const linkToLink = type === "1" && (this.symlinks.has(target) || [...this.symlinks].some((s) => target.startsWith(`${s}/`)));
+    if (type === "2" || linkToLink) {
+      if (this.symlinks.size >= MAX_SYMLINKS) throw new ArchiveRefused(`the archive has more than ${MAX_SYMLINKS} symbolic links`);
+      this.symlinks.add(path);
+    } else this.symlinks.delete(path);
+  }
+
+  private startData(kind: DataKind, size: number): void {
+    this.dataKind = kind;
+    this.dataLeft = size;
+    this.padLeft = (BLOCK - (size % BLOCK)) % BLOCK;
+    this.phase = size > 0 || this.padLeft > 0 ? "data" : "header";
+  }
+
+  private dataDone(out: ScanStep[]): void {
+    if (this.dataKind === "meta") this.metaDone();
+    else if (this.dataKind === "hold") {
+      out.push({ held: { name: this.heldName!, data: Buffer.concat(this.heldData), bytes: this.held } });
+      this.held = [];
+      this.heldData = [];
+      this.heldName = null;
+    }
+    if (this.padLeft === 0) this.phase = "header";
+  }
+
+  private metaDone(): void {
+    const data = Buffer.concat(this.meta);
+    this.meta = [];
+    if (this.metaType === "x") this.pax = parsePax(data);
+    else if (this.metaType === "g") {
+      // Go hands a global header to the untar (which ignores it) as an entry of its own: what
+      // came before it no longer applies to the next entry.
+      parsePax(data);
+      this.pax = null;
+      this.longName = "";
+      this.longLink = "";
+    } else if (this.metaType === "L") this.longName = cString(data);
+    else this.longLink = cString(data);
+  }
+}
+
+/** Adjacent passed pieces of one chunk as one (fewer writes upstream). */
+function merged(steps: ScanStep[]): ScanStep[] {
+  const out: ScanStep[] = [];
+  let run: Buffer[] = [];
+  const flush = () => {
+    if (run.length === 1) out.push({ pass: run[0]! });
+    else if (run.length > 1) out.push({ pass: Buffer.concat(run) });
+    run = [];
+  };
+  for (const s of steps) {
+    if ("pass" in s) {
+      if (s.pass.length > 0) run.push(s.pass);
+    } else {
+      flush();
+      out.push(s);
+    }
+  }
+  flush();
+  return out;
+}
