@@ -32,6 +32,19 @@ describe("claimTags", () => {
   const alice = { name: "alice", uid: 1001 };
   const bob = { name: "bob", uid: 1002 };
 
+  it("two users claiming the same new tag at once: one gets it, the other is refused", async () => {
+    const records = new Map<string, OwnerRecord>();
+    // The engine lookup takes a while, as a real one does: both claims are between check and record together.
+    const slow = {
+      owners: { get: (_k: "tag", id: string) => records.get(id) ?? null, put: (r: OwnerRecord) => void records.set(r.id, r) },
+      exists: () => new Promise<boolean>((r) => setTimeout(() => r(false), 20)),
+    };
+    const [a, b] = await Promise.all([claimTags([tagTarget("race:1")!], alice, slow), claimTags([tagTarget("race:1")!], bob, slow)]);
+    expect(a).toBeNull();
+    expect(b).toMatch(/race:1 is alice's/);
+    expect(records.get("docker.io/library/race:1")?.user).toBe("alice");
+  });
+
   it("a new tag becomes the caller's; the owner may point it again, nobody else may", async () => {
     const p = ports();
     expect(await claimTags([tagTarget("app:v1")!], alice, p)).toBeNull();

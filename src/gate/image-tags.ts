@@ -46,7 +46,18 @@ export interface TagPorts {
  * May `caller` point these tags at an image of theirs? Records each as theirs and returns null, or
  * returns the refusal (nothing recorded).
  */
-export async function claimTags(targets: readonly TagTarget[], caller: { name: string; uid: number }, ports: TagPorts): Promise<string | null> {
+/** The claim in progress (claims run one after another). */
+let claims: Promise<unknown> = Promise.resolve();
+
+export function claimTags(targets: readonly TagTarget[], caller: { name: string; uid: number }, ports: TagPorts): Promise<string | null> {
+  // One claim at a time: a claim looks the engine up between its check and its record, and two
+  // users claiming the same new name meanwhile would both be told it is theirs.
+  const run = claims.then(() => claimNow(targets, caller, ports));
+  claims = run.catch(() => undefined);
+  return run;
+}
+
+async function claimNow(targets: readonly TagTarget[], caller: { name: string; uid: number }, ports: TagPorts): Promise<string | null> {
   for (const t of targets) {
     const rec = ports.owners.get("tag", t.key);
     if (rec && rec.user !== caller.name) return `the image tag ${t.shown} is ${rec.user}'s; choose another name (tags are shared by everyone on this server)`;
