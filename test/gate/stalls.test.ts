@@ -1,7 +1,7 @@
 // A copy or export locks its container in dockerd for as long as it runs, and every inspect of that
 // container (the daemon's passes too) waits for the lock. Through the gate, a client that stops
 // reading a copy's answer, or stops sending the rest of an upload, is cut off after
-// gate.stall_timeout_s (2 s here): the container's inspect answers again while the stalled client
+// gate.stall_timeout_s (4 s here): the container's inspect answers again while the stalled client
 // is still there, and the cut is audited. A copy that keeps moving is not touched.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileWithTimeout } from "../../src/util/exec.js";
@@ -30,7 +30,7 @@ const inspectDirect = () => execFileWithTimeout("docker", ["inspect", "--format"
 
 beforeAll(async () => {
   await ensureTestUsers();
-  gate = await startGate({ gateKeys: "  stall_timeout_s: 2\n" });
+  gate = await startGate({ gateKeys: "  stall_timeout_s: 4\n" });
   const r = await docker(`run -d ${L} ${TEST_IMAGE} sh -c 'dd if=/dev/zero of=/tmp/big bs=1048576 count=64 2>/dev/null; touch /tmp/ready; sleep 3600'`);
   expect(r.code, r.stderr).toBe(0);
   c = r.stdout.trim();
