@@ -189,3 +189,20 @@ function fixChecksum(h: Buffer): void {
   for (const b of h) sum += b;
   h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "latin1");
 }
+
+describe("TarScanner: names as Go's reader gives them (review 2026-12-03)", () => {
+  it("does not let a GNU header with a non-numeric access time hide a symbolic link's real place (Go reads sub/d, not d)", () => {
+    // dockerd makes the link at sub/d -> .. (the load's top), so sub/d/manifest.json is its manifest.json.
+    const archive = tarArchive([{ name: "d", type: "2", linkname: "..", format: "gnu", gnuAtime: "sub" }, { name: "sub/d/manifest.json", data: manifestJson(["victim:v1"]) }]);
+    expect(refusal(archive)).toMatch(/GNU tar header whose access or change time is not a number/);
+  });
+
+  it("reads GNU headers with numeric times (GNU tar --incremental) as before", () => {
+    const h = tarHeader({ name: "f", format: "gnu" }, 2);
+    h.write("00000000001\0", 345, "latin1");
+    h.write("00000000002\0", 357, "latin1");
+    fixChecksum(h);
+    const { held } = scan(tarArchive([Buffer.concat([h, Buffer.from("[]"), Buffer.alloc(510)]), { name: "manifest.json", data: "[]" }]));
+    expect(held.map((x) => x.name)).toEqual(["manifest.json"]);
+  });
+});

@@ -80,6 +80,36 @@ function numeric(b: Buffer, what: string): number {
   return Number(x);
 }
 
+/** Would Go's parseNumeric fail on this field (base-256 overflow, or not octal after trimming)? */
+function goNumberFails(b: Buffer): boolean {
+  if ((b[0]! & 0x80) !== 0) {
+    const inv = (b[0]! & 0x40) !== 0 ? 0xff : 0;
+    let x = 0n;
+    for (let i = 0; i < b.length; i++) {
+      let c = b[i]! ^ inv;
+      if (i === 0) c &= 0x7f;
+      if (x >> 56n > 0n) return true;
+      x = (x << 8n) | BigInt(c);
+    }
+    return x >> 63n > 0n;
+  }
+  const text = b.toString("latin1").replace(/^[ \0]+|[ \0]+$/g, "").split("\0")[0]!;
+  return text !== "" && (!/^[0-7]+$/.test(text) || BigInt(`0o${text}`) > 0xffffffffffffffffn);
+}
+
+/**
+ * Go reads a GNU header whose access or change time is not a number as one written by Go before
+ * 1.8, and takes the USTAR prefix from those bytes: the name dockerd uses would then not be the one
+ * read here. No tar tool writes such a header.
+ */
+function checkGnuTimes(b: Buffer): void {
+  const atime = b.subarray(345, 357);
+  const ctime = b.subarray(357, 369);
+  if ((atime[0] !== 0 && goNumberFails(atime)) || (ctime[0] !== 0 && goNumberFails(ctime))) {
+    throw new ArchiveRefused("the archive has a GNU tar header whose access or change time is not a number (dockerd would read part of its name from there); it is damaged or crafted");
+  }
+}
+
 interface Header {
   type: string;
   name: string;
@@ -98,6 +128,7 @@ function parseHeader(b: Buffer): Header {
   }
   if (stored !== unsigned && stored !== signed) throw new ArchiveRefused("the archive is not a valid tar stream (a header's checksum is wrong); it may be damaged or not a tar archive at all");
   const magic = b.subarray(257, 263).toString("latin1");
+  if (magic === "ustar " && b.subarray(263, 265).toString("latin1") === " \0") checkGnuTimes(b);
   let name = cString(b.subarray(0, 100));
   // USTAR (and PAX) keep the start of long names in a prefix field, star a shorter one; GNU and V7 none.
   let prefix = "";
