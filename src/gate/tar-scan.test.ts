@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { manifestJson, paxEntry, tarArchive, tarEntry, tarHeader } from "../../test/helpers/tar-builder.js";
-import { archivePath, ArchiveRefused, MAX_TAG_FILE, parsePax, TarScanner, type HeldEntry } from "./tar-scan.js";
+import { archivePath, ArchiveRefused, compressionOf, MAX_TAG_FILE, parsePax, TarScanner, type HeldEntry } from "./tar-scan.js";
 
 /** Feeds `archive` in pieces of `size` bytes; returns what was passed (held entries released in place) and the held entries. */
 function scan(archive: Buffer, size = archive.length): { out: Buffer; held: HeldEntry[] } {
@@ -204,5 +204,17 @@ describe("TarScanner: names as Go's reader gives them (review 2026-12-03)", () =
     fixChecksum(h);
     const { held } = scan(tarArchive([Buffer.concat([h, Buffer.from("[]"), Buffer.alloc(510)]), { name: "manifest.json", data: "[]" }]));
     expect(held.map((x) => x.name)).toEqual(["manifest.json"]);
+  });
+});
+
+describe("compressionOf", () => {
+  it("knows a zstd stream that starts with a skippable frame (newer engines decompress it as zstd)", () => {
+    const skippable = Buffer.alloc(16);
+    skippable.writeUInt32LE(0x184d2a53, 0);
+    skippable.writeUInt32LE(4, 4);
+    expect(compressionOf(skippable)).toBe("zstd");
+    expect(compressionOf(tarHeader({ name: "plain" }, 0))).toBeNull();
+    // A tar header that is also a skippable frame, before a zstd frame of another archive.
+    expect(refusal(tarArchive([{ name: "\x50\x2a\x4d\x18\x00\x02\x00\x00", data: "x" }]))).toMatch(/starts like zstd-compressed data/);
   });
 });

@@ -41,12 +41,17 @@ const MAGIC: readonly [string, Buffer][] = [
   ["xz", Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])],
   ["zstd", Buffer.from([0x28, 0xb5, 0x2f, 0xfd])],
 ];
-/** The most leading bytes compressionOf needs. */
-export const MAGIC_BYTES = 6;
+/** The most leading bytes compressionOf needs (a zstd skippable frame is told by its first 8). */
+export const MAGIC_BYTES = 8;
 
-/** The compression dockerd would see in a stream starting with these bytes, or null for none. */
+/**
+ * The compression dockerd would see in a stream starting with these bytes, or null for none. A zstd
+ * stream may start with a skippable frame (magic 0x184D2A50 to 0x184D2A5F), which the decoder
+ * passes over: a tar header can be one, with the real archive compressed further on.
+ */
 export function compressionOf(start: Buffer): string | null {
   for (const [name, magic] of MAGIC) if (start.length >= magic.length && start.subarray(0, magic.length).equals(magic)) return name;
+  if (start.length >= 8 && (start.readUInt32LE(0) & 0xfffffff0) >>> 0 === 0x184d2a50) return "zstd";
   return null;
 }
 
