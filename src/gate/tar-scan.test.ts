@@ -207,6 +207,18 @@ describe("TarScanner: names as Go's reader gives them (review 2026-12-03)", () =
   });
 });
 
+describe("TarScanner: bounded work per entry (review 2026-12-03)", () => {
+  it("refuses names and link targets more than 64 directories deep (a 4 KiB name of 2000 parts cost seconds per MiB of archive, the gate's one thread held)", () => {
+    const deep = (n: number) => Array.from({ length: n }, () => "a").join("/");
+    const longName = (name: string) => tarEntry({ name: "././@LongLink", type: "L", data: `${name}\0` });
+    expect(refusal(tarArchive([longName(deep(2040)), { name: "x", type: "5" }]))).toMatch(/an entry 2040 directories deep; the gate reads at most 64/);
+    expect(refusal(tarArchive([{ name: "l", type: "2", linkname: "x" }, tarEntry({ name: "././@LongLink", type: "K", data: `${deep(65)}\0` }), { name: "h", type: "1", linkname: "x" }]))).toMatch(/a link to a path more than 64 directories deep/);
+    // 64 deep is read, and a link above such a path is still found.
+    expect(scan(tarArchive([longName(deep(64)), { name: "x", data: "1" }])).held).toEqual([]);
+    expect(refusal(tarArchive([{ name: "a/a", type: "2", linkname: "." }, longName(deep(64)), { name: "x", data: "1" }]))).toMatch(/through the symbolic link a\/a/);
+  });
+});
+
 describe("compressionOf", () => {
   it("knows a zstd stream that starts with a skippable frame (newer engines decompress it as zstd)", () => {
     const skippable = Buffer.alloc(16);

@@ -29,6 +29,8 @@ const MAX_META = 1024 * 1024;
 /** Longer names cannot be created on Linux (PATH_MAX); symbolic links are remembered by name. */
 const MAX_NAME = 4096;
 const MAX_SYMLINKS = 10_000;
+/** Directories deep (docker save writes `<id>/layer.tar`, an OCI layout `blobs/sha256/<digest>`). */
+const MAX_DEPTH = 64;
 const BLOCK = 512;
 
 const HEADER_ONLY = new Set(["1", "2", "3", "4", "5", "6"]); // link, symlink, char, block, dir, fifo: no data
@@ -332,19 +334,32 @@ export class TarScanner {
    * archive made, or a tag file that is itself a link, could hide what the gate checked.
    */
   private checkLinks(path: string, type: string, linkname: string): void {
-    const parts = path.split("/");
-    for (let n = 1; n < parts.length; n++) {
-      const dir = parts.slice(0, n).join("/");
-      if (this.symlinks.has(dir)) throw new ArchiveRefused(`the archive writes ${path} through the symbolic link ${dir} it made earlier; docker save never does this`);
-    }
+    const depth = path === "" ? 0 : path.split("/").length;
+    if (depth > MAX_DEPTH) throw new ArchiveRefused(`the archive has an entry ${depth} directories deep; the gate reads at most ${MAX_DEPTH} (docker save writes 3)`);
+    const dir = this.linkAbove(path);
+    if (dir !== null) throw new ArchiveRefused(`the archive writes ${path} through the symbolic link ${dir} it made earlier; docker save never does this`);
     if (path === "" && type !== "5") throw new ArchiveRefused("the archive has an entry that replaces its own top directory");
     // A hard link to a symbolic link is a symbolic link too.
-    const target = archivePath(linkname);
-    const linkToLink = type === "1" && (this.symlinks.has(target) || [...this.symlinks].some((s) => target.startsWith(`${s}/`)));
+    const target = type === "1" ? archivePath(linkname) : "";
+    if (target.split("/").length > MAX_DEPTH) throw new ArchiveRefused(`the archive has a link to a path more than ${MAX_DEPTH} directories deep; the gate reads at most ${MAX_DEPTH} (docker save writes 3)`);
+    const linkToLink = type === "1" && (this.symlinks.has(target) || this.linkAbove(target) !== null);
     if (type === "2" || linkToLink) {
       if (this.symlinks.size >= MAX_SYMLINKS) throw new ArchiveRefused(`the archive has more than ${MAX_SYMLINKS} symbolic links`);
       this.symlinks.add(path);
     } else this.symlinks.delete(path);
+  }
+
+  /**
+   * The directory above `path` that is a symbolic link the archive made, or null. Each entry costs
+   * at most MAX_DEPTH lookups (a long name made of many short parts cost one join per part).
+   */
+  private linkAbove(path: string): string | null {
+    if (this.symlinks.size === 0) return null;
+    for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) {
+      const dir = path.slice(0, i);
+      if (this.symlinks.has(dir)) return dir;
+    }
+    return null;
   }
 
   private startData(kind: DataKind, size: number): void {
