@@ -134,6 +134,24 @@ function opaque(route: Route, method: string, target: Target): boolean {
   return false;
 }
 
+/** Resolves true once `res` is the answer its connection sends next, false if the connection closed first. */
+function answerTurn(res: ServerResponse, socket: Socket): Promise<boolean> {
+  if (res.socket === socket) return Promise.resolve(true);
+  if (socket.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const turn = () => {
+      socket.off("close", gone);
+      resolve(true);
+    };
+    const gone = () => {
+      res.off("socket", turn);
+      resolve(false);
+    };
+    res.once("socket", turn);
+    socket.once("close", gone);
+  });
+}
+
 /** Routes whose requests may hijack the connection; an upgrade anywhere else would hide a body. */
 function mayUpgrade(route: Route, method: string, target: Target): boolean {
   if (route.kind === "container") return route.op === "attach" || route.op === "attach/ws";
@@ -515,6 +533,11 @@ export class Gate {
       else to.socket?.destroy();
       return;
     }
+    // A stream pipelined behind an answer still going (events, a wait) is sent to dockerd only
+    // once its answer is the connection's next: sent at once, its answer would wait in the gate,
+    // unwatched, while dockerd, unable to write it, held what the request holds (a copy's container
+    // lock) for as long as the answer ahead ran, the client long gone too.
+    if (splicing && !(await answerTurn(to.res!, req.socket))) return;
     const proxy = this.proxyOptions(caller, decision, override);
     proxy.refuse = (reason, status) => this.refuse(req, to, caller, creds, reason, status, true);
     if (to.socket) forwardUpgrade(req, to.socket, to.head ?? Buffer.alloc(0), decision, proxy);

@@ -9,6 +9,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manifestJson, tarArchive } from "../../test/helpers/tar-builder.js";
 import { forwardCheckedLoad, type ClaimLoadTags } from "./image-load.js";
+import { MAX_LOAD_TAGS } from "./load-tags.js";
 import type { TagTarget } from "./image-tags.js";
 
 interface Received {
@@ -181,5 +182,19 @@ describe("forwardCheckedLoad", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(engineRequests).toBe(before);
     expect(r.body).toMatch(/xz-compressed.*xz -dc FILE \| docker load/);
+  });
+
+  it("checks at most MAX_LOAD_TAGS tags per load, however many tag files the archive repeats them in", async () => {
+    // Each manifest.json is under the per-file bound; together they would be claimed (each tag looked
+    // up on the engine, one claim at a time for everyone) without end.
+    const tagFile = (n: number) => ({ name: "manifest.json", data: manifestJson(Array.from({ length: 600 }, (_, i) => `flood/t${n}:${i}`)) });
+    const many = tarArchive([tagFile(1), tagFile(2), tagFile(3)]);
+    claimed = [];
+    const got = received;
+    const r = await send(many);
+    expect(claimed.flat().length).toBeLessThanOrEqual(MAX_LOAD_TAGS);
+    expect(r.status).toBe(403);
+    expect(r.body).toMatch(/tag files together set more than 1000 tags; the gate checks at most 1000 per load/);
+    expect((await got).complete).toBe(false);
   });
 });

@@ -12,7 +12,7 @@ import type { Readable } from "node:stream";
 import { createGunzip, type Gunzip } from "node:zlib";
 import { errorText } from "../errors.js";
 import type { TagTarget } from "./image-tags.js";
-import { tagsInFile } from "./load-tags.js";
+import { MAX_LOAD_TAGS, tagsInFile } from "./load-tags.js";
 import { ArchiveRefused, compressionOf, MAGIC_BYTES, TarScanner, type HeldEntry, type ScanStep } from "./tar-scan.js";
 
 /** Claims these tags for the caller: null, or why not (nothing recorded then). */
@@ -61,6 +61,7 @@ export function forwardCheckedLoad(req: IncomingMessage, upstream: ClientRequest
   let gunzip: Gunzip | null = null;
   let stopped = false;
   let wrote = false;
+  let tagsChecked = 0;
   let work: Promise<void> = Promise.resolve();
 
   const stop = (refusal: { reason: string; status: number } | null) => {
@@ -105,6 +106,9 @@ export function forwardCheckedLoad(req: IncomingMessage, upstream: ClientRequest
     const bad = tags.find((t) => t.target === null);
     if (bad) throw new ArchiveRefused(`the archive's ${h.name} names ${JSON.stringify(bad.written)}, which is not an image tag (NAME or NAME:TAG)`);
     if (tags.length === 0) return;
+    // The bound is the load's, not each file's: an archive may repeat its tag files without end.
+    tagsChecked += tags.length;
+    if (tagsChecked > MAX_LOAD_TAGS) throw new ArchiveRefused(`the archive's tag files together set more than ${MAX_LOAD_TAGS} tags; the gate checks at most ${MAX_LOAD_TAGS} per load: save fewer images at once`);
     const reason = await claim(tags.map((t) => t.target!));
     if (stopped) throw new Stopped();
     if (reason) {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { manifestJson, paxEntry, tarArchive, tarEntry, tarHeader } from "../../test/helpers/tar-builder.js";
-import { archivePath, ArchiveRefused, MAX_TAG_FILE, parsePax, TarScanner, type HeldEntry } from "./tar-scan.js";
+import { archivePath, ArchiveRefused, compressionOf, MAX_TAG_FILE, parsePax, TarScanner, type HeldEntry } from "./tar-scan.js";
 
 /** Feeds `archive` in pieces of `size` bytes; returns what was passed (held entries released in place) and the held entries. */
 function scan(archive: Buffer, size = archive.length): { out: Buffer; held: HeldEntry[] } {
@@ -189,3 +189,44 @@ function fixChecksum(h: Buffer): void {
   for (const b of h) sum += b;
   h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "latin1");
 }
+
+describe("TarScanner: names as Go's reader gives them (review 2026-12-03)", () => {
+  it("does not let a GNU header with a non-numeric access time hide a symbolic link's real place (Go reads sub/d, not d)", () => {
+    // dockerd makes the link at sub/d -> .. (the load's top), so sub/d/manifest.json is its manifest.json.
+    const archive = tarArchive([{ name: "d", type: "2", linkname: "..", format: "gnu", gnuAtime: "sub" }, { name: "sub/d/manifest.json", data: manifestJson(["victim:v1"]) }]);
+    expect(refusal(archive)).toMatch(/GNU tar header whose access or change time is not a number/);
+  });
+
+  it("reads GNU headers with numeric times (GNU tar --incremental) as before", () => {
+    const h = tarHeader({ name: "f", format: "gnu" }, 2);
+    h.write("00000000001\0", 345, "latin1");
+    h.write("00000000002\0", 357, "latin1");
+    fixChecksum(h);
+    const { held } = scan(tarArchive([Buffer.concat([h, Buffer.from("[]"), Buffer.alloc(510)]), { name: "manifest.json", data: "[]" }]));
+    expect(held.map((x) => x.name)).toEqual(["manifest.json"]);
+  });
+});
+
+describe("TarScanner: bounded work per entry (review 2026-12-03)", () => {
+  it("refuses names and link targets more than 64 directories deep (a 4 KiB name of 2000 parts cost seconds per MiB of archive, the gate's one thread held)", () => {
+    const deep = (n: number) => Array.from({ length: n }, () => "a").join("/");
+    const longName = (name: string) => tarEntry({ name: "././@LongLink", type: "L", data: `${name}\0` });
+    expect(refusal(tarArchive([longName(deep(2040)), { name: "x", type: "5" }]))).toMatch(/an entry 2040 directories deep; the gate reads at most 64/);
+    expect(refusal(tarArchive([{ name: "l", type: "2", linkname: "x" }, tarEntry({ name: "././@LongLink", type: "K", data: `${deep(65)}\0` }), { name: "h", type: "1", linkname: "x" }]))).toMatch(/a link to a path more than 64 directories deep/);
+    // 64 deep is read, and a link above such a path is still found.
+    expect(scan(tarArchive([longName(deep(64)), { name: "x", data: "1" }])).held).toEqual([]);
+    expect(refusal(tarArchive([{ name: "a/a", type: "2", linkname: "." }, longName(deep(64)), { name: "x", data: "1" }]))).toMatch(/through the symbolic link a\/a/);
+  });
+});
+
+describe("compressionOf", () => {
+  it("knows a zstd stream that starts with a skippable frame (newer engines decompress it as zstd)", () => {
+    const skippable = Buffer.alloc(16);
+    skippable.writeUInt32LE(0x184d2a53, 0);
+    skippable.writeUInt32LE(4, 4);
+    expect(compressionOf(skippable)).toBe("zstd");
+    expect(compressionOf(tarHeader({ name: "plain" }, 0))).toBeNull();
+    // A tar header that is also a skippable frame, before a zstd frame of another archive.
+    expect(refusal(tarArchive([{ name: "\x50\x2a\x4d\x18\x00\x02\x00\x00", data: "x" }]))).toMatch(/starts like zstd-compressed data/);
+  });
+});

@@ -29,6 +29,8 @@ const MAX_META = 1024 * 1024;
 /** Longer names cannot be created on Linux (PATH_MAX); symbolic links are remembered by name. */
 const MAX_NAME = 4096;
 const MAX_SYMLINKS = 10_000;
+/** Directories deep (docker save writes `<id>/layer.tar`, an OCI layout `blobs/sha256/<digest>`). */
+const MAX_DEPTH = 64;
 const BLOCK = 512;
 
 const HEADER_ONLY = new Set(["1", "2", "3", "4", "5", "6"]); // link, symlink, char, block, dir, fifo: no data
@@ -41,12 +43,17 @@ const MAGIC: readonly [string, Buffer][] = [
   ["xz", Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])],
   ["zstd", Buffer.from([0x28, 0xb5, 0x2f, 0xfd])],
 ];
-/** The most leading bytes compressionOf needs. */
-export const MAGIC_BYTES = 6;
+/** The most leading bytes compressionOf needs (a zstd skippable frame is told by its first 8). */
+export const MAGIC_BYTES = 8;
 
-/** The compression dockerd would see in a stream starting with these bytes, or null for none. */
+/**
+ * The compression dockerd would see in a stream starting with these bytes, or null for none. A zstd
+ * stream may start with a skippable frame (magic 0x184D2A50 to 0x184D2A5F), which the decoder
+ * passes over: a tar header can be one, with the real archive compressed further on.
+ */
 export function compressionOf(start: Buffer): string | null {
   for (const [name, magic] of MAGIC) if (start.length >= magic.length && start.subarray(0, magic.length).equals(magic)) return name;
+  if (start.length >= 8 && (start.readUInt32LE(0) & 0xfffffff0) >>> 0 === 0x184d2a50) return "zstd";
   return null;
 }
 
@@ -80,6 +87,36 @@ function numeric(b: Buffer, what: string): number {
   return Number(x);
 }
 
+/** Would Go's parseNumeric fail on this field (base-256 overflow, or not octal after trimming)? */
+function goNumberFails(b: Buffer): boolean {
+  if ((b[0]! & 0x80) !== 0) {
+    const inv = (b[0]! & 0x40) !== 0 ? 0xff : 0;
+    let x = 0n;
+    for (let i = 0; i < b.length; i++) {
+      let c = b[i]! ^ inv;
+      if (i === 0) c &= 0x7f;
+      if (x >> 56n > 0n) return true;
+      x = (x << 8n) | BigInt(c);
+    }
+    return x >> 63n > 0n;
+  }
+  const text = b.toString("latin1").replace(/^[ \0]+|[ \0]+$/g, "").split("\0")[0]!;
+  return text !== "" && (!/^[0-7]+$/.test(text) || BigInt(`0o${text}`) > 0xffffffffffffffffn);
+}
+
+/**
+ * Go reads a GNU header whose access or change time is not a number as one written by Go before
+ * 1.8, and takes the USTAR prefix from those bytes: the name dockerd uses would then not be the one
+ * read here. No tar tool writes such a header.
+ */
+function checkGnuTimes(b: Buffer): void {
+  const atime = b.subarray(345, 357);
+  const ctime = b.subarray(357, 369);
+  if ((atime[0] !== 0 && goNumberFails(atime)) || (ctime[0] !== 0 && goNumberFails(ctime))) {
+    throw new ArchiveRefused("the archive has a GNU tar header whose access or change time is not a number (dockerd would read part of its name from there); it is damaged or crafted");
+  }
+}
+
 interface Header {
   type: string;
   name: string;
@@ -98,6 +135,7 @@ function parseHeader(b: Buffer): Header {
   }
   if (stored !== unsigned && stored !== signed) throw new ArchiveRefused("the archive is not a valid tar stream (a header's checksum is wrong); it may be damaged or not a tar archive at all");
   const magic = b.subarray(257, 263).toString("latin1");
+  if (magic === "ustar " && b.subarray(263, 265).toString("latin1") === " \0") checkGnuTimes(b);
   let name = cString(b.subarray(0, 100));
   // USTAR (and PAX) keep the start of long names in a prefix field, star a shorter one; GNU and V7 none.
   let prefix = "";
@@ -296,19 +334,32 @@ export class TarScanner {
    * archive made, or a tag file that is itself a link, could hide what the gate checked.
    */
   private checkLinks(path: string, type: string, linkname: string): void {
-    const parts = path.split("/");
-    for (let n = 1; n < parts.length; n++) {
-      const dir = parts.slice(0, n).join("/");
-      if (this.symlinks.has(dir)) throw new ArchiveRefused(`the archive writes ${path} through the symbolic link ${dir} it made earlier; docker save never does this`);
-    }
+    const depth = path === "" ? 0 : path.split("/").length;
+    if (depth > MAX_DEPTH) throw new ArchiveRefused(`the archive has an entry ${depth} directories deep; the gate reads at most ${MAX_DEPTH} (docker save writes 3)`);
+    const dir = this.linkAbove(path);
+    if (dir !== null) throw new ArchiveRefused(`the archive writes ${path} through the symbolic link ${dir} it made earlier; docker save never does this`);
     if (path === "" && type !== "5") throw new ArchiveRefused("the archive has an entry that replaces its own top directory");
     // A hard link to a symbolic link is a symbolic link too.
-    const target = archivePath(linkname);
-    const linkToLink = type === "1" && (this.symlinks.has(target) || [...this.symlinks].some((s) => target.startsWith(`${s}/`)));
+    const target = type === "1" ? archivePath(linkname) : "";
+    if (target.split("/").length > MAX_DEPTH) throw new ArchiveRefused(`the archive has a link to a path more than ${MAX_DEPTH} directories deep; the gate reads at most ${MAX_DEPTH} (docker save writes 3)`);
+    const linkToLink = type === "1" && (this.symlinks.has(target) || this.linkAbove(target) !== null);
     if (type === "2" || linkToLink) {
       if (this.symlinks.size >= MAX_SYMLINKS) throw new ArchiveRefused(`the archive has more than ${MAX_SYMLINKS} symbolic links`);
       this.symlinks.add(path);
     } else this.symlinks.delete(path);
+  }
+
+  /**
+   * The directory above `path` that is a symbolic link the archive made, or null. Each entry costs
+   * at most MAX_DEPTH lookups (a long name made of many short parts cost one join per part).
+   */
+  private linkAbove(path: string): string | null {
+    if (this.symlinks.size === 0) return null;
+    for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) {
+      const dir = path.slice(0, i);
+      if (this.symlinks.has(dir)) return dir;
+    }
+    return null;
   }
 
   private startData(kind: DataKind, size: number): void {

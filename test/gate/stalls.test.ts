@@ -72,3 +72,26 @@ describe("a copy held up by its client", () => {
     expect(auditEvents(gate.stateDir, "gate.stalled").length).toBeGreaterThan(before);
   }, 90_000);
 });
+
+describe("a copy pipelined behind an answer that does not end (review 2026-12-03)", () => {
+  it("does not hold the container: a copy queued behind `GET /events` on one connection reaches dockerd only once its answer is next", async () => {
+    // One connection: events (an answer that never ends), then the copy. Forwarded at once, the
+    // copy's answer waited in the gate behind the events stream, unwatched, and dockerd, writing it,
+    // kept the container locked (after the client left too).
+    const client = [
+      "const net = require('net');",
+      "const s = net.connect(process.env.DOCKER_HOST.replace('unix://', ''));",
+      "s.on('connect', () => s.write(",
+      "  'GET /v1.41/events HTTP/1.1\\r\\nHost: d\\r\\n\\r\\n' +",
+      `  'GET /v1.41/containers/${c}/archive?path=/tmp/big HTTP/1.1\\r\\nHost: d\\r\\n\\r\\n'));`,
+      "s.on('data', () => undefined);",
+      "setTimeout(() => process.exit(0), 30000);",
+    ].join("\n");
+    const held = background(`node -e "${client.replace(/"/g, '\\"')}"`, 60_000);
+    await new Promise((r) => setTimeout(r, 6000)); // three stall timeouts
+    expect(held.running()).toBe(true);
+    const inspect = await inspectDirect();
+    expect(inspect.code, `inspect waited on the container's lock: ${inspect.stderr.toString()}`).toBe(0);
+    expect(inspect.stdout.toString().trim()).toBe("true");
+  }, 90_000);
+});

@@ -13,6 +13,8 @@ export interface TarEntry {
   format?: "ustar" | "gnu";
   /** Spoils the checksum. */
   badChecksum?: boolean;
+  /** GNU format: what the access time field holds (Go reads a non-number there as a name prefix). */
+  gnuAtime?: string;
 }
 
 const BLOCK = 512;
@@ -32,8 +34,10 @@ export function tarHeader(e: TarEntry, dataLength: number): Buffer {
   h.write(octalField(0, 12), 136, "latin1");
   h.write(e.type ?? "0", 156, "latin1");
   h.write((e.linkname ?? "").slice(0, 100), 157, "latin1");
-  if (e.format === "gnu") h.write("ustar  \0", 257, "latin1");
-  else h.write("ustar\x0000", 257, "latin1");
+  if (e.format === "gnu") {
+    h.write("ustar  \0", 257, "latin1");
+    if (e.gnuAtime) h.write(e.gnuAtime, 345, "latin1");
+  } else h.write("ustar\x0000", 257, "latin1");
   h.fill(0x20, 148, 156);
   let sum = 0;
   for (const b of h) sum += b;
