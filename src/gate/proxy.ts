@@ -112,9 +112,12 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forwar
       sendJson(res, 502, engineUnreachableMessage(opts.engineSocket, e));
     } else res.destroy();
   });
-  // A client that goes away ends its stream upstream too (a `docker logs -f` left open costs a socket).
+  // A client that goes away ends its stream upstream too (a `docker logs -f` left open costs a socket),
+  // but not its create: dockerd may create the container all the same, and only its answer says
+  // what to record as the caller's and which GPUs to confirm to it (released instead, they could be
+  // handed out again while that container holds them).
   res.on("close", () => {
-    if (!res.writableFinished) upstream.destroy();
+    if (!res.writableFinished && !d.created) upstream.destroy();
   });
   if (d.body) upstream.end(d.body);
   else if (checkLoad) {
