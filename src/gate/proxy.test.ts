@@ -1,7 +1,7 @@
 // forwardHttp between a client and a stand-in for dockerd: a create whose client goes away before
 // dockerd answers is still seen through to dockerd's answer, so the gate learns what was created
 // (and records it, confirms its GPUs); other requests are cut upstream when their client goes.
-import { createServer, type Server } from "node:http";
+import { Agent, createServer, type Server } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,12 +13,14 @@ import { forwardHttp } from "./proxy.js";
 type Forward = Extract<Decision, { action: "forward" }>;
 let dir = "";
 const servers: Server[] = [];
+const agents: Agent[] = [];
 const listen = (s: Server, path: string) => new Promise<void>((r) => s.listen(path, r));
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "ds01-proxy-"));
 });
 afterEach(async () => {
+  agents.splice(0).forEach((a) => a.destroy());
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => (s.closeAllConnections(), s.close(r)))));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -38,12 +40,15 @@ async function hangUpBeforeTheAnswer(d: Forward): Promise<{ engine: { aborted: b
   });
   servers.push(engineServer);
   await listen(engineServer, join(dir, "engine.sock"));
+  const agent = new Agent({ keepAlive: true });
+  agents.push(agent);
   const answers: number[] = [];
   let seen: () => void = () => undefined;
   const settled = new Promise<void>((r) => (seen = r));
   const gate = createServer((req, res) =>
     forwardHttp(req, res, d, {
       engineSocket: join(dir, "engine.sock"),
+      agent,
       onEngineError: () => (answers.push(502), seen()),
       onAnswer: (status) => (answers.push(status), seen()),
     }),
