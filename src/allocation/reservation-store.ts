@@ -239,10 +239,8 @@ export function reservationStore(db: Database.Database, opts: LockOptions = {}):
       // Outside a transaction another process may commit between any two reads: read afresh.
       if (!db.inTransaction) return (selectAll.all() as Row[]).map(fromRow);
       const version = dataVersion.get();
-      const copy = known;
-      const rows = copy !== null && copy.version === version ? copy.rows : (selectAll.all() as Row[]).map((r) => Object.freeze(fromRow(r)));
-      known = { version, rows };
-      return rows.slice();
+      if (known === null || known.version !== version) known = { version, rows: (selectAll.all() as Row[]).map((r) => Object.freeze(fromRow(r))) };
+      return known.rows.slice();
     },
     forContainer: (container) => (selectContainer.all(container) as Row[]).map(fromRow),
     insert(rows) {

@@ -42,13 +42,13 @@ export interface TagPorts {
   exists(ref: string): Promise<boolean>;
 }
 
+/** The claim in progress (claims run one after another). */
+let claims: Promise<unknown> = Promise.resolve();
+
 /**
  * May `caller` point these tags at an image of theirs? Records each as theirs and returns null, or
  * returns the refusal (nothing recorded).
  */
-/** The claim in progress (claims run one after another). */
-let claims: Promise<unknown> = Promise.resolve();
-
 export function claimTags(targets: readonly TagTarget[], caller: { name: string; uid: number }, ports: TagPorts): Promise<string | null> {
   // One claim at a time: a claim looks the engine up between its check and its record, and two
   // users claiming the same new name meanwhile would both be told it is theirs.
