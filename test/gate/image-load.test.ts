@@ -3,15 +3,15 @@
 // save of an image imported here ("evil": what an attacker would put behind someone's tag), and by
 // hand (test/helpers/tar-builder.ts). Every image tag made here starts with PREFIX and is removed,
 // as root on the engine, in afterAll; so is the imported image.
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newRunId } from "../helpers/containers.js";
 import { TEST_IMAGE } from "../helpers/docker-env.js";
 import { manifestJson, paxEntry, tarArchive, tarEntry } from "../helpers/tar-builder.js";
-import { execFileWithTimeout } from "../../src/util/exec.js";
 import { auditEvents } from "../daemon/daemon-process.js";
 import { asUser, ensureTestUsers, startGate, type GateProcess } from "./gate-harness.js";
+import { imageId, importEvilImage, placeReadable, removeImages, root, sh } from "./image-fixtures.js";
 
 const ALICE = "ds01gt-alice";
 const BOB = "ds01gt-bob";
@@ -26,24 +26,8 @@ let testId = "";
 let evilId = "";
 const file: Record<string, string> = {};
 
-async function sh(cmd: string, args: string[], timeoutMs = 60_000) {
-  const r = await execFileWithTimeout(cmd, args, { timeoutMs });
-  return { code: r.code, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8") };
-}
-const root = (args: string[]) => sh("docker", args);
-
-async function imageId(ref: string): Promise<string> {
-  const r = await root(["image", "inspect", ref, "--format", "{{.Id}}"]);
-  return r.code === 0 ? r.stdout.trim() : "";
-}
-
 /** A file in the gate's directory the test users can read. */
-function place(name: string, data?: Buffer): string {
-  const path = join(gate.dir, name);
-  if (data) writeFileSync(path, data);
-  chmodSync(path, 0o644);
-  return path;
-}
+const place = (name: string, data?: Buffer) => placeReadable(gate.dir, name, data);
 
 /** docker save of `image` under `tag` only (the tag is made for the save and removed again). */
 async function saveAs(image: string, tag: string, name: string): Promise<string> {
@@ -73,9 +57,7 @@ beforeAll(async () => {
   await ensureTestUsers();
   gate = await startGate();
   testId = await imageId(TEST_IMAGE);
-  const imported = await sh("sh", ["-c", `d=$(mktemp -d) && echo evil > "$d/evil" && tar -C "$d" -c . | docker import - ${EVIL}; rc=$?; rm -rf "$d"; exit $rc`]);
-  if (imported.code !== 0) throw new Error(`docker import: ${imported.stderr}`);
-  evilId = await imageId(EVIL);
+  evilId = await importEvilImage(EVIL);
   // The archives are saved before the tags they name exist (saving makes the tag for a moment).
   file.shared = await saveAs(EVIL, SHARED, "shared.tar");
   file.alices = await saveAs(EVIL, ALICES, "alices.tar");
@@ -94,11 +76,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  const images = await root(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-  const mine = images.stdout.split("\n").filter((i) => i.startsWith(PREFIX));
   // By tag only: the test image's own id carries other tags and must stay.
-  if (mine.length) await root(["rmi", ...mine]);
-  if (evilId && (await imageId(evilId))) await root(["rmi", evilId]);
+  await removeImages(PREFIX, evilId);
   await gate?.stop();
 }, 120_000);
 

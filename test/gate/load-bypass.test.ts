@@ -1,14 +1,14 @@
 // docker load through the gate with archives crafted to make dockerd read a tag file the gate did
 // not see as one. The attacker (bob) has an image of his own ("evil") and wants alice's tag to
 // point at it. Every image tag made here starts with PREFIX and is removed in afterAll.
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newRunId } from "../helpers/containers.js";
 import { TEST_IMAGE } from "../helpers/docker-env.js";
 import { tarArchive, type TarEntry } from "../helpers/tar-builder.js";
-import { execFileWithTimeout } from "../../src/util/exec.js";
 import { asUser, ensureTestUsers, startGate, type GateProcess } from "./gate-harness.js";
+import { imageId, importEvilImage, placeReadable, removeImages, sh } from "./image-fixtures.js";
 
 const ALICE = "ds01gt-alice";
 const BOB = "ds01gt-bob";
@@ -23,30 +23,14 @@ let evilId = "";
 const files: TarEntry[] = [];
 let image: Record<string, unknown> = {};
 
-async function sh(cmd: string, args: string[], timeoutMs = 60_000) {
-  const r = await execFileWithTimeout(cmd, args, { timeoutMs });
-  return { code: r.code, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8") };
-}
-const root = (args: string[]) => sh("docker", args);
-async function imageId(ref: string): Promise<string> {
-  const r = await root(["image", "inspect", ref, "--format", "{{.Id}}"]);
-  return r.code === 0 ? r.stdout.trim() : "";
-}
-function place(name: string, data: Buffer): string {
-  const path = join(gate.dir, name);
-  writeFileSync(path, data);
-  chmodSync(path, 0o644);
-  return path;
-}
+const place = (name: string, data: Buffer) => placeReadable(gate.dir, name, data);
 const load = (user: string, path: string) => asUser(user, `docker load -i ${path}`, gate.env(), 120_000);
 
 beforeAll(async () => {
   await ensureTestUsers();
   gate = await startGate();
   testId = await imageId(TEST_IMAGE);
-  const imported = await sh("sh", ["-c", `d=$(mktemp -d) && echo evil > "$d/evil" && tar -C "$d" -c . | docker import - ${EVIL}; rc=$?; rm -rf "$d"; exit $rc`]);
-  if (imported.code !== 0) throw new Error(`docker import: ${imported.stderr}`);
-  evilId = await imageId(EVIL);
+  evilId = await importEvilImage(EVIL);
   const dir = mkdtempSync(join(gate.dir, "save-"));
   try {
     const saved = await sh("sh", ["-c", `docker save ${evilId} | tar -C ${dir} -xf -`]);
@@ -71,10 +55,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  const images = await root(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-  const mine = images.stdout.split("\n").filter((i) => i.startsWith(PREFIX));
-  if (mine.length) await root(["rmi", ...mine]);
-  if (evilId && (await imageId(evilId))) await root(["rmi", evilId]);
+  await removeImages(PREFIX, evilId);
   await gate?.stop();
 }, 120_000);
 
