@@ -110,11 +110,15 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
       if (e.action === "destroy") gate.containerRemoved(e.id, name);
       else if (e.action === "die") gate.slotsMayHaveFreed(`container ${name} exited`);
     },
+    // An image tagged, pulled, loaded or removed beside the gate: image labels are read afresh.
+    onImageEvent: () => gate.imagesChanged(),
     onUp: () => {
+      gate.followingImageEvents(true);
       view.streamState(true);
       gate.slotsMayHaveFreed("Docker events resumed");
     },
     onDown: (error) => {
+      gate.followingImageEvents(false);
       view.streamState(false);
       log.warn({ error }, "gate: Docker event stream down; GPU creates list the engine, waiting ones are re-checked every 15 s");
     },

@@ -10,6 +10,8 @@ import type { Timers } from "./timers.js";
 export interface EventStreamOptions {
   runtime: () => Pick<ContainerRuntime, "events">;
   onEvent(e: ContainerEvent): void;
+  /** Given: image events are followed too (their action: tag, untag, pull, load, delete…). */
+  onImageEvent?(action: string): void;
   onUp(): void;
   onDown(error: string): void;
   timers: Timers;
@@ -71,14 +73,24 @@ export class EventStream {
       };
       const settle = this.opts.timers.set(markUp, this.opts.settleMs ?? 1000);
       try {
-        await this.opts.runtime().events((e) => {
-          markUp();
-          try {
-            this.opts.onEvent(e);
-          } catch (err) {
-            this.opts.log.error({ action: e.action, container: e.name, error: errorText(err) }, "docker event handling failed");
-          }
-        }, ac.signal);
+        const onImage = this.opts.onImageEvent;
+        await this.opts.runtime().events(
+          (e) => {
+            markUp();
+            try {
+              this.opts.onEvent(e);
+            } catch (err) {
+              this.opts.log.error({ action: e.action, container: e.name, error: errorText(err) }, "docker event handling failed");
+            }
+          },
+          ac.signal,
+          onImage
+            ? (action) => {
+                markUp();
+                onImage(action);
+              }
+            : undefined,
+        );
       } catch (e) {
         if (!this.stopped) this.opts.onDown(errorText(e));
       } finally {

@@ -203,8 +203,9 @@ export class DockerRuntime implements ContainerRuntime {
    * Streams container events until `signal` aborts (resolves) or the connection drops (rejects
    * with a TransientError). Lines that do not parse are skipped.
    */
-  async events(onEvent: (e: ContainerEvent) => void, signal: AbortSignal): Promise<void> {
-    const stream = await this.client.stream("/events?", { filters: { type: ["container"] } }, signal);
+  async events(onEvent: (e: ContainerEvent) => void, signal: AbortSignal, onImageEvent?: (action: string) => void): Promise<void> {
+    const types = onImageEvent ? ["container", "image"] : ["container"];
+    const stream = await this.client.stream("/events?", { filters: { type: types } }, signal);
     await new Promise<void>((resolve, reject) => {
       let buf = "";
       stream.setEncoding("utf8");
@@ -223,6 +224,10 @@ export class DockerRuntime implements ContainerRuntime {
             continue;
           }
           const parsed = eventSchema.safeParse(json);
+          if (parsed.success && parsed.data.Type === "image") {
+            onImageEvent?.(parsed.data.Action ?? parsed.data.status ?? "");
+            continue;
+          }
           const ev = parsed.success ? toContainerEvent(parsed.data) : null;
           if (ev) onEvent(ev);
         }

@@ -26,7 +26,7 @@ export interface CreatePorts {
   /** A network by name or id: its name and owner ("" when none), null when it does not exist. */
   networkOwner(ref: string): Promise<{ name: string; owner: string } | null>;
   /** An image's own labels (merged into the container's by dockerd), {} when unknown. */
-  imageLabels(image: string): Promise<Record<string, string>>;
+  imageLabels(image: string): Promise<Readonly<Record<string, string>>>;
 }
 
 export interface CreateSettings {
@@ -346,7 +346,7 @@ export function imageOf(body: JsonObject): string | null {
  * (docker commit --change 'LABEL ds01.protected=true') is blanked by an empty container label.
  * The last step of a create's admission, on the body admitCreate returned (with its GPU labels).
  */
-export function blankImageClaims(body: JsonObject, imageLabels: Record<string, string>, caller: Caller, s: CreateSettings): void {
+export function blankImageClaims(body: JsonObject, imageLabels: Readonly<Record<string, string>>, caller: Caller, s: CreateSettings): void {
   const labels = (field(body, "Labels") ?? {}) as Record<string, string>;
   for (const [k, v] of Object.entries(imageLabels)) {
     if (!(k in labels) && labelProblem(k, v, caller, s)) labels[k] = "";

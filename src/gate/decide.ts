@@ -109,6 +109,8 @@ export interface DecideContext {
   realpath(path: string): Promise<string>;
   /** Aborts when the client's connection closes. */
   signal?: AbortSignal;
+  /** An image's labels ({} when none), kept between creates while they cannot have changed; absent: read each time. */
+  imageLabels?(ref: string): Promise<Readonly<Record<string, string>>>;
   /** This user's creates that passed the count but dockerd has not answered yet (waiting for a GPU, say). */
   createsInFlight?(user: string): number;
   /** Ids of containers dockerd created for this user lately (a listing may not show them yet). */
@@ -179,6 +181,7 @@ function ports(ctx: DecideContext): CreatePorts {
       return n ? { name: String(n.Name ?? ""), owner: labelOwner("network", String(n.Id), n.Labels, ctx) } : null;
     },
     imageLabels: async (image) => {
+      if (ctx.imageLabels) return ctx.imageLabels(image);
       const i = await imageJson(ctx.engine, image).catch(() => null);
       const labels = (i?.Config as { Labels?: Record<string, string> | null } | undefined)?.Labels;
       return labels ?? {};

@@ -15,19 +15,20 @@ import type { Logger } from "../util/log.js";
 import type { AccountLookup } from "./accounts.js";
 import type { Caller } from "./create-admission.js";
 import { containerOwnerOf, decide, type Created, type Decision, type DecideContext, type DecideSettings, type GateGpus } from "./decide.js";
-import { GateEngine } from "./engine.js";
+import { GateEngine, imageJson } from "./engine.js";
+import { ImageLabelCache } from "./image-label-cache.js";
 import type { ObjectKind, OwnershipStore } from "./ownership.js";
 import { peerCredentials, type PeerCredentials } from "./peer-credentials.js";
 import { forwardHttp, forwardUpgrade, sendJson, type ProxyOptions, type Replacement } from "./proxy.js";
 import { forwardSpliced, spliceable } from "./splice.js";
-import { classify, type Route } from "./routes.js";
+import { classify, mayChangeImages, type Route } from "./routes.js";
 import { parseTarget, type Target } from "./target.js";
 import { GpuQueue } from "./gpu-queue.js";
 import { queuedGpus } from "./queued-gpus.js";
 import { RecentCreates } from "./recent-creates.js";
 import type { QueueSnapshotWriter } from "./queue-snapshot.js";
 import type { Timers } from "../daemon/timers.js";
-import type { Clock } from "../util/clock.js";
+import { systemClock, type Clock } from "../util/clock.js";
 import type { GpuReserve } from "./decide.js";
 import type { CgroupAdmission } from "../cgroups/admission.js";
 
@@ -173,12 +174,21 @@ export class Gate {
   /** Open connections per uid (each stream, `docker logs -f`, attach… holds one). */
   private readonly openByUid = new Map<number, number>();
   private readonly queue: GpuQueue<GpuReserve> | null;
+  /** Labels of the images creates name, while nothing can have changed them (image-label-cache.ts). */
+  private readonly images: ImageLabelCache;
 
   constructor(
     config: LoadedConfig,
     private readonly deps: GateDeps,
   ) {
     this.engine = new GateEngine(deps.engineSocket, this.agent);
+    this.images = new ImageLabelCache({
+      read: async (ref) => {
+        const i = await imageJson(this.engine, ref).catch(() => null);
+        return i ? ((i.Config as { Labels?: Record<string, string> | null } | undefined)?.Labels ?? {}) : null;
+      },
+      clock: deps.queue?.clock ?? systemClock,
+    });
     this.config = config;
     this.settings = this.settingsFor(config);
     const q = deps.queue;
@@ -224,6 +234,16 @@ export class Gate {
     void dropped
       .catch((e: unknown) => this.deps.log.warn({ error: errorText(e), container: id.slice(0, 12) }, "gate: a removed container's reservation could not be dropped"))
       .finally(() => this.slotsMayHaveFreed(`container ${name} removed`));
+  }
+
+  /** dockerd reported an image event: image labels are read afresh. */
+  imagesChanged(): void {
+    this.images.changed();
+  }
+
+  /** Whether dockerd's image events are being followed (only then are image labels kept). */
+  followingImageEvents(up: boolean): void {
+    this.images.watching(up);
   }
 
   /** GPU creates waiting for a slot now. */
@@ -472,6 +492,7 @@ export class Gate {
         limitsFor: (user) => resolvePolicy(config, user, Date.now()).limits,
         hostCpus: availableParallelism(),
         cgroups: this.deps.cgroups?.(() => config),
+        imageLabels: (ref) => this.images.labels(ref),
       };
       // A create waiting for a GPU leaves the queue when its client hangs up.
       const gone = new AbortController();
@@ -538,6 +559,11 @@ export class Gate {
     // unwatched, while dockerd, unable to write it, held what the request holds (a copy's container
     // lock) for as long as the answer ahead ran, the client long gone too.
     if (splicing && !(await answerTurn(to.res!, req.socket))) return;
+    if (mayChangeImages(route, method)) {
+      const end = this.images.begin();
+      to.res?.once("close", end);
+      to.socket?.once("close", end);
+    }
     const proxy = this.proxyOptions(caller, decision, override);
     proxy.refuse = (reason, status) => this.refuse(req, to, caller, creds, reason, status, true);
     if (to.socket) forwardUpgrade(req, to.socket, to.head ?? Buffer.alloc(0), decision, proxy);

@@ -124,3 +124,16 @@ export function classify(method: string, path: string): Route {
   }
   return { kind: "admin", what: `${method} ${path} (an endpoint ds01's gate does not know)` };
 }
+
+/** Routes that never change what an image name refers to, whatever their method. */
+const IMAGE_NEUTRAL: ReadonlySet<Route["kind"]> = new Set(["create", "list", "events", "container", "exec-create", "exec", "volume-create", "volume", "network-read", "network-create", "network"]);
+
+/**
+ * Whether forwarding this request may change images (a tag, pull, load, import, build, commit,
+ * removal, prune, an endpoint the gate does not know): the image label cache is off meanwhile.
+ * Reads (GET, HEAD) change nothing; anything not known to be neutral counts.
+ */
+export function mayChangeImages(route: Route, method: string): boolean {
+  if (method === "GET" || method === "HEAD") return false;
+  return !IMAGE_NEUTRAL.has(route.kind);
+}

@@ -23,8 +23,8 @@ export interface ContainerRuntime {
   stats(id: string): Promise<EngineStats | null>;
   /** Runs a command inside a running container (used for the in-container notice file). */
   exec(id: string, cmd: string[], opts: { timeoutMs: number; stdin?: string }): Promise<{ exitCode: number | null }>;
-  /** Streams container events until `signal` aborts; reconnecting is the caller's job. */
-  events(onEvent: (e: ContainerEvent) => void, signal: AbortSignal): Promise<void>;
+  /** Streams container events (and image events, given `onImageEvent`) until `signal` aborts; reconnecting is the caller's job. */
+  events(onEvent: (e: ContainerEvent) => void, signal: AbortSignal, onImageEvent?: (action: string) => void): Promise<void>;
   /** What is at `path` inside the container (the Engine's archive HEAD), or null when nothing is. */
   statPath(id: string, path: string, opts: { timeoutMs: number }): Promise<PathStat | null>;
   /** A tar archive of `path` inside the container (archive GET), or null when nothing is there. */

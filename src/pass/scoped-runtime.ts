@@ -36,6 +36,6 @@ export function scopedRuntime(rt: ContainerRuntime, scope: LabelScope | null): C
     statPath: (id, path, opts) => rt.statPath(id, path, opts),
     copyFrom: (id, path, opts) => rt.copyFrom(id, path, opts),
     copyTo: (id, dir, tar, opts) => rt.copyTo(id, dir, tar, opts),
-    events: (onEvent, signal) => rt.events((e) => (inScope(e, scope) ? onEvent(e) : undefined), signal),
+    events: (onEvent, signal, onImageEvent) => rt.events((e) => (inScope(e, scope) ? onEvent(e) : undefined), signal, onImageEvent),
   };
 }

@@ -337,6 +337,52 @@ docker create ${L} ${image} true`,
     expect(labels["ds01.monitoring"] ?? "").not.toBe("true");
     expect(labels["ds01.gpu.uuids"] ?? "").toBe("");
   });
+
+  // The gate keeps image labels between creates: a name that was clean must not stay "clean" once
+  // it is moved onto an image with claims, through the gate or beside it.
+  it("a name retagged through the gate onto an image with claims is read again at the next create", async () => {
+    const moving = `${IMAGE_PREFIX}:moving`;
+    const evil = `${IMAGE_PREFIX}:evil-tag`;
+    const r = await script(
+      ALICE,
+      `id=$(docker create ${L} ${TEST_IMAGE} true) || exit 3
+docker commit "$id" ${moving} >/dev/null || exit 4
+docker commit --change 'LABEL ds01.protected=true' "$id" ${evil} >/dev/null || exit 5
+docker rm "$id" >/dev/null
+docker create ${L} ${moving} true >/dev/null || exit 6
+docker tag ${evil} ${moving} || exit 7
+docker create ${L} ${moving} true`,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const id = r.stdout.trim().split("\n").pop() ?? "";
+    const labels = await inspectLabels(id);
+    const image = (await root(["inspect", id, "--format", "{{.Config.Image}}"])).stdout.trim();
+    expect(image).toBe(moving);
+    expect((await root(["image", "inspect", moving, "--format", "{{json .Config.Labels}}"])).stdout).toContain("ds01.protected");
+    expect(labels["ds01.protected"]).toBe("");
+  }, 60_000);
+
+  it("a name retagged beside the gate (root on the engine socket) is read again once dockerd reports it", async () => {
+    const beside = `${IMAGE_PREFIX}:beside`;
+    const evil = `${IMAGE_PREFIX}:evil-beside`;
+    const made = await root(["create", "--label", `ds01.test.run=${runId}`, TEST_IMAGE, "true"]);
+    expect(made.code, made.stderr).toBe(0);
+    expect((await root(["commit", "--change", "LABEL ds01.protected=true", made.stdout.trim(), evil])).code).toBe(0);
+    expect((await root(["tag", TEST_IMAGE, beside])).code).toBe(0);
+    const first = await docker(ALICE, `create ${L} ${beside} true`); // the gate now holds the clean labels
+    expect(first.code, first.stderr).toBe(0);
+    expect((await root(["tag", evil, beside])).code).toBe(0);
+    // dockerd's tag event reaches the gate a moment later; until then a create may still see the
+    // old labels (the owner record keeps such a container unprotected all the same).
+    let blanked = false;
+    for (let i = 0; i < 20 && !blanked; i++) {
+      const c = await docker(ALICE, `create ${L} ${beside} true`);
+      expect(c.code, c.stderr).toBe(0);
+      blanked = (await inspectLabels(c.stdout.trim()))["ds01.protected"] === "";
+      if (!blanked) await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(blanked).toBe(true);
+  }, 60_000);
 });
 
 describe("limits", () => {
