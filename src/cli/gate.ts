@@ -61,7 +61,10 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
   const engineSocket = values.engine ?? config.gate.engine_socket;
   if (socketPath === engineSocket) throw new InvalidInputError(`the gate's socket and the engine's socket are both ${socketPath}; move dockerd to its own socket (ds01 install --gate)`);
 
-  const store = openAuditStore(stateDir, config, { clock: ctx.clock, busyTimeoutMs: 2000, log });
+  // The gate's commits sit on its clients' answers (a create's owner record): synced just after
+  // they return, not inside them (a crash of the gate loses none of them either way).
+  const backgroundSync = { onError: (e: unknown) => log.warn({ error: errorText(e) }, "gate: the state store could not be synced to disk; its last records may not survive a power cut") };
+  const store = openAuditStore(stateDir, config, { clock: ctx.clock, busyTimeoutMs: 2000, log, backgroundSync });
   const owners = new OwnershipStore(store);
   const reservations = openReservationDb(stateDir, { timeoutMs: 2_000 });
   const gateRecord = containerRecordLookup(store);
@@ -194,6 +197,7 @@ export async function run(ctx: CliContext, argv: string[]): Promise<number> {
     await unlink(socketPath).catch(() => undefined);
     store.append({ time: ctx.clock.now(), type: EVENT.gateStopped, user: null, container: null, containerId: null, details: { reason: why } });
     log.info({ reason: why }, "gate: stopped");
+    await store.synced();
     return 0;
   } finally {
     clearInterval(timer);

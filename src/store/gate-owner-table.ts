@@ -29,7 +29,8 @@ interface Row {
   created_at: number;
 }
 
-export function gateOwnerTable(db: Database.Database): GateOwnerTable {
+/** `wrote`: called after each write (a commit, outside a transaction). */
+export function gateOwnerTable(db: Database.Database, wrote: () => void = () => undefined): GateOwnerTable {
   // A read-only store from before the gate has no such table: it reads as no records.
   const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gate_owners'").get() !== undefined;
   if (!has) {
@@ -50,10 +51,12 @@ export function gateOwnerTable(db: Database.Database): GateOwnerTable {
           "ON CONFLICT (kind, id) DO UPDATE SET uid = excluded.uid, user = excluded.user, admin = excluded.admin, created_at = excluded.created_at",
       );
       insert.run(r.kind, r.id, r.uid, r.user, r.admin ? 1 : 0, r.createdAt);
+      wrote();
     },
     forget(kind, id) {
       remove ??= db.prepare("DELETE FROM gate_owners WHERE kind = ? AND id = ?");
       remove.run(kind, id);
+      wrote();
     },
     containerOwner(id) {
       const row = selectContainer.get(id) as { user: string; admin: number } | undefined;

@@ -34,16 +34,23 @@ export interface IntentTable {
   open(): IntentRow[];
 }
 
-export function intentTable(db: Database.Database): IntentTable {
+/** `wrote`: called after each write (a commit, outside a transaction). */
+export function intentTable(db: Database.Database, wrote: () => void = () => undefined): IntentTable {
+  const written = <T>(v: T): T => {
+    wrote();
+    return v;
+  };
   return {
     insert: (i) =>
-      Number(
-        db
-          .prepare("INSERT INTO intents (kind, container_id, pid, action, started_at, deadline_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?)")
-          .run(i.kind, i.containerId, i.pid, i.action, i.startedAt, i.deadlineAt, i.ownerPid).lastInsertRowid,
+      written(
+        Number(
+          db
+            .prepare("INSERT INTO intents (kind, container_id, pid, action, started_at, deadline_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .run(i.kind, i.containerId, i.pid, i.action, i.startedAt, i.deadlineAt, i.ownerPid).lastInsertRowid,
+        ),
       ),
-    close: (id, outcome, at) => void db.prepare("UPDATE intents SET outcome = ?, closed_at = ? WHERE id = ? AND closed_at IS NULL").run(outcome, at, id),
-    abandon: (id, at) => void db.prepare("UPDATE intents SET abandoned_at = ? WHERE id = ? AND closed_at IS NULL").run(at, id),
+    close: (id, outcome, at) => void written(db.prepare("UPDATE intents SET outcome = ?, closed_at = ? WHERE id = ? AND closed_at IS NULL").run(outcome, at, id)),
+    abandon: (id, at) => void written(db.prepare("UPDATE intents SET abandoned_at = ? WHERE id = ? AND closed_at IS NULL").run(at, id)),
     open: () => db.prepare("SELECT id, kind, container_id, pid, action, started_at, deadline_at, owner_pid, abandoned_at FROM intents WHERE closed_at IS NULL ORDER BY id").all() as IntentRow[],
   };
 }

@@ -18,6 +18,7 @@ import { HOUR_MS } from "../util/duration.js";
 import { eventFromRow, eventParams, eventQuery, type EventRow } from "./event-query.js";
 import { mirrorEvents, type JsonlSink, type MirrorErrorHandler } from "./jsonl-sink.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
+import { WalSync } from "./wal-sync.js";
 import { decodeRecord, encodeRecord } from "./record-codec.js";
 import { makeStateDir } from "./state-dir.js";
 import { openDatabase, openDatabaseReadonly } from "./open-database.js";
@@ -48,6 +49,8 @@ export interface Store extends EventStore, RecordStore {
   readonly meta: { get(key: string): string | null; set(key: string, value: string): void };
   /** Runs fn in one write transaction (BEGIN IMMEDIATE): all of it is committed or none. */
   transaction<T>(fn: () => T): T;
+  /** Resolves once every commit made so far is on disk (only backgroundSync has any to wait for). */
+  synced(): Promise<void>;
   close(): void;
 }
 
@@ -71,6 +74,12 @@ export interface OpenStoreOptions {
    * 130 ms for a 50 MB store here); only a hot path that opens the store per request turns it off.
    */
   checkIntegrity?: boolean;
+  /**
+   * Commits are synced to disk just after they return, off the caller's path (wal-sync.ts),
+   * instead of inside them: for the gate, whose commits sit on clients' answers. Safe against a
+   * crash of the process at once; a power cut may lose the last milliseconds. Failures go to onError.
+   */
+  backgroundSync?: { onError(e: unknown): void; /** Tests: how the log file is synced. */ syncFile?: (path: string) => Promise<void> };
 }
 
 /**
@@ -90,7 +99,8 @@ export function openStore(stateDir: string, opts: OpenStoreOptions = {}): Store 
     return new SqliteStore(opened.db, path, true, opened.version, opts, opened.close);
   }
   makeStateDir(stateDir);
-  const { db, version } = openDatabase(path, { migrations, busyTimeoutMs, synchronous: "FULL", ...(opts.checkIntegrity === undefined ? {} : { checkIntegrity: opts.checkIntegrity }) });
+  const synchronous = opts.backgroundSync ? "NORMAL" : "FULL";
+  const { db, version } = openDatabase(path, { migrations, busyTimeoutMs, synchronous, ...(opts.checkIntegrity === undefined ? {} : { checkIntegrity: opts.checkIntegrity }) });
   return new SqliteStore(db, path, false, version, opts);
 }
 
@@ -109,6 +119,8 @@ class SqliteStore implements Store {
   private readonly clock: Clock;
   private readonly windowMs: number;
   private closed = false;
+  /** Syncs the log after each commit (backgroundSync); null: each commit syncs itself (FULL). */
+  private readonly walSync: WalSync | null;
 
   private ownersTable: GateOwnerTable | null = null;
   private intentsTable: IntentTable | null = null;
@@ -123,15 +135,26 @@ class SqliteStore implements Store {
   ) {
     this.clock = opts.clock ?? systemClock;
     this.windowMs = opts.gpuSampleWindowMs ?? HOUR_MS;
+    this.walSync = opts.backgroundSync && !readonly ? new WalSync(`${path}-wal`, opts.backgroundSync.onError, opts.backgroundSync.syncFile) : null;
     connections.set(this, db);
   }
 
   get gateOwners(): GateOwnerTable {
-    return (this.ownersTable ??= gateOwnerTable(this.db));
+    return (this.ownersTable ??= gateOwnerTable(this.db, () => this.wrote()));
   }
 
   get intents(): IntentTable {
-    return (this.intentsTable ??= intentTable(this.db));
+    return (this.intentsTable ??= intentTable(this.db, () => this.wrote()));
+  }
+
+  /** A write returned: outside a transaction it is a commit, which backgroundSync syncs soon. */
+  private wrote(): void {
+    if (this.walSync && !this.db.inTransaction) this.walSync.soon();
+  }
+
+  /** Resolves once every commit made so far is on disk (backgroundSync; at once otherwise). */
+  synced(): Promise<void> {
+    return this.walSync?.flushed() ?? Promise.resolve();
   }
 
   private stmt(sql: string): Database.Statement {
@@ -151,6 +174,7 @@ class SqliteStore implements Store {
   // ---- EventStore ----
   append(event: AuditEvent): void {
     this.insertEvent(event);
+    this.wrote();
     this.mirror([event]);
   }
 
@@ -187,10 +211,12 @@ class SqliteStore implements Store {
       "INSERT INTO container_records (container_id, record, updated_at) VALUES (?, ?, ?) " +
         "ON CONFLICT (container_id) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at",
     ).run(record.containerId, encodeRecord(record), this.clock.now());
+    this.wrote();
   }
 
   delete(containerId: string): void {
     this.stmt("DELETE FROM container_records WHERE container_id = ?").run(containerId);
+    this.wrote();
   }
 
   commit(records: readonly ContainerRecord[], events: readonly AuditEvent[]): void {
@@ -202,7 +228,9 @@ class SqliteStore implements Store {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    const out = this.db.transaction(fn).immediate();
+    this.wrote();
+    return out;
   }
 
   // ---- GPU samples ----
@@ -232,6 +260,7 @@ class SqliteStore implements Store {
     },
     set: (key: string, value: string): void => {
       this.stmt("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
+      this.wrote();
     },
   };
 

@@ -46,8 +46,11 @@ describe("concurrent reader while writing (WAL)", () => {
 });
 
 describe("crash safety", () => {
-  it("everything appended before a SIGKILL is there after reopening", async () => {
-    const child = spawnFixture("writer.ts", [tmp.dir]);
+  it.each([
+    ["each commit synced (the daemon)", "full"],
+    ["commits synced after they return (the gate's backgroundSync), none synced yet", "background"],
+  ])("everything appended before a SIGKILL is there after reopening: %s", async (_what, mode) => {
+    const child = spawnFixture("writer.ts", [tmp.dir, mode]);
     children.push(child);
     let acked = 0;
     child.stdout!.on("data", (d: Buffer) => {
