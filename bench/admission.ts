@@ -27,6 +27,7 @@ import { newRunId } from "../test/helpers/containers.js";
 import { TEST_IMAGE } from "../test/helpers/docker-env.js";
 import { gpuUuid, writeFakeGpuState } from "../test/helpers/fake-gpus.js";
 import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
+import { percentile } from "./percentile.js";
 
 const { values } = parseArgs({ options: { creates: { type: "string", default: "100" }, rounds: { type: "string", default: "10" }, handovers: { type: "string", default: "20" } } });
 const CREATES = Math.max(10, Number(values.creates));
@@ -46,10 +47,7 @@ function sh(file: string, args: string[], timeoutMs = 600_000): Promise<{ code: 
   });
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
+const pct = percentile;
 const f = (n: number, d = 2) => n.toFixed(d);
 const unlimited = (u: string) => `${u}:\n  max_gpu_equivalents: null\n  max_gpu_slots_per_container: null\n  max_containers_per_user: null\n  aggregate:\n    gpu_limit: null\n`;
 

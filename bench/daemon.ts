@@ -36,6 +36,7 @@ import { mapLimit } from "../src/docker/map-limit.js";
 import { openStore } from "../src/store/index.js";
 import { createTestContainer, newRunId, removeTestContainers, type TestContainer } from "../test/helpers/containers.js";
 import { fullGpus, gpuUuid, writeFakeGpuState } from "../test/helpers/fake-gpus.js";
+import { percentile } from "./percentile.js";
 
 const { values } = parseArgs({
   options: {
@@ -97,9 +98,7 @@ function rssParts(pid: number): string {
   return `anon ${kb("RssAnon").toFixed(1)} MB, file ${kb("RssFile").toFixed(1)} MB, shmem ${kb("RssShmem").toFixed(1)} MB`;
 }
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
+const pct = percentile;
 
 async function measure(variant: string, gpuEnv: Record<string, string>) {
   // Tokens "launcher=PATH" (run PATH instead of bin/ds01.js) and "env:K=V" (extra environment) are

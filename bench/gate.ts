@@ -30,6 +30,7 @@ import { LABEL } from "../src/constants/labels.js";
 import { newRunId } from "../test/helpers/containers.js";
 import { TEST_IMAGE } from "../test/helpers/docker-env.js";
 import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
+import { percentile } from "./percentile.js";
 
 const { values } = parseArgs({
   options: {
@@ -72,10 +73,7 @@ function must<T extends { code: number | null; stderr: string }>(r: T, what: str
   return r;
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
+const pct = percentile;
 const median = (xs: number[]) => pct(xs, 50);
 const f = (n: number, d = 3) => n.toFixed(d);
 
