@@ -70,5 +70,6 @@ export const BUILTIN_APP = {
     gpu_wait_s: 180,
     max_connections_per_user: 1024,
     stall_timeout_s: 60,
+    stall_min_rate_kib_s: 64,
   },
 } as const;

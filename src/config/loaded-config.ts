@@ -38,6 +38,8 @@ export interface GateConfig {
   max_connections_per_user: number;
   /** How long a copy or export (which locks its container in dockerd) may wait on its client before it is cut off; 0 = never. */
   stall_timeout_s: number;
+  /** The least rate (KiB/s) such a stream's client must keep up while the stream waits on it; 0 = only the timeout. */
+  stall_min_rate_kib_s: number;
 }
 
 export interface LoadedConfig {

@@ -169,6 +169,7 @@ export function buildSchemas(strict: boolean) {
       gpu_wait_s: requiredNum({ integer: true, min: 0, max: 3600, what: "a number of seconds" }).optional(),
       max_connections_per_user: requiredNum({ integer: true, min: 0, max: 65536, what: "a number of connections" }).optional(),
       stall_timeout_s: requiredNum({ integer: true, min: 0, max: 3600, what: "a number of seconds" }).optional(),
+      stall_min_rate_kib_s: requiredNum({ integer: true, min: 0, max: 1048576, what: "KiB per second" }).optional(),
     }).optional(),
     cgroups: section({
       root: absolutePath({ nullable: false }).optional(),

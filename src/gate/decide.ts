@@ -53,6 +53,8 @@ export type Decision =
        * waited this long on its client (not reading, not sending). Absent: never.
        */
       stallMs?: number;
+      /** With `stallMs`: the least the client must move per second of waiting on it (0: no least rate). */
+      stallMinBytesPerS?: number;
       /**
        * A load: the tags its archive sets are claimed for the caller as the body passes, before the
        * bytes that set them reach dockerd (image-load.ts); null, or why not.
@@ -301,7 +303,10 @@ async function decideContainer(route: Extract<Route, { kind: "container" }>, tar
   const forward: Extract<Decision, { action: "forward" }> = { action: "forward", target: withObjectId(target, facts.id) };
   // A copy or an export locks the container in dockerd for as long as it runs (stall-watch.ts).
   const stall = ctx.settings.gate.stall_timeout_s;
-  if ((route.op === "archive" || route.op === "export") && stall > 0) forward.stallMs = stall * 1000;
+  if ((route.op === "archive" || route.op === "export") && stall > 0) {
+    forward.stallMs = stall * 1000;
+    forward.stallMinBytesPerS = ctx.settings.gate.stall_min_rate_kib_s * 1024;
+  }
   if (route.op === "rename") {
     const p = nameProblem(queryValue(target, "name"), ctx.settings);
     if (p) return refuse(p);

@@ -603,10 +603,11 @@ export class Gate {
         this.deps.log.warn({ error: errorText(e) }, "gate: engine unreachable");
         this.settle(d, 502, null);
       },
-      onStalled: (ms) => {
+      onStalled: (why) => {
         const what = d.target ?? "";
-        this.deps.log.warn({ user: caller.name, target: what, waited_ms: ms }, "gate: a copy or export held up by its client was cut off");
-        this.audit(EVENT.gateStalled, caller.name, null, null, { target: what, waited_s: ms / 1000, uid: caller.uid, pid: caller.pid });
+        const moved = why.kind === "trickle" ? { moved_bytes: why.moved, needed_bytes: why.needed } : {};
+        this.deps.log.warn({ user: caller.name, target: what, waited_ms: why.waitedMs, cause: why.kind, ...moved }, "gate: a copy or export held up by its client was cut off");
+        this.audit(EVENT.gateStalled, caller.name, null, null, { target: what, cause: why.kind, waited_s: why.waitedMs / 1000, ...moved, uid: caller.uid, pid: caller.pid });
       },
       onAnswer: (status, body) => {
         const created = d.created && body ? d.created(status, body) : null;

@@ -6,6 +6,7 @@ import { connect, type Socket } from "node:net";
 import type { Decision } from "./decide.js";
 import { eventsFilter, filterListBody, filterNetworksBody } from "./filters.js";
 import { forwardCheckedLoad } from "./image-load.js";
+import type { StallCut } from "./stall-watch.js";
 
 type Forward = Extract<Decision, { action: "forward" }>;
 
@@ -24,8 +25,8 @@ export interface ProxyOptions {
    */
   onAnswer?: (status: number, body: Buffer | null) => Replacement | void;
   onEngineError: (e: Error) => void;
-  /** A stream was cut off after waiting `ms` on its client (see stall-watch.ts). */
-  onStalled?: (ms: number) => void;
+  /** A stream was cut off: it waited on its client too long, or the client moved too little (see stall-watch.ts). */
+  onStalled?: (why: StallCut) => void;
   /**
    * The gate refuses the request after all, while its body is being forwarded (a load's archive
    * sets a tag that is not the caller's): answer the client now, and read what is left of the body.

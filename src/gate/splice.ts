@@ -39,11 +39,15 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
   let answer: Buffer | null = Buffer.alloc(0);
   let answered = false;
   const stall = d.stallMs
-    ? new StallWatch(d.stallMs, () => {
-        opts.onStalled?.(d.stallMs!);
-        engine.destroy();
-        client.destroy();
-      })
+    ? new StallWatch(
+        d.stallMs,
+        (why) => {
+          opts.onStalled?.(why);
+          engine.destroy();
+          client.destroy();
+        },
+        d.stallMinBytesPerS,
+      )
     : null;
 
   // dockerd's bytes are read into one buffer and written on at once: no buffer per read for the
@@ -51,13 +55,18 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
   // reading stops until it has drained.
   let waiting = false;
   const passOn = (bytes: Buffer): boolean => {
+    const n = bytes.length;
     client.write(bytes, () => {
       if (!waiting) return;
+      stall?.took(n);
       waiting = false;
       stall?.notWaiting();
       engine.resume();
     });
-    if (client.writableLength === 0) return true; // written through at once
+    if (client.writableLength === 0) {
+      stall?.took(n);
+      return true; // written through at once
+    }
     waiting = true;
     stall?.waiting(); // the client has not taken these bytes yet
     return false;
@@ -92,6 +101,7 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
     }
     stall?.waiting(); // for the body
     req.on("data", (c: Buffer) => {
+      stall?.took(c.length);
       stall?.waiting();
       let ok: boolean;
       if (chunked) {

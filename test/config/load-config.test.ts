@@ -149,6 +149,16 @@ events: { jsonl_path: /var/log/ds01/events.jsonl }
     expect(c.monitoring.infrastructure_containers).toEqual(["ds01-prometheus", "ds01-grafana", "ds01-alertmanager", "ds01-dcgm-exporter", "ds01-node-exporter"]);
     expect(c.monitoring.infrastructure_label).toBe("ds01.protected");
     expect(c.events.jsonl_path).toBeNull();
+    expect(c.gate.stall_timeout_s).toBe(60);
+    expect(c.gate.stall_min_rate_kib_s).toBe(64);
+  });
+
+  it("reads the gate's stall keys, and refuses a negative rate at its line", async () => {
+    const c = await loadConfig(configDir({ "resource-limits.yaml": `${MINIMAL}gate:\n  stall_timeout_s: 30\n  stall_min_rate_kib_s: 0\n` }));
+    expect([c.gate.stall_timeout_s, c.gate.stall_min_rate_kib_s]).toEqual([30, 0]);
+    const problems = await problemsOf(configDir({ "resource-limits.yaml": `${MINIMAL}gate:\n  stall_min_rate_kib_s: -1\n` }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^error resource-limits\.yaml:5:\d+: gate\.stall_min_rate_kib_s: /);
   });
 
   it("accepts PyYAML-style spellings: yes/no booleans, never/indefinite for null", async () => {

@@ -2,7 +2,8 @@
 // container (the daemon's passes too) waits for the lock. Through the gate, a client that stops
 // reading a copy's answer, or stops sending the rest of an upload, is cut off after
 // gate.stall_timeout_s (4 s here): the container's inspect answers again while the stalled client
-// is still there, and the cut is audited. A copy that keeps moving is not touched.
+// is still there, and the cut is audited. So is one that trickles, never quite stopping, below
+// gate.stall_min_rate_kib_s (64 KiB/s, the default). A copy that keeps moving is not touched.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileWithTimeout } from "../../src/util/exec.js";
 import { newRunId } from "../helpers/containers.js";
@@ -70,6 +71,18 @@ describe("a copy held up by its client", () => {
     expect(inspect.code, inspect.stderr.toString()).toBe(0);
     expect(stalled.running()).toBe(true);
     expect(auditEvents(gate.stateDir, "gate.stalled").length).toBeGreaterThan(before);
+  }, 90_000);
+
+  it("an upload that trickles, a byte a second (never 4 s without one), is cut off for its rate: the inspect answers while it still trickles", async () => {
+    const before = auditEvents(gate.stateDir, "gate.stalled").length;
+    const stalled = background(`(tar -C /etc -cf - passwd group hostname | head -c 10240; for i in $(seq 40); do sleep 1; printf x; done) | docker cp - ${c}:/tmp`, 60_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const inspect = await inspectDirect();
+    expect(inspect.code, inspect.stderr.toString()).toBe(0);
+    expect(stalled.running()).toBe(true);
+    const cut = auditEvents(gate.stateDir, "gate.stalled").slice(before);
+    expect(cut.map((e) => e.details.cause)).toContain("trickle");
+    expect(Number(cut.find((e) => e.details.cause === "trickle")!.details.needed_bytes)).toBe(4 * 64 * 1024);
   }, 90_000);
 });
 
