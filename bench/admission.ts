@@ -4,7 +4,7 @@
 // Run (as root, on the test machine, after `npm run build` — the gate children run bin/ds01.js):
 //
 //   npm run build && node --import ./test/store/fixtures/register-ts.mjs bench/admission.ts \
-//       [--creates 100] [--rounds 10] [--handovers 20]
+//       [--creates 100] [--rounds 10] [--handovers 20] [--warm 50]
 //
 // It prints:
 //   1. GPU create latency (POST /containers/create with a GPU DeviceRequest), --creates sequential
@@ -13,11 +13,13 @@
 //      dockerd with a GPU the client picked itself (the floor), and as a non-admin test user
 //      through the gate with `--gpus 1` (identity, checks, limits, the user's cgroup parent, the
 //      allocator's reservation and its confirmation). p50 / p99 and their ratios (target: p99 ≤ 1.2×).
+//      --warm untimed creates on each side come first (0: time a cold gate).
 //   2. queue hand-over: a second gate with one GPU; a holder's container has it, a test user's GPU
 //      create waits in the queue; the holder's container is removed (as root, directly) and the
 //      time until the waiting client has its answer is measured, --handovers times. p50 / p99
 //      (target: p99 < 1 s).
 // The GPUs come from the nvidia-smi stand-in; containers carry ds01.test.run=<runId> and are removed.
+// Each gate runs in a CPU group of its own, as systemd runs its unit (gate-cpu-group.ts).
 import { execFile } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -27,12 +29,14 @@ import { newRunId } from "../test/helpers/containers.js";
 import { TEST_IMAGE } from "../test/helpers/docker-env.js";
 import { gpuUuid, writeFakeGpuState } from "../test/helpers/fake-gpus.js";
 import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
+import { gateInOwnCpuGroup } from "./gate-cpu-group.js";
 import { percentile } from "./percentile.js";
 
-const { values } = parseArgs({ options: { creates: { type: "string", default: "100" }, rounds: { type: "string", default: "10" }, handovers: { type: "string", default: "20" } } });
+const { values } = parseArgs({ options: { creates: { type: "string", default: "100" }, rounds: { type: "string", default: "10" }, handovers: { type: "string", default: "20" }, warm: { type: "string", default: "50" } } });
 const CREATES = Math.max(10, Number(values.creates));
 const ROUNDS = Math.max(2, Number(values.rounds));
 const HANDOVERS = Math.max(3, Number(values.handovers));
+const WARM = Math.max(0, Number(values.warm));
 const ENGINE = "/var/run/docker.sock";
 const USER = "ds01gt-alice";
 const HOLDER = "ds01gt-bob";
@@ -56,6 +60,8 @@ async function createLatency(): Promise<void> {
   const gpus = Array.from({ length: 128 }, (_, i) => gpuUuid(i, "be1cbe1c"));
   const fake = await writeFakeGpuState({ gpus: gpus.map((uuid, index) => ({ index, uuid, util: 0 })) });
   const gate = await startGate({ env: fake.env, userOverrides: unlimited(USER) });
+  const group = gateInOwnCpuGroup(gate.child.pid!);
+  console.log(`gate runs in ${group.where}`);
   try {
     // Interleaved rounds (direct, gate, gate, direct, ...), so a machine that gets busier or
     // quieter during the run weighs on both sides alike.
@@ -67,6 +73,17 @@ async function createLatency(): Promise<void> {
     const orders: Side[][] = [["direct", "admin", "gate"], ["gate", "admin", "direct"]];
     const all: Record<Side, number[]> = { direct: [], admin: [], gate: [] };
     const roundRatios: number[] = [];
+    // Untimed creates first on each side, so the timed ones meet a gate whose code the JIT has
+    // compiled, as a gate that has run for a while has (the first rounds were ~1.7x, later ones ~1x).
+    if (WARM > 0) {
+      for (const side of orders[0]!) {
+        const out = side === "gate"
+          ? await asUser(USER, `${process.execPath} ${SCRIPT} ${gate.socket} ${TEST_IMAGE} ${runId} ${WARM} -`, {}, 600_000)
+          : await sh(process.execPath, [SCRIPT, side === "direct" ? ENGINE : gate.socket, TEST_IMAGE, runId, String(WARM), gpus.join(",")]);
+        if (out.code !== 0) throw new Error(`${side} warm-up creates: ${out.stderr}`);
+      }
+      console.log(`   (${WARM} untimed creates on each side first)`);
+    }
     for (let r = 0; r < rounds; r++) {
       const got = {} as Record<Side, number[]>;
       for (const side of orders[r % 2]!) {
@@ -91,6 +108,7 @@ async function createLatency(): Promise<void> {
     console.log(`   non-admin p50 ratio per round: ${roundRatios.map((x) => f(x)).join(" ")}; load now ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   } finally {
     await gate.stop();
+    group.remove();
   }
 }
 
@@ -105,6 +123,7 @@ async function untilWaiting(gate: GateProcess, n: number): Promise<void> {
 async function handover(): Promise<void> {
   const fake = await writeFakeGpuState({ gpus: [{ index: 0, uuid: gpuUuid(0, "4a4d4a4d"), util: 0 }] });
   const gate = await startGate({ env: fake.env, gpuWaitS: 60, userOverrides: unlimited(USER) + unlimited(HOLDER) });
+  const group = gateInOwnCpuGroup(gate.child.pid!);
   const ms: number[] = [];
   try {
     for (let i = 0; i < HANDOVERS; i++) {
@@ -126,6 +145,7 @@ async function handover(): Promise<void> {
     console.log(`   p50 ${f(pct(ms, 50), 0)}  p99 ${f(pct(ms, 99), 0)}  max ${f(Math.max(...ms), 0)}  (target p99 < 1000)`);
   } finally {
     await gate.stop();
+    group.remove();
   }
 }
 

@@ -3,22 +3,25 @@
 // Run (as root, on the test machine, after `npm run build` — the gate child runs bin/ds01.js):
 //
 //   npm run build && node --import ./test/store/fixtures/register-ts.mjs bench/gate.ts \
-//       [--requests 2000] [--runs 20] [--mb 200] [--connections 200]
+//       [--requests 2000] [--runs 20] [--mb 200] [--connections 200] [--rounds 5] [--settle-s 35]
 //
 // It starts a real gate (test/gate/gate-harness.ts: its own socket, the test users and groups)
 // and prints:
 //   1. added latency per request for GET /_ping and GET /containers/json (p50, p99 over
-//      --requests sequential requests on one keep-alive connection): root direct, root through the
+//      --requests sequential requests on one keep-alive connection, after a warm-up round; median
+//      over --rounds interleaved rounds): root direct, root through the
 //      gate (root is an admin: passed through unchanged, the fast path), and the non-admin test
 //      user through the gate (the checked path: identity, classification, the listing filter);
 //   2. `docker run --rm IMAGE true` end to end, --runs each, interleaved: direct, root via the
 //      gate, the test user via the gate (median and ratio);
 //   3. throughput of `docker logs` of an --mb MB output and of `docker cp` of an --mb MB file in
-//      and out (MB/s and % of direct);
+//      and out (MB/s and % of direct; median over --rounds interleaved rounds);
 //   4. --connections connections held open at once through the gate (event streams, all live);
-//   5. the gate's RSS (VmRSS and peak VmHWM from /proc/<pid>/status) after all that.
+//   5. the gate's RSS (VmRSS and peak VmHWM from /proc/<pid>/status) after all that, and again
+//      --settle-s seconds later with nothing running.
 // The gate runs with the Environment= lines of deploy/systemd/ds01-gate.service (V8 and malloc
-// settings), as it runs when installed; --bare runs it without them.
+// settings), as it runs when installed, and in a CPU group of its own (gate-cpu-group.ts); --bare
+// runs it without the Environment= lines.
 // Containers carry ds01.test.run=<runId> and are removed at the end, with the file it made.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -30,6 +33,7 @@ import { LABEL } from "../src/constants/labels.js";
 import { newRunId } from "../test/helpers/containers.js";
 import { TEST_IMAGE } from "../test/helpers/docker-env.js";
 import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
+import { gateInOwnCpuGroup } from "./gate-cpu-group.js";
 import { percentile } from "./percentile.js";
 
 const { values } = parseArgs({
@@ -38,6 +42,8 @@ const { values } = parseArgs({
     runs: { type: "string", default: "20" },
     mb: { type: "string", default: "200" },
     connections: { type: "string", default: "200" },
+    rounds: { type: "string", default: "5" },
+    "settle-s": { type: "string", default: "35" },
     bare: { type: "boolean", default: false },
   },
 });
@@ -45,6 +51,8 @@ const REQUESTS = Math.max(10, Number(values.requests));
 const RUNS = Math.max(1, Number(values.runs));
 const MB = Math.max(1, Number(values.mb));
 const CONNECTIONS = Math.max(1, Number(values.connections));
+const ROUNDS = Math.max(1, Number(values.rounds));
+const SETTLE_S = Math.max(0, Number(values["settle-s"]));
 const ENGINE = "/var/run/docker.sock";
 const USER = "ds01gt-alice";
 const FIXTURES = join(import.meta.dirname, "../test/gate/fixtures");
@@ -84,10 +92,12 @@ async function latency(socket: string, path: string, asTestUser: GateProcess | n
   return (JSON.parse(r.stdout) as { ms: number[] }).ms;
 }
 
-function gateRss(pid: number): { rss: string; hwm: string } {
+function gateRss(pid: number): { rss: string; hwm: string; split: string } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-  return { rss: `${f(kb("VmRSS") / 1024, 1)} MB`, hwm: `${f(kb("VmHWM") / 1024, 1)} MB` };
+  const mb = (k: string) => `${f(kb(k) / 1024, 1)} MB`;
+  // File pages (the node binary, shared with every node process) apart from the gate's own memory.
+  return { rss: mb("VmRSS"), hwm: mb("VmHWM"), split: `anonymous ${mb("RssAnon")}, file ${mb("RssFile")}` };
 }
 
 /** The `Environment=NAME=value` lines of the gate's systemd unit. */
@@ -104,19 +114,32 @@ async function main(): Promise<void> {
   const gateEnv = values.bare ? {} : unitEnvironment();
   console.log(`gate environment: ${JSON.stringify(gateEnv)}${values.bare ? " (--bare)" : " (from deploy/systemd/ds01-gate.service)"}`);
   const gate = await startGate({ env: gateEnv });
+  const group = gateInOwnCpuGroup(gate.child.pid!);
+  console.log(`gate runs in ${group.where}`);
   const viaGate = { DOCKER_HOST: gate.dockerHost };
   const direct = { DOCKER_HOST: `unix://${ENGINE}` };
   try {
-    // 1. Per-request latency.
-    console.log(`\n1. added latency per request (${REQUESTS} sequential requests, one keep-alive connection; ms)`);
+    // 1. Per-request latency: a warm-up round first (the gate's JIT and caches; a gate runs for days),
+    // then --rounds rounds, each taking direct, root and the test user in turn, so a busy second of
+    // the machine falls on all three alike. The figure is the median over rounds of each round's p50/p99.
+    console.log(`\n1. added latency per request (${REQUESTS} sequential requests, one keep-alive connection; a warm-up round, then ${ROUNDS} rounds interleaved; ms)`);
     console.log("   path               | direct p50 / p99 | root via gate p50 / p99 (added)  | non-admin via gate p50 / p99 (added) | ratio p50 root / non-admin");
     for (const path of ["/_ping", "/v1.41/containers/json"]) {
-      const d = await latency(ENGINE, path, null);
-      const g = await latency(gate.socket, path, null);
-      const u = await latency(gate.socket, path, gate);
-      const [d50, d99, g50, g99, u50, u99] = [pct(d, 50), pct(d, 99), pct(g, 50), pct(g, 99), pct(u, 50), pct(u, 99)];
+      await latency(gate.socket, path, null);
+      await latency(gate.socket, path, gate);
+      const rounds: number[][] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const [d, g, u] = [await latency(ENGINE, path, null), await latency(gate.socket, path, null), await latency(gate.socket, path, gate)];
+        const row = [pct(d, 50), pct(d, 99), pct(g, 50), pct(g, 99), pct(u, 50), pct(u, 99)];
+        rounds.push(row);
+        console.log(`   round ${r + 1}: direct ${f(row[0]!)} / ${f(row[1]!)}, root +${f(row[2]! - row[0]!)} / +${f(row[3]! - row[1]!)}, non-admin +${f(row[4]! - row[0]!)} / +${f(row[5]! - row[1]!)}`);
+      }
+      // Medians of each round's added latency (not the difference of medians).
+      const med = (k: number, base: number) => median(rounds.map((row) => row[k]! - (base < 0 ? 0 : row[base]!)));
+      const [d50, d99] = [med(0, -1), med(1, -1)];
+      const [g50, g99, u50, u99] = [med(2, 0), med(3, 1), med(4, 0), med(5, 1)];
       console.log(
-        `   ${path.padEnd(18)} | ${f(d50)} / ${f(d99)}    | ${f(g50)} / ${f(g99)} (+${f(g50 - d50)} / +${f(g99 - d99)}) | ${f(u50)} / ${f(u99)} (+${f(u50 - d50)} / +${f(u99 - d99)})       | ${f(g50 / d50, 2)}x / ${f(u50 / d50, 2)}x`,
+        `   ${path.padEnd(18)} | ${f(d50)} / ${f(d99)}    | +${f(g50)} / +${f(g99)}              | +${f(u50)} / +${f(u99)}                     | ${f((d50 + g50) / d50, 2)}x / ${f((d50 + u50) / d50, 2)}x`,
       );
     }
     const listed = await sh(`docker ps -aq | wc -l`, direct);
@@ -145,43 +168,32 @@ async function main(): Promise<void> {
     must(await userSh(`docker run -d ${L} --name ${logName} ${TEST_IMAGE} sh -c 'yes ${line} | head -n ${lines}' && docker wait ${logName}`, gate), "log container");
     const logBytes = Number(must(await sh(`docker logs ${logName} | wc -c`, direct), "logs").stdout.trim());
     const mbOf = (bytes: number, ms: number) => bytes / 1024 / 1024 / (ms / 1000);
-    const report = (what: string, d: number, r: number, u: number, bytes: number) =>
-      console.log(`   ${what.padEnd(20)} direct ${f(mbOf(bytes, d), 0)} | root via gate ${f(mbOf(bytes, r), 0)} (${f((100 * d) / r, 0)} %) | non-admin via gate ${f(mbOf(bytes, u), 0)} (${f((100 * d) / u, 0)} %)`);
-    const best = async (fn: () => Promise<{ ms: number; code: number | null; stderr: string }>, what: string) => {
-      const ms: number[] = [];
-      for (let i = 0; i < 3; i++) ms.push(must(await fn(), what).ms);
-      return Math.min(...ms);
-    };
     const su1 = Math.min(...suOnly);
-    const logsCmd = `docker logs ${logName} > /dev/null`;
-    report(
-      `docker logs (${f(logBytes / 1024 / 1024, 0)} MB)`,
-      await best(() => sh(logsCmd, direct), "logs direct"),
-      await best(() => sh(logsCmd, viaGate), "logs via gate"),
-      (await best(() => userSh(logsCmd, gate), "logs as user")) - su1,
-      logBytes,
-    );
+    // Each of --rounds rounds takes direct, root and the test user in turn (a busy second falls on
+    // all three alike); the figures are medians over rounds: MB/s, and each round's % of its direct.
+    const throughput = async (what: string, cmd: string, bytes: number) => {
+      const rows: number[][] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const d = must(await sh(cmd, direct), `${what} direct`).ms;
+        const g = must(await sh(cmd, viaGate), `${what} via gate`).ms;
+        const u = must(await userSh(cmd, gate), `${what} as user`).ms - su1;
+        rows.push([d, g, u]);
+      }
+      const mb = (k: number) => median(rows.map((row) => mbOf(bytes, row[k]!)));
+      const share = (k: number) => median(rows.map((row) => (100 * row[0]!) / row[k]!));
+      const each = (k: number) => rows.map((row) => f((100 * row[0]!) / row[k]!, 0)).join("/");
+      console.log(`   ${what.padEnd(20)} direct ${f(mb(0), 0)} | root via gate ${f(mb(1), 0)} (${f(share(1), 0)} %; rounds ${each(1)}) | non-admin via gate ${f(mb(2), 0)} (${f(share(2), 0)} %; rounds ${each(2)})`);
+    };
+    await throughput(`docker logs (${f(logBytes / 1024 / 1024, 0)} MB)`, `docker logs ${logName} > /dev/null`, logBytes);
     writeFileSync(bigFile, randomBytes(MB * 1024 * 1024));
     chownSync(bigFile, Number(must(await sh(`id -u ${USER}`), "id").stdout.trim()), Number(must(await sh(`id -g ${USER}`), "id").stdout.trim()));
     const cpName = `ds01gt-bench-cp-${runId}`;
     must(await userSh(`docker run -d ${L} --name ${cpName} ${TEST_IMAGE} sleep 3600`, gate), "cp container");
     const bytes = MB * 1024 * 1024;
     const cpIn = `docker cp ${bigFile} ${cpName}:/tmp/big`;
-    report(
-      "docker cp in",
-      await best(() => sh(cpIn, direct), "cp in direct"),
-      await best(() => sh(cpIn, viaGate), "cp in via gate"),
-      (await best(() => userSh(cpIn, gate), "cp in as user")) - su1,
-      bytes,
-    );
-    const cpOut = `docker cp ${cpName}:/tmp/big - > /dev/null`;
-    report(
-      "docker cp out",
-      await best(() => sh(cpOut, direct), "cp out direct"),
-      await best(() => sh(cpOut, viaGate), "cp out via gate"),
-      (await best(() => userSh(cpOut, gate), "cp out as user")) - su1,
-      bytes,
-    );
+    must(await sh(cpIn, direct), "first cp in"); // the first copy creates the file; the measured ones replace it
+    await throughput("docker cp in", cpIn, bytes);
+    await throughput("docker cp out", `docker cp ${cpName}:/tmp/big - > /dev/null`, bytes);
 
     // 4. Connections held at once.
     console.log(`\n4. ${CONNECTIONS} connections held open at once (GET /events as the non-admin user)`);
@@ -192,11 +204,16 @@ async function main(): Promise<void> {
 
     // 5. RSS.
     const rss = gateRss(gate.child.pid!);
-    console.log(`\n5. gate RSS after the run: VmRSS ${rss.rss}, peak VmHWM ${rss.hwm}`);
+    console.log(`\n5. gate RSS after the run: VmRSS ${rss.rss} (${rss.split}), peak VmHWM ${rss.hwm}`);
+    // The gate gives memory back when it is quiet (V8's memory reducer; glibc's trim every 30 s).
+    await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
+    const settled = gateRss(gate.child.pid!);
+    console.log(`   ${SETTLE_S} s later, nothing running: VmRSS ${settled.rss} (${settled.split})`);
   } finally {
     await removeRunContainers(runId);
     rmSync(bigFile, { force: true });
     await gate.stop();
+    group.remove();
   }
 }
 
