@@ -20,6 +20,8 @@
 //      (target: p99 < 1 s).
 // The GPUs come from the nvidia-smi stand-in; containers carry ds01.test.run=<runId> and are removed.
 // Each gate runs in a CPU group of its own, as systemd runs its unit (gate-cpu-group.ts).
+// DS01_BENCH_DUMP_GATE_LOG=FILE writes the create-latency gate's output there when it is done (with
+// DS01_GATE_NODE_ARGS=--trace-gc: each of its garbage collections and how long it paused).
 import { execFile } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -105,6 +107,7 @@ async function createLatency(): Promise<void> {
     console.log(`   non-admin via the gate (--gpus 1, allocated):      ${row(g)}`);
     console.log(`   ratio non-admin / direct: ${ratio(g)}  (target p99 <= 1.2x)`);
     console.log(`   ratio root / direct:      ${ratio(a)}  (the proxy alone)`);
+    if (process.env.DS01_BENCH_DUMP_GATE_LOG) (await import("node:fs")).writeFileSync(process.env.DS01_BENCH_DUMP_GATE_LOG, gate.log());
     console.log(`   non-admin p50 ratio per round: ${roundRatios.map((x) => f(x)).join(" ")}; load now ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   } finally {
     await gate.stop();
