@@ -1,6 +1,6 @@
 // Builds the cgroup parts for a config: the setup (asked of the engine once, bounded), the
 // UserCgroups on the real tree, and the admission port both front ends use.
-import { resolvePolicy } from "../config/resolve-policy.js";
+import { cachedPolicy } from "../config/policy-cache.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
 import { TransientError } from "../errors.js";
 import { execFileWithTimeout } from "../util/exec.js";
@@ -35,7 +35,7 @@ export function cgroupParts(opts: { info: () => Promise<unknown>; config: () => 
   return {
     cgroups,
     admission: (config) => ({
-      policyFor: (user) => resolvePolicy(config(), user, Date.now()),
+      policyFor: (user) => cachedPolicy(config(), user, Date.now()),
       prepare: async (user, group, caps) => (await cgroups()).prepare(user, group, caps),
     }),
   };

@@ -8,7 +8,7 @@ import { brokerClient } from "../allocation/broker/client.js";
 import { BROKER_SOCKET_FILE } from "../allocation/broker/socket-file.js";
 import type { ReservationStore } from "../allocation/reservation-store.js";
 import type { LoadedConfig } from "../config/loaded-config.js";
-import { resolvePolicy } from "../config/resolve-policy.js";
+import { cachedPolicy } from "../config/policy-cache.js";
 import type { IdentityOptions } from "../docker/identity.js";
 import { listObserved } from "../docker/list-observed.js";
 import type { ContainerRuntime, GpuProbe } from "../model/ports.js";
@@ -52,7 +52,7 @@ export const INVENTORY_MAX_AGE_MS = 120_000;
 
 export function gateGpus(i: GateAllocatorInputs): GateGpus {
   const { runtime, probe } = i;
-  const policy = (user: string) => resolvePolicy(i.config, user, i.clock.now());
+  const policy = (user: string) => cachedPolicy(i.config, user, i.clock.now());
   // Creates share one nvidia-smi reading: the GPUs and their MIG layout, not who holds them (that
   // comes from the containers and the reservations, read per request). Older than 60 s, it is read
   // again in the background while requests go on with the last good reading, up to 120 s old, so

@@ -3,7 +3,7 @@
 // refused (403 with a `ds01:` message and an audit record) or forwarded. Admins pass unchanged.
 import { realpath } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { resolvePolicy } from "../config/resolve-policy.js";
+import { cachedPolicy } from "../config/policy-cache.js";
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { EVENT } from "../constants/event-types.js";
@@ -489,7 +489,7 @@ export class Gate {
         settings,
         realpath,
         gpus: this.gpus,
-        limitsFor: (user) => resolvePolicy(config, user, Date.now()).limits,
+        limitsFor: (user) => cachedPolicy(config, user, Date.now()).limits,
         hostCpus: availableParallelism(),
         cgroups: this.deps.cgroups?.(() => config),
         imageLabels: (ref) => this.images.labels(ref),
