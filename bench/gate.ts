@@ -96,8 +96,12 @@ function gateRss(pid: number): { rss: string; hwm: string; split: string } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
   const mb = (k: string) => `${f(kb(k) / 1024, 1)} MB`;
-  // File pages (the node binary, shared with every node process) apart from the gate's own memory.
-  return { rss: mb("VmRSS"), hwm: mb("VmHWM"), split: `anonymous ${mb("RssAnon")}, file ${mb("RssFile")}` };
+  // File pages (the node binary, shared with every node process) apart from the gate's own memory;
+  // "private": pages no other process maps, what the gate's exit would give back.
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const rkb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? NaN);
+  const priv = `${f((rkb("Private_Clean") + rkb("Private_Dirty")) / 1024, 1)} MB`;
+  return { rss: mb("VmRSS"), hwm: mb("VmHWM"), split: `anonymous ${mb("RssAnon")}, file ${mb("RssFile")}; private ${priv}` };
 }
 
 /** The `Environment=NAME=value` lines of the gate's systemd unit. */
