@@ -1,5 +1,5 @@
 import { afterEach, expect, it, vi } from "vitest";
-import { mallocTrim, trimAfterGrowth } from "./malloc-trim.js";
+import { mallocFreeBytes, mallocTrim, trimAfterGrowth } from "./malloc-trim.js";
 
 afterEach(() => vi.useRealTimers());
 
@@ -7,13 +7,19 @@ it("trims on this glibc system", () => {
   expect(mallocTrim()).toBe(true);
 });
 
-it("trims while the resident set is well above its floor; a trim that releases little raises the floor; none where trimming is impossible", () => {
+it("says how much the C heap holds free on this glibc system", () => {
+  const free = mallocFreeBytes();
+  expect(typeof free).toBe("number");
+  expect(free!).toBeGreaterThanOrEqual(0);
+});
+
+it("where the heap's free bytes are unknown: trims while the resident set is well above its floor; a trim that releases little raises the floor; none where trimming is impossible", () => {
   vi.useFakeTimers();
   let rss = 100;
   let releases = 0;
   let possible = true;
   const trims: number[] = [];
-  const t = trimAfterGrowth({ everyMs: 1000, growthBytes: 16, rss: () => rss, trim: () => (trims.push(rss), (rss -= releases), possible) });
+  const t = trimAfterGrowth({ everyMs: 1000, growthBytes: 16, rss: () => rss, freeBytes: () => null, trim: () => (trims.push(rss), (rss -= releases), possible) });
   const tick = (now: number) => ((rss = now), vi.advanceTimersByTime(1000));
   tick(115);
   expect(trims).toEqual([]);
@@ -29,5 +35,25 @@ it("trims while the resident set is well above its floor; a trim that releases l
   tick(140);
   tick(300);
   expect(trims).toEqual([150, 130, 120, 140]);
+  t.stop();
+});
+
+it("trims once the heap has that much more free than at its lowest since the last trim, even below a floor a burst raised; a trim leaves the count as it was", () => {
+  vi.useFakeTimers();
+  let rss = 100;
+  let free = 50; // glibc's free count: a trim hands pages back but does not lower it
+  const trims: number[] = [];
+  const t = trimAfterGrowth({ everyMs: 1000, growthBytes: 16, rss: () => rss, freeBytes: () => free, trim: () => (trims.push(rss), (rss = Math.max(100, rss - 30)), true) });
+  const tick = (r: number, f: number) => ((rss = r), (free = f), vi.advanceTimersByTime(1000));
+  tick(160, 20); // mid-burst: the free chunks are reused, live memory grows
+  tick(170, 25);
+  expect(trims).toEqual([]);
+  tick(130, 44); // the burst's objects collected: 24 more free than at the lowest (20)
+  expect(trims).toEqual([130]);
+  tick(100, 44); // the same count after the trim: nothing new to give back
+  tick(100, 50);
+  expect(trims).toEqual([130]);
+  tick(120, 61); // 17 more since the trim
+  expect(trims).toEqual([130, 120]);
   t.stop();
 });
