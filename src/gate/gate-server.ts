@@ -20,7 +20,6 @@ import { ImageLabelCache } from "./image-label-cache.js";
 import type { ObjectKind, OwnershipStore } from "./ownership.js";
 import { peerCredentials, type PeerCredentials } from "./peer-credentials.js";
 import { forwardHttp, forwardUpgrade, sendJson, type ProxyOptions, type Replacement } from "./proxy.js";
-import { WideStreams } from "./send-buffer.js";
 import { forwardSpliced, spliceable } from "./splice.js";
 import { classify, mayChangeImages, type Route } from "./routes.js";
 import { parseTarget, type Target } from "./target.js";
@@ -267,8 +266,6 @@ export class Gate {
   private readonly createChains = new Map<string, Promise<void>>();
   private readonly inFlight = new Map<string, number>();
   private readonly recent = new RecentCreates();
-  /** The bulk streams with wide kernel buffers now (send-buffer.ts). */
-  private readonly wideStreams = new WideStreams();
 
   /** One create's place among the user's creates in flight (enter and leave at most once each). */
   private flightFor(user: string): { enter(): void; leave(): void } {
@@ -599,7 +596,6 @@ export class Gate {
     return {
       engineSocket: this.deps.engineSocket,
       agent: this.agent,
-      wideStreams: this.wideStreams,
       keepContainer: (id, labels, name) => containerOwnerOf({ id, labels, name }, ctx) === caller.name,
       keepEvent: (ev) => this.keepEvent(ev, caller),
       keepContainerId: (id) => this.deps.owners.get("container", id)?.user === caller.name,

@@ -26,8 +26,8 @@ function load(): GetSockOpt {
   return getsockopt;
 }
 
-/** The file descriptor behind a Unix socket (libuv's pipe handle keeps it as `fd`). */
-export function socketFd(socket: Socket): number {
+/** The file descriptor behind an accepted Unix socket (libuv's pipe handle keeps it as `fd`). */
+function socketFd(socket: Socket): number {
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== "number" || fd < 0) throw new Error("the connection has no file descriptor (closed already?)");
   return fd;

@@ -6,7 +6,6 @@ import { connect, type Socket } from "node:net";
 import type { Decision } from "./decide.js";
 import { eventsFilter, filterListBody, filterNetworksBody } from "./filters.js";
 import { forwardCheckedLoad } from "./image-load.js";
-import type { WideStreams } from "./send-buffer.js";
 import type { StallCut } from "./stall-watch.js";
 
 type Forward = Extract<Decision, { action: "forward" }>;
@@ -26,8 +25,6 @@ export interface ProxyOptions {
    */
   onAnswer?: (status: number, body: Buffer | null) => Replacement | void;
   onEngineError: (e: Error) => void;
-  /** Who may have wide kernel buffers for a bulk stream now (send-buffer.ts); absent: nobody. */
-  wideStreams?: WideStreams;
   /** A stream was cut off: it waited on its client too long, or the client moved too little (see stall-watch.ts). */
   onStalled?: (why: StallCut) => void;
   /**

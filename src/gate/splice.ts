@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Decision } from "./decide.js";
 import { engineUnreachableMessage, headersWithout, sendJson, type ProxyOptions } from "./proxy.js";
-import { WIDE_SEND_BYTES, widenSendBuffer } from "./send-buffer.js";
 import { StallWatch } from "./stall-watch.js";
 
 type Forward = Extract<Decision, { action: "forward" }>;
@@ -31,9 +30,8 @@ function requestHead(req: IncomingMessage, d: Forward): { head: string; chunked:
   return { head: lines.join("\r\n") + "\r\n\r\n", chunked: te !== undefined, bodyless: te === undefined && (cl === undefined || cl === "0") };
 }
 
-/** Bytes read from dockerd at a time; one buffer per splice, reused for every read (wide: see send-buffer.ts). */
+/** Bytes read from dockerd at a time; one buffer per splice, reused for every read. */
 const READ_BUFFER = 256 * 1024;
-const WIDE_READ_BUFFER = 1024 * 1024;
 
 export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: Forward, opts: ProxyOptions): void {
   const client: Socket = req.socket;
@@ -92,16 +90,10 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
     answer = null;
     return passOn(first);
   };
-  // One of the few streams at a time with wide buffers, or the defaults (send-buffer.ts).
-  const release = opts.wideStreams?.take() ?? null;
-  const readBuffer = Buffer.allocUnsafe(release ? WIDE_READ_BUFFER : READ_BUFFER);
+  const readBuffer = Buffer.allocUnsafe(READ_BUFFER);
   const engine = connect({ path: opts.engineSocket, onread: { buffer: readBuffer, callback: (n) => onAnswer(readBuffer.subarray(0, n)) } });
 
   engine.on("connect", () => {
-    if (release) {
-      widenSendBuffer(engine, WIDE_SEND_BYTES); // the upload's way to dockerd
-      widenSendBuffer(client, WIDE_SEND_BYTES); // the answer's way to the client
-    }
     engine.write(head);
     if (bodyless) {
       req.resume();
@@ -146,12 +138,10 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
     } else client.destroy();
   });
   engine.on("close", () => {
-    release?.();
     if (answered) client.destroySoon();
     else if (!res.headersSent) client.destroy();
   });
   client.on("close", () => {
-    release?.();
     stall?.stop();
     engine.destroy();
   });
