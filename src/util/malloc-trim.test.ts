@@ -42,18 +42,21 @@ it("trims once the heap has that much more free than at its lowest since the las
   vi.useFakeTimers();
   let rss = 100;
   let free = 50; // glibc's free count: a trim hands pages back but does not lower it
+  let release = 1;
   const trims: number[] = [];
-  const t = trimAfterGrowth({ everyMs: 1000, growthBytes: 16, rss: () => rss, freeBytes: () => free, trim: () => (trims.push(rss), (rss = Math.max(100, rss - 30)), true) });
+  const t = trimAfterGrowth({ everyMs: 1000, growthBytes: 16, rss: () => rss, freeBytes: () => free, trim: () => (trims.push(rss), (rss -= release), true) });
   const tick = (r: number, f: number) => ((rss = r), (free = f), vi.advanceTimersByTime(1000));
-  tick(160, 20); // mid-burst: the free chunks are reused, live memory grows
-  tick(170, 25);
-  expect(trims).toEqual([]);
-  tick(130, 44); // the burst's objects collected: 24 more free than at the lowest (20)
-  expect(trims).toEqual([130]);
+  tick(160, 20); // mid-burst, 60 above the floor: trimmed, but it is live memory (160 → 159): the floor is 159
+  expect(trims).toEqual([160]);
+  tick(165, 25);
+  expect(trims).toEqual([160]);
+  release = 30;
+  tick(130, 44); // the burst's objects collected: far below the floor, but 24 more free than at the lowest (20)
+  expect(trims).toEqual([160, 130]);
   tick(100, 44); // the same count after the trim: nothing new to give back
   tick(100, 50);
-  expect(trims).toEqual([130]);
-  tick(120, 61); // 17 more since the trim
-  expect(trims).toEqual([130, 120]);
+  expect(trims).toEqual([160, 130]);
+  tick(110, 61); // 17 more since the trim
+  expect(trims).toEqual([160, 130, 110]);
   t.stop();
 });

@@ -48,15 +48,16 @@ export function mallocTrim(): boolean {
 }
 
 /**
- * Every `everyMs`, trims when the C heap has `growthBytes` more free than at its lowest since the
- * last trim (glibc says how much it holds free: mallinfo2). A trim hands free pages back but they
+ * Every `everyMs`, trims when the C heap has `growthBytes` more free than at its lowest seen since
+ * the last trim (glibc says how much it holds free: mallinfo2). A trim hands free pages back but they
  * stay counted as free, so the count alone cannot say what is resident; what was freed since the
  * lowest point was in use, so resident. Memory a burst left behind thus goes back once the
  * JavaScript objects that held it are collected, however high the resident set was during the
- * burst. Where the heap's free bytes are not known, trims when the resident set is `growthBytes`
- * above its floor: the lowest RSS a trim left, or the RSS a trim that released little left (that
- * growth is live memory, not free heap). A quiet process costs one reading per check. The timer
- * does not keep the process alive.
+ * burst. It also trims (and alone, where the heap's free bytes are not known) when the resident set
+ * is `growthBytes` above its floor: the lowest RSS a trim left, or the RSS a trim that released
+ * little left (that growth is live memory, not free heap); the free count is read only at each
+ * check, so memory freed and reused in between is seen this way. A quiet process costs one reading
+ * per check. The timer does not keep the process alive.
  */
 export function trimAfterGrowth(opts: { everyMs: number; growthBytes: number; rss?: () => number; trim?: () => boolean; freeBytes?: () => number | null }): { stop(): void } {
   const rss = opts.rss ?? (() => process.memoryUsage.rss());
@@ -67,10 +68,9 @@ export function trimAfterGrowth(opts: { everyMs: number; growthBytes: number; rs
   const timer = setInterval(() => {
     const free = freeBytes();
     const before = rss();
-    if (free !== null && freeLow !== null) {
-      freeLow = Math.min(freeLow, free);
-      if (free - freeLow < opts.growthBytes) return;
-    } else if (before - floor < opts.growthBytes) return;
+    if (free !== null && freeLow !== null) freeLow = Math.min(freeLow, free);
+    const freed = free !== null && freeLow !== null && free - freeLow >= opts.growthBytes;
+    if (!freed && before - floor < opts.growthBytes) return;
     if (!trimNow()) return clearInterval(timer);
     const after = rss();
     if (after < floor || before - after < opts.growthBytes / 8) floor = after;
