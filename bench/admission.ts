@@ -23,6 +23,7 @@
 // DS01_BENCH_DUMP_GATE_LOG=FILE writes the create-latency gate's output there when it is done (with
 // DS01_GATE_NODE_ARGS=--trace-gc: each of its garbage collections and how long it paused).
 import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -75,25 +76,24 @@ async function createLatency(): Promise<void> {
     const orders: Side[][] = [["direct", "admin", "gate"], ["gate", "admin", "direct"]];
     const all: Record<Side, number[]> = { direct: [], admin: [], gate: [] };
     const roundRatios: number[] = [];
+    /** `n` sequential creates on one side; the milliseconds each took. */
+    const creates = async (side: Side, n: number, what: string): Promise<number[]> => {
+      const out = side === "gate"
+        ? await asUser(USER, `${process.execPath} ${SCRIPT} ${gate.socket} ${TEST_IMAGE} ${runId} ${n} -`, {}, 600_000)
+        : await sh(process.execPath, [SCRIPT, side === "direct" ? ENGINE : gate.socket, TEST_IMAGE, runId, String(n), gpus.join(",")]);
+      if (out.code !== 0) throw new Error(`${side} ${what}: ${out.stderr}`);
+      return (JSON.parse(out.stdout) as { ms: number[] }).ms;
+    };
     // Untimed creates first on each side, so the timed ones meet a gate whose code the JIT has
     // compiled, as a gate that has run for a while has (the first rounds were ~1.7x, later ones ~1x).
     if (WARM > 0) {
-      for (const side of orders[0]!) {
-        const out = side === "gate"
-          ? await asUser(USER, `${process.execPath} ${SCRIPT} ${gate.socket} ${TEST_IMAGE} ${runId} ${WARM} -`, {}, 600_000)
-          : await sh(process.execPath, [SCRIPT, side === "direct" ? ENGINE : gate.socket, TEST_IMAGE, runId, String(WARM), gpus.join(",")]);
-        if (out.code !== 0) throw new Error(`${side} warm-up creates: ${out.stderr}`);
-      }
+      for (const side of orders[0]!) await creates(side, WARM, "warm-up creates");
       console.log(`   (${WARM} untimed creates on each side first)`);
     }
     for (let r = 0; r < rounds; r++) {
       const got = {} as Record<Side, number[]>;
       for (const side of orders[r % 2]!) {
-        const out = side === "gate"
-          ? await asUser(USER, `${process.execPath} ${SCRIPT} ${gate.socket} ${TEST_IMAGE} ${runId} ${perRound} -`, {}, 600_000)
-          : await sh(process.execPath, [SCRIPT, side === "direct" ? ENGINE : gate.socket, TEST_IMAGE, runId, String(perRound), gpus.join(",")]);
-        if (out.code !== 0) throw new Error(`${side} creates: ${out.stderr}`);
-        got[side] = (JSON.parse(out.stdout) as { ms: number[] }).ms;
+        got[side] = await creates(side, perRound, "creates");
         all[side].push(...got[side]);
       }
       roundRatios.push(pct(got.gate, 50) / pct(got.direct, 50));
@@ -107,7 +107,7 @@ async function createLatency(): Promise<void> {
     console.log(`   non-admin via the gate (--gpus 1, allocated):      ${row(g)}`);
     console.log(`   ratio non-admin / direct: ${ratio(g)}  (target p99 <= 1.2x)`);
     console.log(`   ratio root / direct:      ${ratio(a)}  (the proxy alone)`);
-    if (process.env.DS01_BENCH_DUMP_GATE_LOG) (await import("node:fs")).writeFileSync(process.env.DS01_BENCH_DUMP_GATE_LOG, gate.log());
+    if (process.env.DS01_BENCH_DUMP_GATE_LOG) writeFileSync(process.env.DS01_BENCH_DUMP_GATE_LOG, gate.log());
     console.log(`   non-admin p50 ratio per round: ${roundRatios.map((x) => f(x)).join(" ")}; load now ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   } finally {
     await gate.stop();

@@ -92,15 +92,17 @@ async function latency(socket: string, path: string, asTestUser: GateProcess | n
   return (JSON.parse(r.stdout) as { ms: number[] }).ms;
 }
 
+/** A `Key:   N kB` line of a /proc file, in kB. */
+const kbIn = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
+const mbText = (kb: number) => `${f(kb / 1024, 1)} MB`;
+
 function gateRss(pid: number): { rss: string; hwm: string; split: string } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-  const mb = (k: string) => `${f(kb(k) / 1024, 1)} MB`;
+  const mb = (k: string) => mbText(kbIn(status, k));
   // File pages (the node binary, shared with every node process) apart from the gate's own memory;
   // "private": pages no other process maps, what the gate's exit would give back.
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
-  const rkb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? NaN);
-  const priv = `${f((rkb("Private_Clean") + rkb("Private_Dirty")) / 1024, 1)} MB`;
+  const priv = mbText(kbIn(rollup, "Private_Clean") + kbIn(rollup, "Private_Dirty"));
   return { rss: mb("VmRSS"), hwm: mb("VmHWM"), split: `anonymous ${mb("RssAnon")}, file ${mb("RssFile")}; private ${priv}` };
 }
 
@@ -134,14 +136,15 @@ async function main(): Promise<void> {
       const rounds: number[][] = [];
       for (let r = 0; r < ROUNDS; r++) {
         const [d, g, u] = [await latency(ENGINE, path, null), await latency(gate.socket, path, null), await latency(gate.socket, path, gate)];
-        const row = [pct(d, 50), pct(d, 99), pct(g, 50), pct(g, 99), pct(u, 50), pct(u, 99)];
+        // Direct p50/p99, then what root and the test user added to each, in this round.
+        const [d50, d99] = [pct(d, 50), pct(d, 99)];
+        const row = [d50, d99, pct(g, 50) - d50, pct(g, 99) - d99, pct(u, 50) - d50, pct(u, 99) - d99];
         rounds.push(row);
-        console.log(`   round ${r + 1}: direct ${f(row[0]!)} / ${f(row[1]!)}, root +${f(row[2]! - row[0]!)} / +${f(row[3]! - row[1]!)}, non-admin +${f(row[4]! - row[0]!)} / +${f(row[5]! - row[1]!)}`);
+        console.log(`   round ${r + 1}: direct ${f(row[0]!)} / ${f(row[1]!)}, root +${f(row[2]!)} / +${f(row[3]!)}, non-admin +${f(row[4]!)} / +${f(row[5]!)}`);
       }
       // Medians of each round's added latency (not the difference of medians).
-      const med = (k: number, base: number) => median(rounds.map((row) => row[k]! - (base < 0 ? 0 : row[base]!)));
-      const [d50, d99] = [med(0, -1), med(1, -1)];
-      const [g50, g99, u50, u99] = [med(2, 0), med(3, 1), med(4, 0), med(5, 1)];
+      const med = (k: number) => median(rounds.map((row) => row[k]!));
+      const [d50, d99, g50, g99, u50, u99] = [med(0), med(1), med(2), med(3), med(4), med(5)];
       console.log(
         `   ${path.padEnd(18)} | ${f(d50)} / ${f(d99)}    | +${f(g50)} / +${f(g99)}              | +${f(u50)} / +${f(u99)}                     | ${f((d50 + g50) / d50, 2)}x / ${f((d50 + u50) / d50, 2)}x`,
       );

@@ -22,8 +22,9 @@ function load(): Trim | null {
 }
 
 /**
- * Bytes the C heap holds free (glibc's mallinfo2 `fordblks`, over every arena): what a trim could
- * give back at most. null where glibc does not say (not glibc, or older than 2.33).
+ * Bytes the C heap holds free (glibc's mallinfo2 `fordblks`, over every arena), by glibc's count:
+ * pages a trim handed back still count as free. null where glibc does not say (not glibc, or
+ * older than 2.33).
  */
 export function mallocFreeBytes(): number | null {
   if (mallinfo2 === undefined) {
