@@ -84,6 +84,8 @@ function must<T extends { code: number | null; stderr: string }>(r: T, what: str
 const pct = percentile;
 const median = (xs: number[]) => pct(xs, 50);
 const f = (n: number, d = 3) => n.toFixed(d);
+/** Added latency with its sign (a round can be faster through the gate than direct). */
+const added = (n: number) => `${n >= 0 ? "+" : ""}${f(n)}`;
 
 async function latency(socket: string, path: string, asTestUser: GateProcess | null): Promise<number[]> {
   const cmd = `${process.execPath} ${join(FIXTURES, "latency.mjs")} ${socket} '${path}' ${REQUESTS}`;
@@ -140,13 +142,13 @@ async function main(): Promise<void> {
         const [d50, d99] = [pct(d, 50), pct(d, 99)];
         const row = [d50, d99, pct(g, 50) - d50, pct(g, 99) - d99, pct(u, 50) - d50, pct(u, 99) - d99];
         rounds.push(row);
-        console.log(`   round ${r + 1}: direct ${f(row[0]!)} / ${f(row[1]!)}, root +${f(row[2]!)} / +${f(row[3]!)}, non-admin +${f(row[4]!)} / +${f(row[5]!)}`);
+        console.log(`   round ${r + 1}: direct ${f(row[0]!)} / ${f(row[1]!)}, root ${added(row[2]!)} / ${added(row[3]!)}, non-admin ${added(row[4]!)} / ${added(row[5]!)}`);
       }
       // Medians of each round's added latency (not the difference of medians).
       const med = (k: number) => median(rounds.map((row) => row[k]!));
       const [d50, d99, g50, g99, u50, u99] = [med(0), med(1), med(2), med(3), med(4), med(5)];
       console.log(
-        `   ${path.padEnd(18)} | ${f(d50)} / ${f(d99)}    | +${f(g50)} / +${f(g99)}              | +${f(u50)} / +${f(u99)}                     | ${f((d50 + g50) / d50, 2)}x / ${f((d50 + u50) / d50, 2)}x`,
+        `   ${path.padEnd(18)} | ${f(d50)} / ${f(d99)}    | ${added(g50)} / ${added(g99)}              | ${added(u50)} / ${added(u99)}                     | ${f((d50 + g50) / d50, 2)}x / ${f((d50 + u50) / d50, 2)}x`,
       );
     }
     const listed = await sh(`docker ps -aq | wc -l`, direct);
