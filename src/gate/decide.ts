@@ -18,6 +18,8 @@ import { gpuAskOf, withSlots, withoutGpus, takeGpuDevices, type GpuAsk } from ".
 import { admitCgroupParent, capsFor, prepareForStart, type CgroupAdmission } from "../cgroups/admission.js";
 import { queryValue, withObjectId, withQuery, withQueryValue, type Target } from "./target.js";
 import { buildLimits } from "./build-limits.js";
+import type { ArchiveCheck } from "./checked-archive.js";
+import { loadCheck } from "./image-load.js";
 
 export interface Created {
   kind: ObjectKind;
@@ -56,10 +58,10 @@ export type Decision =
       /** With `stallMs`: the least the client must move per second of waiting on it (0: no least rate). */
       stallMinBytesPerS?: number;
       /**
-       * A load: the tags its archive sets are claimed for the caller as the body passes, before the
-       * bytes that set them reach dockerd (image-load.ts); null, or why not.
+       * An upload whose archive the gate reads as it passes (checked-archive.ts): a load's tags are
+       * claimed for the caller before the bytes that set them reach dockerd.
        */
-      loadTags?: (tags: readonly TagTarget[]) => Promise<string | null>;
+      archive?: ArchiveCheck;
       /** Called once with dockerd's answer (status 502, body null when it could not be reached). */
       after?: (status: number, body: Buffer | null) => void | Promise<void>;
     };
@@ -591,10 +593,10 @@ export async function decide(route: Route, target: Target, caller: Caller, ctx: 
     case "image-load":
       return {
         action: "forward",
-        loadTags: async (tags) => {
+        archive: loadCheck(async (tags) => {
           const refused = await claim(tags, caller, ctx);
           return refused?.action === "refuse" ? refused.reason : null;
-        },
+        }),
       };
     case "image-remove":
       return ctx.settings.gate.allow_image_removal ? { action: "forward" } : refuse("removing images is for admins on this server (images are shared); ask an admin");

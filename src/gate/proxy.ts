@@ -5,7 +5,7 @@ import { request, type Agent, type IncomingMessage, type ServerResponse } from "
 import { connect, type Socket } from "node:net";
 import type { Decision } from "./decide.js";
 import { eventsFilter, filterListBody, filterNetworksBody } from "./filters.js";
-import { forwardCheckedLoad } from "./image-load.js";
+import { forwardCheckedArchive } from "./checked-archive.js";
 import type { StallCut } from "./stall-watch.js";
 
 type Forward = Extract<Decision, { action: "forward" }>;
@@ -70,10 +70,10 @@ export function sendJson(res: ServerResponse, status: number, message: string): 
 export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forward, opts: ProxyOptions): void {
   let headers = headersWithout(req.rawHeaders, DROP_REQUEST_HEADERS);
   const bodyless = req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined;
-  const checkLoad = d.loadTags !== undefined && !bodyless && req.headers["content-length"] !== "0";
+  const checked = d.archive !== undefined && !bodyless && req.headers["content-length"] !== "0";
   if (d.body) headers = [...headersWithout(headers, BODY_HEADERS), "Content-Length", String(d.body.length)];
   // What the gate checked goes on in its own framing (chunked): a gzip archive arrives decompressed.
-  else if (checkLoad) headers = headersWithout(headers, BODY_HEADERS);
+  else if (checked) headers = headersWithout(headers, BODY_HEADERS);
   // A request sent without a body must reach dockerd without one (Node would send it chunked, and
   // dockerd refuses e.g. a start "with a non-empty request body").
   else if (bodyless) headers.push("Content-Length", "0");
@@ -121,8 +121,8 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forwar
     if (!res.writableFinished && !d.created) upstream.destroy();
   });
   if (d.body) upstream.end(d.body);
-  else if (checkLoad) {
-    forwardCheckedLoad(req, upstream, d.loadTags!, (reason, status) => {
+  else if (checked) {
+    forwardCheckedArchive(req, upstream, d.archive!, (reason, status) => {
       refused = true;
       if (opts.refuse) opts.refuse(reason, status);
       else {

@@ -152,5 +152,5 @@ export function forwardSpliced(req: IncomingMessage, res: ServerResponse, d: For
  * rewritten but the target, and its answer is the connection's next one (none is still pending).
  */
 export function spliceable(d: Forward, res: ServerResponse, socket: Socket): boolean {
-  return !d.body && !d.filter && !d.created && !d.removed && !d.loadTags && res.socket === socket;
+  return !d.body && !d.filter && !d.created && !d.removed && !d.archive && res.socket === socket;
 }

@@ -1,7 +1,8 @@
-// A tar stream read as it passes through the gate, the way dockerd's `docker load` reads it (Go's
-// archive/tar, then an untar into a fresh directory): every byte is handed on as it comes, except
-// the entries that say which tags the load sets (manifest.json, repositories, index.json at the
-// archive's top), which are held back whole until the gate has checked them. Nothing is guessed:
+// A tar stream read as it passes through the gate, the way dockerd reads a `docker load` archive or
+// a classic build's context (Go's archive/tar, then an untar into a fresh directory): every byte is
+// handed on as it comes, except the few entries the gate must read — for a load, the files that say
+// which tags it sets (manifest.json, repositories, index.json at the archive's top); for a build,
+// its Dockerfile — which are held back whole until the gate has checked them. Nothing is guessed:
 // a header with a bad checksum, a number Go would not read, an archive cut off inside an entry, a
 // link the gate could not follow is a refusal, not a best effort.
 
@@ -12,9 +13,23 @@ export class ArchiveRefused extends Error {}
 export const TAG_FILES = ["manifest.json", "repositories", "index.json"] as const;
 export type TagFile = (typeof TAG_FILES)[number];
 
-/** One tag file, complete: its contents, and the archive bytes (header and data) held back for it. */
+/** Which entries a scan holds back, and the words its refusals use for them. */
+export interface ScanOptions {
+  /** Archive paths (as archivePath gives them) held back whole until checked. */
+  held: readonly string[];
+  /** What they are read for: "the tags a load sets". */
+  purpose: string;
+  /** The usual writer of such archives, for what it never does: "docker save". */
+  writer: string;
+  /** How deep that writer goes, said beside the depth bound (may be empty). */
+  depthNote: string;
+}
+
+export const LOAD_SCAN: ScanOptions = { held: TAG_FILES, purpose: "the tags a load sets", writer: "docker save", depthNote: " (docker save writes 3)" };
+
+/** One held entry, complete: its contents, and the archive bytes (header and data) held back for it. */
 export interface HeldEntry {
-  name: TagFile;
+  name: string;
   data: Buffer;
   bytes: Buffer[];
 }
@@ -22,7 +37,7 @@ export interface HeldEntry {
 /** What to do next, in order: hand bytes on, or check a held entry (then hand its bytes on). */
 export type ScanStep = { pass: Buffer } | { held: HeldEntry };
 
-/** The largest tag file the gate reads (manifest.json of a few hundred images is well under this). */
+/** The largest held file the gate reads (manifest.json of a few hundred images is well under this). */
 export const MAX_TAG_FILE = 1024 * 1024;
 /** Go refuses PAX and GNU long-name records over 1 MiB (archive/tar maxSpecialFileSize). */
 const MAX_META = 1024 * 1024;
@@ -200,11 +215,13 @@ export class TarScanner {
   private pax: Map<string, string> | null = null;
   private longName = "";
   private longLink = "";
-  private heldName: TagFile | null = null;
+  private heldName: string | null = null;
   private held: Buffer[] = [];
   private heldData: Buffer[] = [];
   private readonly symlinks = new Set<string>();
   private first = true;
+
+  constructor(private readonly o: ScanOptions = LOAD_SCAN) {}
 
   /** The steps for these bytes (passed bytes refer into `chunk`); throws ArchiveRefused. */
   write(chunk: Buffer): ScanStep[] {
@@ -263,7 +280,7 @@ export class TarScanner {
     if (this.first) {
       this.first = false;
       const c = compressionOf(b);
-      if (c !== null) throw new ArchiveRefused(`the archive's tar stream starts like ${c}-compressed data (compressed twice?); decompress it fully before loading`);
+      if (c !== null) throw new ArchiveRefused(`the archive's tar stream starts like ${c}-compressed data (compressed twice?); decompress it fully before sending it`);
     }
     if (b.every((x) => x === 0)) {
       out.push({ pass: Buffer.from(b) });
@@ -313,11 +330,10 @@ export class TarScanner {
     const dataSize = HEADER_ONLY.has(type) ? 0 : size;
     const path = archivePath(name);
     this.checkLinks(path, type, linkname);
-    const tagFile = (TAG_FILES as readonly string[]).includes(path) ? (path as TagFile) : null;
-    if (tagFile !== null && type !== "5") {
-      if (!REGULAR.has(type)) throw new ArchiveRefused(`the archive's ${tagFile} is not a plain file (tar type ${JSON.stringify(type)}); the gate reads the tags a load sets only from a plain file`);
-      if (dataSize > MAX_TAG_FILE) throw new ArchiveRefused(`the archive's ${tagFile} is ${dataSize} bytes; the gate reads at most ${MAX_TAG_FILE} bytes of it`);
-      this.heldName = tagFile;
+    if (this.o.held.includes(path) && type !== "5") {
+      if (!REGULAR.has(type)) throw new ArchiveRefused(`the archive's ${path} is not a plain file (tar type ${JSON.stringify(type)}); the gate reads ${this.o.purpose} only from a plain file`);
+      if (dataSize > MAX_TAG_FILE) throw new ArchiveRefused(`the archive's ${path} is ${dataSize} bytes; the gate reads at most ${MAX_TAG_FILE} bytes of it`);
+      this.heldName = path;
       this.held = [header];
       this.heldData = [];
       this.startData("hold", dataSize);
@@ -329,21 +345,24 @@ export class TarScanner {
   }
 
   /**
-   * dockerd follows symbolic links when it opens manifest.json, and the untar writes through a
-   * link in a parent directory (`l -> .`, then `l/manifest.json`): an entry beneath a link the
-   * archive made, or a tag file that is itself a link, could hide what the gate checked.
+   * dockerd follows symbolic links when it opens manifest.json or a Dockerfile, and the untar
+   * writes through a link in a parent directory (`l -> .`, then `l/manifest.json`): an entry
+   * beneath a link the archive made, a held file that is itself a link, or a link on the way to a
+   * held file (`sub -> other`, the Dockerfile `sub/Dockerfile`) could hide what the gate checked.
    */
   private checkLinks(path: string, type: string, linkname: string): void {
     const depth = path === "" ? 0 : path.split("/").length;
-    if (depth > MAX_DEPTH) throw new ArchiveRefused(`the archive has an entry ${depth} directories deep; the gate reads at most ${MAX_DEPTH} (docker save writes 3)`);
+    if (depth > MAX_DEPTH) throw new ArchiveRefused(`the archive has an entry ${depth} directories deep; the gate reads at most ${MAX_DEPTH}${this.o.depthNote}`);
     const dir = this.linkAbove(path);
-    if (dir !== null) throw new ArchiveRefused(`the archive writes ${path} through the symbolic link ${dir} it made earlier; docker save never does this`);
+    if (dir !== null) throw new ArchiveRefused(`the archive writes ${path} through the symbolic link ${dir} it made earlier; ${this.o.writer} never does this`);
     if (path === "" && type !== "5") throw new ArchiveRefused("the archive has an entry that replaces its own top directory");
     // A hard link to a symbolic link is a symbolic link too.
     const target = type === "1" ? archivePath(linkname) : "";
-    if (target.split("/").length > MAX_DEPTH) throw new ArchiveRefused(`the archive has a link to a path more than ${MAX_DEPTH} directories deep; the gate reads at most ${MAX_DEPTH} (docker save writes 3)`);
+    if (target.split("/").length > MAX_DEPTH) throw new ArchiveRefused(`the archive has a link to a path more than ${MAX_DEPTH} directories deep; the gate reads at most ${MAX_DEPTH}${this.o.depthNote}`);
     const linkToLink = type === "1" && (this.symlinks.has(target) || this.linkAbove(target) !== null);
     if (type === "2" || linkToLink) {
+      const beneath = this.o.held.find((h) => h.startsWith(`${path}/`));
+      if (beneath !== undefined) throw new ArchiveRefused(`the archive makes ${path} a symbolic link, on the way to its ${beneath}; the gate reads ${this.o.purpose} only where no link leads elsewhere`);
       if (this.symlinks.size >= MAX_SYMLINKS) throw new ArchiveRefused(`the archive has more than ${MAX_SYMLINKS} symbolic links`);
       this.symlinks.add(path);
     } else this.symlinks.delete(path);
