@@ -20,6 +20,7 @@ import { queryValue, withObjectId, withQuery, withQueryValue, type Target } from
 import { buildLimits } from "./build-limits.js";
 import type { ArchiveCheck } from "./checked-archive.js";
 import { loadCheck } from "./image-load.js";
+import { buildArgsOf, buildContextCheck, dockerfilePaths } from "./build-context.js";
 
 export interface Created {
   kind: ObjectKind;
@@ -408,10 +409,16 @@ async function decideBuild(target: Target, caller: Caller, ctx: DecideContext): 
  * caller's mounts. Refused with the way to run it on purpose (its id).
  */
 function othersTag(image: string, caller: Caller, ctx: DecideContext): string | null {
+  const t = tagMadeByOther(image, caller, ctx);
+  if (!t) return null;
+  return `the image ${t.shown} was made on this server by ${t.user}, not pulled from its registry; running it would run their code as you. If you trust it, run it by its id (docker image inspect ${t.shown} --format '{{.Id}}'); otherwise pull it under a name of your own`;
+}
+
+/** The tag this image name is, when another user made it here (a build's base is checked the same way). */
+function tagMadeByOther(image: string, caller: Caller, ctx: DecideContext): { shown: string; user: string } | null {
   const t = tagTarget(image);
   const rec = t ? ctx.owners.get("tag", t.key) : null;
-  if (!t || !rec || rec.user === caller.name) return null;
-  return `the image ${t.shown} was made on this server by ${rec.user}, not pulled from its registry; running it would run their code as you. If you trust it, run it by its id (docker image inspect ${t.shown} --format '{{.Id}}'); otherwise pull it under a name of your own`;
+  return t && rec && rec.user !== caller.name ? { shown: t.shown, user: rec.user } : null;
 }
 
 /** The tag `repo` and `tag` name (tag, commit, import); none when no repo is given. */
@@ -573,8 +580,11 @@ export async function decide(route: Route, target: Target, caller: Caller, ctx: 
       if (d.action !== "forward") return d;
       const outputs = outputNames(queryValue(target, "outputs"));
       if (outputs === null) return refuse("docker build's outputs parameter cannot be read; use -t NAME");
+      const buildArgs = buildArgsOf(queryValue(target, "buildargs"));
+      if (buildArgs === null) return refuse("docker build's buildargs parameter cannot be read (a JSON object of strings); use --build-arg NAME=VALUE");
       const tags = [...(target.query.get("t") ?? []), ...outputs].map((t) => tagTarget(t));
-      return (await claim(tags, caller, ctx)) ?? d;
+      const archive = buildContextCheck(dockerfilePaths(queryValue(target, "dockerfile")), buildArgs, (image) => tagMadeByOther(image, caller, ctx));
+      return (await claim(tags, caller, ctx)) ?? { ...d, archive };
     }
     case "image-tag":
       return (await claim(repoTag(target), caller, ctx)) ?? { action: "forward" };

@@ -1,0 +1,59 @@
+// A non-admin's build context, read as it passes (checked-archive.ts): its Dockerfile is held back
+// until the images it builds on are checked (dockerfile-images.ts). One that starts from a tag
+// another user made on this server — `ubuntu:24.04` tagged onto their own image before anyone
+// pulled it — is refused before the context's end reaches dockerd, which builds only once it has
+// the whole context, so nothing is built. The create check refuses running such a tag; without
+// this, a build would carry it into an image of the caller's own name, which the caller then runs.
+//
+// BuildKit reads the Dockerfile the same way from a context sent as the body; one sent through a
+// BuildKit session (`/session`, an old CLI with DOCKER_BUILDKIT=1) never passes here as an archive.
+import { ArchiveRefused, archivePath, type ScanOptions } from "./tar-scan.js";
+import type { ArchiveCheck } from "./checked-archive.js";
+import { imagesNamed } from "./dockerfile-images.js";
+
+/** Who made this tag here, when it is someone other than the caller (else null). */
+export type OthersTag = (image: string) => { shown: string; user: string } | null;
+
+/** Where dockerd reads the Dockerfile: the `dockerfile` parameter, and `dockerfile` when the default is missing. */
+export function dockerfilePaths(param: string | undefined): string[] {
+  const path = archivePath(param === undefined || param === "" ? "Dockerfile" : param);
+  if (path === "") return [];
+  return path === "Dockerfile" ? ["Dockerfile", "dockerfile"] : [path];
+}
+
+/** The build's `buildargs` parameter (a JSON object of strings or nulls), or null when it cannot be read. */
+export function buildArgsOf(param: string | undefined): Map<string, string> | null {
+  if (param === undefined || param === "") return new Map();
+  let v: unknown;
+  try {
+    v = JSON.parse(param);
+  } catch {
+    return null;
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return null;
+  const out = new Map<string, string>();
+  for (const [k, value] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof value === "string") out.set(k, value);
+    else if (value !== null) return null;
+  }
+  return out;
+}
+
+export function buildContextCheck(held: string[], buildArgs: ReadonlyMap<string, string>, othersTag: OthersTag): ArchiveCheck {
+  const scan: ScanOptions = { held, purpose: "the Dockerfile", writer: "docker build", depthNote: "" };
+  return {
+    scan,
+    what: "docker build (nothing was built)",
+    reads: "the images the Dockerfile builds on",
+    decompressFirst: (command) => `send the build context uncompressed (${command} FILE | docker build -)`,
+    check: async (entry) => {
+      for (const named of imagesNamed(entry.data.toString("utf8"), buildArgs)) {
+        const other = othersTag(named.image);
+        if (!other) continue;
+        throw new ArchiveRefused(
+          `${entry.name} builds on ${other.shown} (${named.how}, line ${named.line}), which was made on this server by ${other.user}, not pulled from its registry: building on it would put their code into your image. If you trust it, name it by its id there (docker image inspect ${other.shown} --format '{{.Id}}'); otherwise pull it under a name of your own`,
+        );
+      }
+    },
+  };
+}
