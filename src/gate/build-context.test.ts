@@ -51,6 +51,14 @@ describe("buildContextCheck", () => {
     expect(refusal(tarArchive([{ name: "sub", type: "2", linkname: "other" }, { name: "other/x", data: "" }]), ["Dockerfile"])).toBe("not refused");
   });
 
+  it("takes more symbolic links than an image archive may have (a project's node_modules)", () => {
+    const links = Array.from({ length: 12_000 }, (_, i) => ({ name: `node_modules/.bin/tool-${i}`, type: "2", linkname: `../pkg-${i}/cli.js` }));
+    const ctx = tarArchive([...links, { name: "Dockerfile", data: "FROM x\n" }]);
+    expect(held(ctx, ["Dockerfile"]).map((h) => h.name)).toEqual(["Dockerfile"]);
+    const load = new TarScanner();
+    expect(() => load.write(ctx)).toThrow(/more than 10000 symbolic links/);
+  });
+
   it("refuses, naming the instruction and its line, a Dockerfile that builds on another user's tag", async () => {
     const check = buildContextCheck(["Dockerfile"], new Map([["V", "2"]]), (image) => (image === "ubuntu:2" ? { shown: "ubuntu:2", user: "alice" } : null));
     await expect(check.check({ name: "Dockerfile", data: Buffer.from("FROM debian\nARG X\nFROM ubuntu:1\n"), bytes: [] })).resolves.toBeUndefined();

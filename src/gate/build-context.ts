@@ -40,7 +40,8 @@ export function buildArgsOf(param: string | undefined): Map<string, string> | nu
 }
 
 export function buildContextCheck(held: string[], buildArgs: ReadonlyMap<string, string>, othersTag: OthersTag): ArchiveCheck {
-  const scan: ScanOptions = { held, purpose: "the Dockerfile", writer: "docker build", depthNote: "" };
+  // A context may be a whole project, node_modules and all (pnpm's are mostly links).
+  const scan: ScanOptions = { held, purpose: "the Dockerfile", writer: "docker build", depthNote: "", maxSymlinks: 200_000 };
   return {
     scan,
     what: "docker build (nothing was built)",

@@ -23,9 +23,11 @@ export interface ScanOptions {
   writer: string;
   /** How deep that writer goes, said beside the depth bound (may be empty). */
   depthNote: string;
+  /** The most symbolic links remembered (each costs its name): an image archive has a few, a build context of node_modules many. */
+  maxSymlinks: number;
 }
 
-export const LOAD_SCAN: ScanOptions = { held: TAG_FILES, purpose: "the tags a load sets", writer: "docker save", depthNote: " (docker save writes 3)" };
+export const LOAD_SCAN: ScanOptions = { held: TAG_FILES, purpose: "the tags a load sets", writer: "docker save", depthNote: " (docker save writes 3)", maxSymlinks: 10_000 };
 
 /** One held entry, complete: its contents, and the archive bytes (header and data) held back for it. */
 export interface HeldEntry {
@@ -43,7 +45,8 @@ export const MAX_TAG_FILE = 1024 * 1024;
 const MAX_META = 1024 * 1024;
 /** Longer names cannot be created on Linux (PATH_MAX); symbolic links are remembered by name. */
 const MAX_NAME = 4096;
-const MAX_SYMLINKS = 10_000;
+/** The names of the symbolic links remembered, together (a few hundred thousand ordinary ones). */
+const MAX_LINK_NAME_BYTES = 16 * 1024 * 1024;
 /** Directories deep (docker save writes `<id>/layer.tar`, an OCI layout `blobs/sha256/<digest>`). */
 const MAX_DEPTH = 64;
 const BLOCK = 512;
@@ -219,6 +222,7 @@ export class TarScanner {
   private held: Buffer[] = [];
   private heldData: Buffer[] = [];
   private readonly symlinks = new Set<string>();
+  private linkNameBytes = 0;
   private first = true;
 
   constructor(private readonly o: ScanOptions = LOAD_SCAN) {}
@@ -363,9 +367,11 @@ export class TarScanner {
     if (type === "2" || linkToLink) {
       const beneath = this.o.held.find((h) => h.startsWith(`${path}/`));
       if (beneath !== undefined) throw new ArchiveRefused(`the archive makes ${path} a symbolic link, on the way to its ${beneath}; the gate reads ${this.o.purpose} only where no link leads elsewhere`);
-      if (this.symlinks.size >= MAX_SYMLINKS) throw new ArchiveRefused(`the archive has more than ${MAX_SYMLINKS} symbolic links`);
+      if (this.symlinks.has(path)) return;
+      if (this.symlinks.size >= this.o.maxSymlinks || this.linkNameBytes + path.length > MAX_LINK_NAME_BYTES) throw new ArchiveRefused(`the archive has more than ${this.o.maxSymlinks} symbolic links, or more than ${MAX_LINK_NAME_BYTES >> 20} MiB of their names; the gate reads at most that many`);
       this.symlinks.add(path);
-    } else this.symlinks.delete(path);
+      this.linkNameBytes += path.length;
+    } else if (this.symlinks.delete(path)) this.linkNameBytes -= path.length;
   }
 
   /**
