@@ -27,6 +27,8 @@ export interface GateConfig {
   allowed_bind_roots: string[];
   allowed_capabilities: string[];
   allow_host_network: boolean;
+  /** The lowest host port a non-admin may publish (-p); 0 = any. Below 1024 are the host's services' ports. */
+  min_host_port: number;
   show_all_containers: boolean;
   allow_image_removal: boolean;
   max_create_body_kb: number;

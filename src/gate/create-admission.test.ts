@@ -45,6 +45,23 @@ describe("admitCreate", () => {
     expect(d.ok && d.body.Labels).toEqual({ project: "p", "ds01.user": "alice", "ds01.managed": "true" });
   });
 
+  it("refuses host ports below gate.min_host_port, however written; Docker's own pick and higher ports pass", async () => {
+    const published = (bindings: Json) => admit({ Image: "x", HostConfig: { PortBindings: bindings } });
+    const reason = async (bindings: Json) => {
+      const d = await published(bindings);
+      return d.ok ? "allowed" : d.reason;
+    };
+    expect(await reason({ "80/tcp": [{ HostPort: "80" }] })).toMatch(/-p 80:80: host ports below 1024 .*\(-p 8080:80\)/);
+    expect(await reason({ "53/udp": [{ HostIp: "0.0.0.0", HostPort: "1000-1100" }] })).toMatch(/-p 1000-1100:53: host ports below 1024/);
+    expect(await reason({ "80/tcp": [{ HostPort: "0080" }] })).toMatch(/host ports below 1024/);
+    expect(await reason({ "80/tcp": [{ HostPort: "http" }] })).toMatch(/the host port "http" \(for 80\/tcp\) cannot be read/);
+    expect(await reason({ "80/tcp": [{ HostPort: 80 }] })).toMatch(/HostPort/);
+    expect(await reason({ "80/tcp": "80" })).toMatch(/must be a list/);
+    for (const ok of [{ "80/tcp": [{ HostPort: "8080" }] }, { "80/tcp": [{ HostPort: "" }, { HostPort: "0" }] }, { "80/tcp": null }, { "80/tcp": [{ HostPort: "1024-1030" }] }]) expect(await reason(ok), JSON.stringify(ok)).toBe("allowed");
+    const open = await admitCreate({ Image: "x", HostConfig: { PortBindings: { "80/tcp": [{ HostPort: "80" }] } } }, undefined, alice, { ...settings, gate: { ...settings.gate, min_host_port: 0 } }, ports);
+    expect(open.ok).toBe(true);
+  });
+
   it("forwards the resolved bind source, and allows configured roots", async () => {
     const d = await admit({ Image: "x", HostConfig: { Binds: ["/home/alice/ok:/w:ro", "/data/shared:/d"] } });
     expect(d.ok && (d.body.HostConfig as { Binds: string[] }).Binds).toEqual(["/home/alice/ok:/w:ro", "/data/shared:/d"]);

@@ -233,6 +233,32 @@ const LOG_DRIVERS = new Set(["", "json-file", "local", "none"]);
 const SAFE_SECURITY_OPTS = /^no-new-privileges([:=]true)?$/;
 const RUNTIMES = new Set(["", "runc", "nvidia"]);
 
+/**
+ * Host ports below gate.min_host_port belong to the host's own services (ssh, a web server, DNS):
+ * a container published there could stand in for one of them. An empty or 0 host port is Docker's
+ * pick from its high range.
+ */
+function checkPortBindings(bindings: Json | undefined, min: number): void {
+  if (bindings === undefined || bindings === null || min === 0) return;
+  if (!isObject(bindings)) refuse("HostConfig.PortBindings must be a mapping");
+  for (const [port, list] of Object.entries(bindings)) {
+    if (list === null) continue;
+    if (!Array.isArray(list)) refuse(`HostConfig.PortBindings["${port}"] must be a list`);
+    for (const b of list) {
+      if (!isObject(b)) refuse(`HostConfig.PortBindings["${port}"] must hold mappings`);
+      const host = str(field(b, "HostPort"), `HostConfig.PortBindings["${port}"].HostPort`).trim();
+      if (host === "") continue;
+      const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(host);
+      if (!m) refuse(`the host port "${host}" (for ${port}) cannot be read; publish with -p HOSTPORT:${port.split("/")[0]}`);
+      const low = Number(m[1]);
+      if (low === 0 && (m[2] === undefined || Number(m[2]) === 0)) continue;
+      const inner = port.split("/")[0];
+      const instead = low + 8000 >= min && low + 8000 <= 65535 ? low + 8000 : min; // 80 → 8080, 443 → 8443
+      if (low < min) refuse(`-p ${host}:${inner}: host ports below ${min} are for the host's own services on this server (gate.min_host_port); publish on ${min} or above (-p ${instead}:${inner}), or with -p ${inner} for a free one`);
+    }
+  }
+}
+
 async function checkHostConfig(hc: JsonObject, caller: Caller, s: CreateSettings, ports: CreatePorts, toCreate: Set<string>): Promise<void> {
   if (boolOn(field(hc, "Privileged"), "HostConfig.Privileged")) refuse("privileged containers get root on the host; they are not allowed (ask an admin if you need a device or capability)");
   const allowedCaps = new Set(s.gate.allowed_capabilities.map(normaliseCapability));
@@ -249,6 +275,7 @@ async function checkHostConfig(hc: JsonObject, caller: Caller, s: CreateSettings
   if (net.trim().toLowerCase() === "host" && !s.gate.allow_host_network) refuse("--network=host is not allowed on this server; publish ports with -p instead");
   await checkShared(hc, "NetworkMode", net, `--network=${net}`, caller, ports);
   if (!net.startsWith("container:") && !BUILTIN_NETWORKS.has(net.trim().toLowerCase())) await checkNetwork(net, caller, ports);
+  checkPortBindings(field(hc, "PortBindings"), s.gate.min_host_port);
   const lc = structField(hc, "LogConfig");
   if (lc === "bad") refuse("HostConfig.LogConfig must be a mapping");
   const driver = str(field(lc, "Type"), "HostConfig.LogConfig.Type");

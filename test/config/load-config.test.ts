@@ -151,6 +151,16 @@ events: { jsonl_path: /var/log/ds01/events.jsonl }
     expect(c.events.jsonl_path).toBeNull();
     expect(c.gate.stall_timeout_s).toBe(60);
     expect(c.gate.stall_min_rate_kib_s).toBe(64);
+    expect(c.gate.min_host_port).toBe(1024);
+  });
+
+  it("reads gate.min_host_port, and refuses one that is no port at its line", async () => {
+    expect((await loadConfig(configDir({ "resource-limits.yaml": `${MINIMAL}gate:\n  min_host_port: 0\n` }))).gate.min_host_port).toBe(0);
+    for (const bad of ["70000", "-1", "80.5", "'http'"]) {
+      const problems = await problemsOf(configDir({ "resource-limits.yaml": `${MINIMAL}gate:\n  min_host_port: ${bad}\n` }));
+      expect(problems, bad).toHaveLength(1);
+      expect(problems[0]).toMatch(/^error resource-limits\.yaml:5:\d+: gate\.min_host_port: /);
+    }
   });
 
   it("reads the gate's stall keys, and refuses a negative rate at its line", async () => {

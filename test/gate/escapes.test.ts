@@ -81,6 +81,8 @@ const CLI_ESCAPES: [string, string, RegExp][] = [
   ["host uts namespace", `run --rm ${L} --uts host IMG true`, /--uts=host/],
   ["host userns", `run --rm ${L} --userns host IMG true`, /--userns=host/],
   ["host network", `run --rm ${L} --network host IMG true`, /--network=host/],
+  ["a privileged host port", `run --rm ${L} -p 22:22 IMG true`, /host ports below 1024 are for the host's own services on this server .*-p 8022:22/],
+  ["a privileged host port in a range, on one address", `run --rm ${L} -p 127.0.0.1:1000-1030:1000-1030 IMG true`, /-p 1000:1000: host ports below 1024/],
   ["host device", `run --rm ${L} --device /dev/null IMG true`, /--device/],
   ["device cgroup rule", `run --rm ${L} --device-cgroup-rule 'c 1:3 rwm' IMG true`, /device-cgroup-rule/],
   ["seccomp unconfined", `run --rm ${L} --security-opt seccomp=unconfined IMG true`, /security-opt/],
@@ -236,6 +238,13 @@ describe("ownership", () => {
     const net = (await engineJson(["network", "inspect", aliceNet])) as { Labels: Record<string, string>; Containers: Record<string, unknown> }[];
     expect(net[0]!.Labels["ds01.user"]).toBe(ALICE);
     expect(Object.keys(net[0]!.Containers)).toEqual([]);
+  });
+
+  it("a port of 1024 or above, or one Docker picks, is published", async () => {
+    const r = await docker(ALICE, `run -d ${L} -p 127.0.0.1:1024:80 -p 127.0.0.1::81 ${TEST_IMAGE} sleep 30`);
+    expect(r.code, r.stderr).toBe(0);
+    const hc = (await engineJson(["inspect", r.stdout.trim()])) as { HostConfig: { PortBindings: Record<string, { HostPort: string }[]> } }[];
+    expect(hc[0]!.HostConfig.PortBindings).toEqual({ "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "1024" }], "81/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] });
   });
 
   it("a user acts on their own container (stop, start, exec, logs)", async () => {
