@@ -39,7 +39,7 @@ export type Decision =
       /** Replacement body (JSON), or undefined to stream the client's body. */
       body?: Buffer;
       /** Only the caller's rows of a listing / the caller's events. */
-      filter?: "list" | "events" | "networks";
+      filter?: "list" | "events" | "networks" | "disk-usage";
       /** Parses a successful answer into what was created, to be recorded as the caller's. */
       created?: (status: number, body: Buffer) => Created | null;
       /** What a successful answer removed. */
@@ -560,6 +560,8 @@ export async function decide(route: Route, target: Target, caller: Caller, ctx: 
       return ctx.settings.gate.show_all_containers ? { action: "forward" } : { action: "forward", filter: "list" };
     case "events":
       return ctx.settings.gate.show_all_containers ? { action: "forward" } : { action: "forward", filter: "events" };
+    case "disk-usage":
+      return ctx.settings.gate.show_all_containers ? { action: "forward" } : { action: "forward", filter: "disk-usage" };
     case "container":
       return decideContainer(route, target, caller, ctx, readBody);
     case "exec-create":

@@ -1,8 +1,21 @@
 // The caller's share of shared answers: container listings and the event stream.
 import { Transform } from "node:stream";
 
+type KeepContainer = (id: string, labels: Record<string, string>, name: string) => boolean;
+
+/** The container rows (as `GET /containers/json` writes them) that `keep` accepts. */
+function ownRows(rows: unknown[], keep: KeepContainer): unknown[] {
+  return rows.filter((row) => {
+    if (typeof row !== "object" || row === null) return false;
+    const r = row as { Id?: unknown; Labels?: unknown; Names?: unknown };
+    const names = Array.isArray(r.Names) ? (r.Names as unknown[]) : [];
+    const name = typeof names[0] === "string" ? names[0].replace(/^\//, "") : "";
+    return typeof r.Id === "string" && keep(r.Id, (r.Labels as Record<string, string> | null) ?? {}, name);
+  });
+}
+
 /** `GET /containers/json`'s array, only the rows `keep` accepts (an unparseable body stays as is). */
-export function filterListBody(body: Buffer, keep: (id: string, labels: Record<string, string>, name: string) => boolean): Buffer {
+export function filterListBody(body: Buffer, keep: KeepContainer): Buffer {
   let rows: unknown;
   try {
     rows = JSON.parse(body.toString("utf8"));
@@ -10,12 +23,31 @@ export function filterListBody(body: Buffer, keep: (id: string, labels: Record<s
     return Buffer.from("[]\n"); // never pass through a listing the gate could not read
   }
   if (!Array.isArray(rows)) return Buffer.from("[]\n");
-  const kept = rows.filter((r: { Id?: unknown; Labels?: unknown; Names?: unknown }) => {
-    const names = Array.isArray(r.Names) ? (r.Names as unknown[]) : [];
-    const name = typeof names[0] === "string" ? names[0].replace(/^\//, "") : "";
-    return typeof r.Id === "string" && keep(r.Id, (r.Labels as Record<string, string> | null) ?? {}, name);
-  });
-  return Buffer.from(JSON.stringify(kept) + "\n");
+  return Buffer.from(JSON.stringify(ownRows(rows, keep)) + "\n");
+}
+
+/**
+ * `GET /system/df` (docker system df): only the caller's containers; images and volumes as their
+ * own listings show them (to everyone); the build cache left out, since BuildKit's records describe
+ * other users' build steps. An answer the gate cannot read becomes an empty one.
+ */
+export function filterDiskUsageBody(body: Buffer, keep: KeepContainer): Buffer {
+  let v: unknown;
+  try {
+    v = JSON.parse(body.toString("utf8"));
+  } catch {
+    v = null;
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return Buffer.from(JSON.stringify({ LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] }) + "\n");
+  const df = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, value] of Object.entries(df)) {
+    const key = k.toLowerCase();
+    if (key === "containers") out[k] = Array.isArray(value) ? ownRows(value, keep) : [];
+    else if (key === "buildcache") out[k] = [];
+    else out[k] = value;
+  }
+  return Buffer.from(JSON.stringify(out) + "\n");
 }
 
 /**

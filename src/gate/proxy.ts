@@ -4,7 +4,7 @@
 import { request, type Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Decision } from "./decide.js";
-import { eventsFilter, filterListBody, filterNetworksBody } from "./filters.js";
+import { eventsFilter, filterDiskUsageBody, filterListBody, filterNetworksBody } from "./filters.js";
 import { forwardCheckedArchive } from "./checked-archive.js";
 import type { StallCut } from "./stall-watch.js";
 
@@ -94,7 +94,7 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, d: Forwar
     }
     answered = true;
     const status = up.statusCode ?? 502;
-    if (((d.filter === "list" || d.filter === "networks") && status === 200) || d.created || d.removed) {
+    if (((d.filter === "list" || d.filter === "networks" || d.filter === "disk-usage") && status === 200) || d.created || d.removed) {
       bufferedAnswer(up, res, d, opts, status);
       return;
     }
@@ -152,6 +152,7 @@ function bufferedAnswer(up: IncomingMessage, res: ServerResponse, d: Forward, op
     let body: Buffer = Buffer.concat(chunks);
     if (d.filter === "list" && status === 200) body = filterListBody(body, opts.keepContainer ?? (() => true));
     if (d.filter === "networks" && status === 200) body = filterNetworksBody(body, opts.keepContainerId ?? (() => true));
+    if (d.filter === "disk-usage" && status === 200) body = filterDiskUsageBody(body, opts.keepContainer ?? (() => true));
     const replaced = opts.onAnswer?.(status, body);
     if (replaced) {
       void (replaced.when ?? Promise.resolve()).finally(() => sendJson(res, replaced.status, replaced.message));

@@ -219,6 +219,21 @@ describe("ownership", () => {
     expect(b.stdout.trim().split("\n")).toEqual([bobC]);
   });
 
+  it("docker system df counts only the caller's containers, and leaves out the shared build cache", async () => {
+    const r = await raw(ALICE, "GET /v1.41/system/df HTTP/1.1\r\nHost: docker\r\n\r\n");
+    expect(r.status, r.raw).toBe(200);
+    const df = JSON.parse(r.body) as { Containers: { Id: string; Labels: Record<string, string> }[]; Images: unknown[]; BuildCache: unknown[] };
+    const ids = df.Containers.map((c) => c.Id);
+    expect(ids).toContain(aliceC);
+    expect(ids).not.toContain(bobC);
+    for (const c of df.Containers) expect(c.Labels["ds01.user"]).toBe(ALICE);
+    expect(df.Images.length).toBeGreaterThan(0);
+    expect(df.BuildCache).toEqual([]);
+    const cli = await docker(ALICE, "system df");
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^TYPE\s+TOTAL/);
+  });
+
   it("the gate stamps the caller as owner, and records it", async () => {
     const c = (await engineJson(["inspect", aliceC])) as { Config: { Labels: Record<string, string> } }[];
     expect(c[0]!.Config.Labels["ds01.user"]).toBe(ALICE);
@@ -245,6 +260,7 @@ describe("ownership", () => {
     expect(r.code, r.stderr).toBe(0);
     const hc = (await engineJson(["inspect", r.stdout.trim()])) as { HostConfig: { PortBindings: Record<string, { HostPort: string }[]> } }[];
     expect(hc[0]!.HostConfig.PortBindings).toEqual({ "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "1024" }], "81/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] });
+    expect((await docker(ALICE, `rm -f ${r.stdout.trim()}`)).code).toBe(0);
   });
 
   it("a user acts on their own container (stop, start, exec, logs)", async () => {
