@@ -45,6 +45,7 @@ const USER = "ds01gt-alice";
 const HOLDER = "ds01gt-bob";
 const SCRIPT = join(import.meta.dirname, "../test/gate/fixtures/gpu-creates.mjs");
 const runId = newRunId("bench-admission");
+const UNTHROTTLED = "  max_requests_per_s: 0\n";
 
 function sh(file: string, args: string[], timeoutMs = 600_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -62,7 +63,8 @@ async function createLatency(): Promise<void> {
   // Many GPUs, so a GPU of a just-removed container (still counted for its 1 s listing slack) is never needed.
   const gpus = Array.from({ length: 128 }, (_, i) => gpuUuid(i, "be1cbe1c"));
   const fake = await writeFakeGpuState({ gpus: gpus.map((uuid, index) => ({ index, uuid, util: 0 })) });
-  const gate = await startGate({ env: fake.env, userOverrides: unlimited(USER) });
+  // The bench is itself a flood of one user's requests: the per-user rate (gate.max_requests_per_s) is off.
+  const gate = await startGate({ env: fake.env, userOverrides: unlimited(USER), gateKeys: UNTHROTTLED });
   const group = gateInOwnCpuGroup(gate.child.pid!);
   console.log(`gate runs in ${group.where}`);
   try {
@@ -125,7 +127,7 @@ async function untilWaiting(gate: GateProcess, n: number): Promise<void> {
 
 async function handover(): Promise<void> {
   const fake = await writeFakeGpuState({ gpus: [{ index: 0, uuid: gpuUuid(0, "4a4d4a4d"), util: 0 }] });
-  const gate = await startGate({ env: fake.env, gpuWaitS: 60, userOverrides: unlimited(USER) + unlimited(HOLDER) });
+  const gate = await startGate({ env: fake.env, gpuWaitS: 60, userOverrides: unlimited(USER) + unlimited(HOLDER), gateKeys: UNTHROTTLED });
   const group = gateInOwnCpuGroup(gate.child.pid!);
   const ms: number[] = [];
   try {

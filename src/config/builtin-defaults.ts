@@ -70,6 +70,7 @@ export const BUILTIN_APP = {
     gpus_all: "cap" as "cap" | "refuse",
     gpu_wait_s: 180,
     max_connections_per_user: 1024,
+    max_requests_per_s: 200,
     stall_timeout_s: 60,
     stall_min_rate_kib_s: 64,
   },

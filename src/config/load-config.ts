@@ -176,6 +176,7 @@ function gateConfig(g: NonNullable<RawConfig["gate"]>): GateConfig {
     gpus_all: g.gpus_all ?? d.gpus_all,
     gpu_wait_s: g.gpu_wait_s ?? d.gpu_wait_s,
     max_connections_per_user: g.max_connections_per_user ?? d.max_connections_per_user,
+    max_requests_per_s: g.max_requests_per_s ?? d.max_requests_per_s,
     stall_timeout_s: g.stall_timeout_s ?? d.stall_timeout_s,
     stall_min_rate_kib_s: g.stall_min_rate_kib_s ?? d.stall_min_rate_kib_s,
   };

@@ -38,6 +38,8 @@ export interface GateConfig {
   gpu_wait_s: number;
   /** Connections one non-admin user may hold open at once (streams count); 0 = no cap. */
   max_connections_per_user: number;
+  /** One non-admin user's requests per second (bursts of twice that pass); over it they wait, then 429. 0 = no limit. */
+  max_requests_per_s: number;
   /** How long a copy or export (which locks its container in dockerd) may wait on its client before it is cut off; 0 = never. */
   stall_timeout_s: number;
   /** The least rate (KiB/s) such a stream's client must keep up while the stream waits on it; 0 = only the timeout. */

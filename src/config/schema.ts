@@ -169,6 +169,7 @@ export function buildSchemas(strict: boolean) {
       gpus_all: oneOf(["cap", "refuse"] as const).optional(),
       gpu_wait_s: requiredNum({ integer: true, min: 0, max: 3600, what: "a number of seconds" }).optional(),
       max_connections_per_user: requiredNum({ integer: true, min: 0, max: 65536, what: "a number of connections" }).optional(),
+      max_requests_per_s: requiredNum({ integer: true, min: 0, max: 100000, what: "requests per second" }).optional(),
       stall_timeout_s: requiredNum({ integer: true, min: 0, max: 3600, what: "a number of seconds" }).optional(),
       stall_min_rate_kib_s: requiredNum({ integer: true, min: 0, max: 1048576, what: "KiB per second" }).optional(),
     }).optional(),

@@ -31,6 +31,7 @@ import type { Timers } from "../daemon/timers.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import type { GpuReserve } from "./decide.js";
 import type { CgroupAdmission } from "../cgroups/admission.js";
+import { RequestRate } from "./request-rate.js";
 
 export interface GateDeps {
   engineSocket: string;
@@ -173,6 +174,9 @@ export class Gate {
   private readonly open = new Set<Socket>();
   /** Open connections per uid (each stream, `docker logs -f`, attach… holds one). */
   private readonly openByUid = new Map<number, number>();
+  private readonly rate = new RequestRate(() => this.settings.gate.max_requests_per_s);
+  /** Per user: when the last throttling refusal was audited, and how many went unaudited since. */
+  private readonly throttled = new Map<number, { auditedAt: number; since: number }>();
   private readonly queue: GpuQueue<GpuReserve> | null;
   /** Labels of the images creates name, while nothing can have changed them (image-label-cache.ts). */
   private readonly images: ImageLabelCache;
@@ -398,10 +402,28 @@ export class Gate {
     return { uid: creds.uid, gid: creds.gid, pid: creds.pid, name: account.name, groups: account.groups, admin };
   }
 
+  /**
+   * A request over the caller's rate: 429. Audited once a minute per user at most (a flood of
+   * refusals must not become a flood of store writes), with how many went unaudited before it.
+   */
+  private refuseThrottled(req: IncomingMessage, to: { res?: ServerResponse; socket?: Socket }, caller: Caller, creds: PeerCredentials): void {
+    const rate = this.settings.gate.max_requests_per_s;
+    const reason = `you are sending more than ${rate} requests a second to Docker (gate.max_requests_per_s), so other users' requests would wait behind yours; slow down (a loop calling docker: add a sleep) and try again`;
+    const now = Date.now();
+    const t = this.throttled.get(creds.uid);
+    if (t && now - t.auditedAt < 60_000) t.since++;
+    else {
+      this.throttled.set(creds.uid, { auditedAt: now, since: 0 });
+      this.audit(EVENT.gateDenied, caller.name, null, null, { method: req.method, path: req.url, reason, uid: creds.uid, pid: creds.pid, throttled: true, unrecorded_before: t?.since ?? 0 });
+    }
+    to.res?.setHeader("Retry-After", "1");
+    this.refuse(req, to, caller, creds, reason, 429, false, false);
+  }
+
   /** `answerFirst`: the body is being read already (a load); answer now, then drop the rest of it. */
-  private refuse(req: IncomingMessage, to: { res?: ServerResponse; socket?: Socket }, caller: Caller | null, creds: PeerCredentials, reason: string, status = 403, answerFirst = false): void {
+  private refuse(req: IncomingMessage, to: { res?: ServerResponse; socket?: Socket }, caller: Caller | null, creds: PeerCredentials, reason: string, status = 403, answerFirst = false, audited = true): void {
     const message = `ds01: ${reason}`;
-    this.audit(EVENT.gateDenied, caller?.name ?? `uid ${creds.uid}`, null, null, { method: req.method, path: req.url, reason, uid: creds.uid, pid: creds.pid });
+    if (audited) this.audit(EVENT.gateDenied, caller?.name ?? `uid ${creds.uid}`, null, null, { method: req.method, path: req.url, reason, uid: creds.uid, pid: creds.pid });
     if (to.res && answerFirst) {
       // Not "Connection: close": Node would close the socket as soon as the answer is out.
       to.res.removeHeader("Connection");
@@ -459,6 +481,11 @@ export class Gate {
     if (!caller.admin && cap > 0 && held > cap) {
       to.res?.setHeader("Connection", "close");
       return this.refuse(req, to, caller, creds, `you hold ${held - 1} connections to Docker and may hold ${cap} (gate.max_connections_per_user); end some streams (docker logs -f, docker events, docker attach) and try again`, 429);
+    }
+    if (!caller.admin) {
+      const wait = this.rate.take(creds.uid);
+      if (wait === null) return this.refuseThrottled(req, to, caller, creds);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
     if (!parsed.ok) return this.refuse(req, to, caller, creds, `${parsed.reason}; the request was not forwarded`, 400);
     const target = parsed.target;
