@@ -63,6 +63,7 @@ export const BUILTIN_APP = {
     allowed_bind_roots: ["/home/{user}"],
     allowed_capabilities: [] as string[],
     allow_host_network: false,
+    allow_buildkit: true,
     min_host_port: 1024,
     show_all_containers: false,
     allow_image_removal: false,

@@ -169,6 +169,7 @@ function gateConfig(g: NonNullable<RawConfig["gate"]>): GateConfig {
     allowed_bind_roots: g.allowed_bind_roots ?? [...d.allowed_bind_roots],
     allowed_capabilities: (g.allowed_capabilities ?? [...d.allowed_capabilities]).map(normaliseCapability),
     allow_host_network: g.allow_host_network ?? d.allow_host_network,
+    allow_buildkit: g.allow_buildkit ?? d.allow_buildkit,
     min_host_port: g.min_host_port ?? d.min_host_port,
     show_all_containers: g.show_all_containers ?? d.show_all_containers,
     allow_image_removal: g.allow_image_removal ?? d.allow_image_removal,

@@ -27,6 +27,8 @@ export interface GateConfig {
   allowed_bind_roots: string[];
   allowed_capabilities: string[];
   allow_host_network: boolean;
+  /** BuildKit builds (sessions, version=2): their steps run outside the caller's limits and their Dockerfile is not read. */
+  allow_buildkit: boolean;
   /** The lowest host port a non-admin may publish (-p); 0 = any. Below 1024 are the host's services' ports. */
   min_host_port: number;
   show_all_containers: boolean;

@@ -162,6 +162,7 @@ export function buildSchemas(strict: boolean) {
       allowed_bind_roots: nameList().optional(),
       allowed_capabilities: nameList().optional(),
       allow_host_network: bool().optional(),
+      allow_buildkit: bool().optional(),
       min_host_port: requiredNum({ integer: true, min: 0, max: 65535, what: "a port number" }).optional(),
       show_all_containers: bool().optional(),
       allow_image_removal: bool().optional(),

@@ -382,7 +382,12 @@ async function decideExec(execId: string, caller: Caller, ctx: DecideContext): P
   return { action: "forward" };
 }
 
+/** Why BuildKit is refused where gate.allow_buildkit is off. */
+const BUILDKIT_OFF =
+  "BuildKit builds run their steps outside your limits, and the gate cannot check what a build session sends, so they are off on this server (gate.allow_buildkit); build with the classic builder: DOCKER_BUILDKIT=0 docker build …";
+
 async function decideBuild(target: Target, caller: Caller, ctx: DecideContext): Promise<Decision> {
+  if (queryValue(target, "version") === "2" && !ctx.settings.gate.allow_buildkit) return refuse(BUILDKIT_OFF);
   const raw = (queryValue(target, "networkmode") ?? "").trim();
   const net = raw.toLowerCase();
   if (net === "host" && !ctx.settings.gate.allow_host_network) return refuse("docker build --network=host is not allowed on this server");
@@ -560,6 +565,8 @@ export async function decide(route: Route, target: Target, caller: Caller, ctx: 
       return ctx.settings.gate.show_all_containers ? { action: "forward" } : { action: "forward", filter: "list" };
     case "events":
       return ctx.settings.gate.show_all_containers ? { action: "forward" } : { action: "forward", filter: "events" };
+    case "buildkit-session":
+      return ctx.settings.gate.allow_buildkit ? { action: "forward" } : refuse(BUILDKIT_OFF);
     case "disk-usage":
       return ctx.settings.gate.show_all_containers ? { action: "forward" } : { action: "forward", filter: "disk-usage" };
     case "container":

@@ -12,6 +12,7 @@ export type Route =
   | { kind: "exec"; execId: string; op: string } // /exec/{id}/start|resize|json
   | { kind: "commit" } // POST /commit?container=…
   | { kind: "build" } // POST /build
+  | { kind: "buildkit-session" } // POST /session: BuildKit's file-sync session for the caller's own build
   | { kind: "image-pull" } // POST /images/create (a pull, or an import with fromSrc)
   | { kind: "image-tag" } // POST /images/{name}/tag?repo=&tag=
   | { kind: "image-load" } // POST /images/load: the tags its archive sets
@@ -93,8 +94,8 @@ const RULES: readonly Rule[] = [
   { method: "POST", pattern: /^\/build$/, route: () => ({ kind: "build" }) },
   { method: "POST", pattern: /^\/build\/prune$/, route: admin("pruning the build cache") },
   { method: "POST", pattern: /^\/build\/cancel$/, route: open },
-  { method: "POST", pattern: /^\/session$/, route: open }, // BuildKit's file-sync session for the caller's own build
-  { method: "POST", pattern: /^\/grpc$/, route: admin("BuildKit's raw control API (it cannot be checked; use docker build)") },
+  { method: "POST", pattern: /^\/session$/, route: () => ({ kind: "buildkit-session" }) },
+  { method: "POST", pattern: /^\/grpc$/, route: admin("BuildKit's raw control API (what docker buildx speaks; the gate cannot check it: build with DOCKER_BUILDKIT=0 docker build)") },
 
   { method: "GET", pattern: /^\/volumes$/, route: open },
   { method: "POST", pattern: /^\/volumes\/create$/, route: () => ({ kind: "volume-create" }) },

@@ -153,6 +153,7 @@ events: { jsonl_path: /var/log/ds01/events.jsonl }
     expect(c.gate.stall_min_rate_kib_s).toBe(64);
     expect(c.gate.min_host_port).toBe(1024);
     expect(c.gate.max_requests_per_s).toBe(200);
+    expect(c.gate.allow_buildkit).toBe(true);
   });
 
   it("reads gate.min_host_port, and refuses one that is no port at its line", async () => {

@@ -4,7 +4,10 @@
 // own; Bob's builds that name them (FROM, an ARG, COPY --from, another Dockerfile, a compressed
 // context) are refused and leave no image; builds on unrecorded images, or on one's own tags, work.
 // Images carry ds01.test.run=<runId> and are removed, with the tags made here, in afterAll.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tarArchive } from "../helpers/tar-builder.js";
 import { newRunId } from "../helpers/containers.js";
 import { TEST_IMAGE } from "../helpers/docker-env.js";
 import { execFileWithTimeout } from "../../src/util/exec.js";
@@ -17,6 +20,7 @@ const runId = newRunId("gate-from");
 const planted = `ds01-from-${runId}:base`;
 const builtTags: string[] = [];
 let gate: GateProcess;
+let noBuildKit: GateProcess;
 
 async function root(args: string[]) {
   const r = await execFileWithTimeout("docker", args, { timeoutMs: 60_000 });
@@ -40,12 +44,14 @@ async function build(user: string, files: Record<string, string>, flags = "") {
 beforeAll(async () => {
   await ensureTestUsers();
   gate = await startGate();
+  noBuildKit = await startGate({ gateKeys: "  allow_buildkit: false\n" });
   const t = await asUser(ALICE, `docker tag ${TEST_IMAGE} ${planted}`, gate.env());
   expect(t.code, t.stderr).toBe(0);
 }, 120_000);
 
 afterAll(async () => {
   await gate?.stop();
+  await noBuildKit?.stop();
   const labelled = await root(["images", "-q", "--filter", `label=${LABEL.testRun}=${runId}`]);
   for (const t of [planted, ...builtTags]) await root(["rmi", t]);
   for (const id of new Set(labelled.stdout.split("\n").filter(Boolean))) await root(["rmi", "-f", id]);
@@ -84,5 +90,49 @@ describe("a build on another user's tag", () => {
     const own = await build(ALICE, { Dockerfile: `FROM ${planted}\nRUN echo mine\n` });
     expect(own.code, own.stderr).toBe(0);
     expect(own.exists).toBe(true);
+  });
+});
+
+let rawCount = 0;
+/** `user` sends a BuildKit build (version=2) whose context is the body, a tar of this Dockerfile, to `via`. */
+async function buildKitBuild(user: string, via: GateProcess, dockerfile: string) {
+  const tag = `ds01-from-${runId}-bk:${rawCount}`;
+  builtTags.push(tag);
+  const body = tarArchive([{ name: "Dockerfile", data: dockerfile }]);
+  const head = `POST /v1.41/build?version=2&t=${encodeURIComponent(tag)}&labels=${encodeURIComponent(JSON.stringify({ [LABEL.testRun]: runId }))} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+  const file = join(via.dir, `bk-${rawCount++}`);
+  writeFileSync(file, Buffer.concat([Buffer.from(head), body]), { mode: 0o644 });
+  const r = await asUser(user, `${process.execPath} ${join(import.meta.dirname, "raw-request.mjs")} ${via.socket} ${file}`, {}, 120_000);
+  const answer = JSON.parse(r.stdout) as { status: number; body: string; raw: string };
+  return { ...answer, tag, exists: (await root(["image", "inspect", tag])).code === 0 };
+}
+
+async function session(user: string, via: GateProcess) {
+  const r = await asUser(user, `${process.execPath} ${join(import.meta.dirname, "fixtures/session-upgrade.mjs")} ${via.socket}`, {}, 30_000);
+  return JSON.parse(r.stdout) as { status: number; head: string };
+}
+
+describe("BuildKit", () => {
+  it("a BuildKit build whose context is the body is read the same way: on another user's tag, refused and nothing built; on its own base, built", async () => {
+    const refused = await buildKitBuild(BOB, gate, `FROM ${planted}\nRUN echo bk\n`);
+    expect(refused.status, refused.raw).toBe(403);
+    expect(JSON.parse(refused.body).message).toMatch(refusedFrom("FROM", 1));
+    expect(refused.exists).toBe(false);
+    const built = await buildKitBuild(BOB, gate, `FROM ${TEST_IMAGE}\nRUN echo bk\n`);
+    expect(built.status, built.raw).toBe(200);
+    expect(built.exists).toBe(true);
+  });
+
+  it("sessions pass (101) where BuildKit is allowed; with gate.allow_buildkit off, sessions and version=2 builds are refused with the way to build", async () => {
+    expect((await session(BOB, gate)).status).toBe(101);
+    const s = await session(BOB, noBuildKit);
+    expect(s.status, s.head).toBe(403);
+    expect(s.head).toMatch(/gate\.allow_buildkit.*DOCKER_BUILDKIT=0 docker build/);
+    const b = await buildKitBuild(BOB, noBuildKit, `FROM ${TEST_IMAGE}\n`);
+    expect(b.status).toBe(403);
+    expect(b.exists).toBe(false);
+    // The classic builder still works there.
+    const classic = await asUser(BOB, `printf 'FROM ${TEST_IMAGE}\\n' | DOCKER_BUILDKIT=0 docker build -q --label ${LABEL.testRun}=${runId} -`, noBuildKit.env(), 120_000);
+    expect(classic.code, classic.stderr).toBe(0);
   });
 });
