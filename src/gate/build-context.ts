@@ -9,7 +9,7 @@
 // BuildKit session (`/session`, an old CLI with DOCKER_BUILDKIT=1) never passes here as an archive.
 import { ArchiveRefused, archivePath, type ScanOptions } from "./tar-scan.js";
 import type { ArchiveCheck } from "./checked-archive.js";
-import { imagesNamed } from "./dockerfile-images.js";
+import { DockerfileTooOdd, imagesNamed, type NamedImage } from "./dockerfile-images.js";
 
 /** Who made this tag here, when it is someone other than the caller (else null). */
 export type OthersTag = (image: string) => { shown: string; user: string } | null;
@@ -48,11 +48,18 @@ export function buildContextCheck(held: string[], buildArgs: ReadonlyMap<string,
     reads: "the images the Dockerfile builds on",
     decompressFirst: (command) => `send the build context uncompressed (${command} FILE | docker build -)`,
     check: async (entry) => {
-      for (const named of imagesNamed(entry.data.toString("utf8"), buildArgs)) {
-        const other = othersTag(named.image);
+      let named: NamedImage[];
+      try {
+        named = imagesNamed(entry.data.toString("utf8"), buildArgs);
+      } catch (e) {
+        if (e instanceof DockerfileTooOdd) throw new ArchiveRefused(`${entry.name} has ${e.message}`);
+        throw e;
+      }
+      for (const image of named) {
+        const other = othersTag(image.image);
         if (!other) continue;
         throw new ArchiveRefused(
-          `${entry.name} builds on ${other.shown} (${named.how}, line ${named.line}), which was made on this server by ${other.user}, not pulled from its registry: building on it would put their code into your image. If you trust it, name it by its id there (docker image inspect ${other.shown} --format '{{.Id}}'); otherwise pull it under a name of your own`,
+          `${entry.name} builds on ${other.shown} (${image.how}, line ${image.line}), which was made on this server by ${other.user}, not pulled from its registry: building on it would put their code into your image. If you trust it, name it by its id there (docker image inspect ${other.shown} --format '{{.Id}}'); otherwise pull it under a name of your own`,
         );
       }
     },

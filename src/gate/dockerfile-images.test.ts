@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expandWord, imagesNamed } from "./dockerfile-images.js";
+import { DockerfileTooOdd, expandWord, imagesNamed } from "./dockerfile-images.js";
 
 const images = (text: string, args: Record<string, string> = {}) => imagesNamed(text, new Map(Object.entries(args))).map((n) => n.image);
 
@@ -46,6 +46,16 @@ describe("imagesNamed", () => {
 
   it("takes CRLF line ends and a byte-order mark", () => {
     expect(images("\uFEFFFROM a AS s\r\nFROM s\r\nFROM b\r\n")).toEqual(["a", "b"]);
+  });
+});
+
+describe("hostile Dockerfiles", () => {
+  it("read in linear time: long runs of blanks, a long directive, nested defaults (each would be quadratic with a careless pattern)", () => {
+    const blanks = " ".repeat(1_000_000);
+    expect(images(`# syntax=x${blanks}y\nFROM a${blanks}b\nFROM c\n`)).toEqual([`x${blanks}y`, "a", "c"]);
+    expect(images(`FROM a \\${blanks}\n AS s\nFROM s${blanks}\\\n`)).toEqual(["a"]);
+    const nested = "${A:-".repeat(200_000) + "x" + "}".repeat(200_000);
+    expect(() => imagesNamed(`FROM ${nested}\n`, new Map())).toThrow(DockerfileTooOdd);
   });
 });
 

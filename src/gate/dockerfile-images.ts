@@ -18,6 +18,18 @@ export interface NamedImage {
 
 /** The most instructions read (a Dockerfile of thousands of lines is not an ordinary one). */
 const MAX_INSTRUCTIONS = 10_000;
+/** The longest word filled in (an image reference is at most a few hundred characters). */
+export const MAX_WORD = 4096;
+
+/** A Dockerfile the gate will not read to the end (its words are beyond any image reference). */
+export class DockerfileTooOdd extends Error {}
+
+/** `s` without trailing spaces and tabs (a loop: a regular expression for it is quadratic on long runs of them). */
+function trimEnd(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s[end - 1] === " " || s[end - 1] === "\t")) end--;
+  return s.slice(0, end);
+}
 
 interface Instruction {
   keyword: string;
@@ -31,11 +43,12 @@ function directives(lines: string[]): { escape: string; syntax: { image: string;
   let syntax: { image: string; line: number } | null = null;
   let i = 0;
   for (; i < lines.length; i++) {
-    const m = /^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$/.exec(lines[i]!);
-    if (!m) break;
+    const m = /^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=(.*)$/s.exec(lines[i]!);
+    const value = m ? trimEnd(m[2]!).replace(/^[ \t]+/, "") : "";
+    if (!m || value === "") break;
     const key = m[1]!.toLowerCase();
-    if (key === "escape" && (m[2] === "`" || m[2] === "\\")) escape = m[2];
-    if (key === "syntax") syntax = { image: m[2]!, line: i + 1 };
+    if (key === "escape" && (value === "`" || value === "\\")) escape = value;
+    if (key === "syntax") syntax = { image: value, line: i + 1 };
   }
   return { escape, syntax, start: i };
 }
@@ -46,8 +59,8 @@ const isBlank = (line: string) => /^[ \t]*$/.test(line);
 /** Logical lines: continuations joined, comments and blank lines inside them left out. */
 function instructions(lines: string[], start: number, escape: string): Instruction[] {
   const out: Instruction[] = [];
-  const continues = (l: string) => l.replace(/[ \t]+$/, "").endsWith(escape);
-  const strip = (l: string) => l.replace(/[ \t]+$/, "").slice(0, -1);
+  const continues = (l: string) => trimEnd(l).endsWith(escape);
+  const strip = (l: string) => trimEnd(l).slice(0, -1);
   for (let i = start; i < lines.length && out.length < MAX_INSTRUCTIONS; i++) {
     const first = lines[i]!.replace(/^[ \t]+/, "");
     if (first === "" || first.startsWith("#")) continue;
@@ -91,9 +104,11 @@ function words(text: string): string[] {
 /**
  * One word with its variables filled in and its quotes removed, as the builder's shell-word reader
  * does: `$X`, `${X}`, `${X:-default}`, `${X-default}`, `${X:+alt}`, `${X+alt}`; the escape
- * character keeps the next one as it is; nothing is expanded inside single quotes.
+ * character keeps the next one as it is; nothing is expanded inside single quotes. A word longer
+ * than MAX_WORD throws DockerfileTooOdd (nested defaults would cost its length squared).
  */
 export function expandWord(word: string, vars: ReadonlyMap<string, string>, escape = "\\"): string {
+  if (word.length > MAX_WORD) throw new DockerfileTooOdd(`a word of ${word.length} characters where an image is named; the gate reads at most ${MAX_WORD}`);
   let out = "";
   let i = 0;
   let quote: string | null = null;
