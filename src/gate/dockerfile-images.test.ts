@@ -56,6 +56,8 @@ describe("hostile Dockerfiles", () => {
     expect(images(`FROM a \\${blanks}\n AS s\nFROM s${blanks}\\\n`)).toEqual(["a"]);
     const nested = "${A:-".repeat(200_000) + "x" + "}".repeat(200_000);
     expect(() => imagesNamed(`FROM ${nested}\n`, new Map())).toThrow(DockerfileTooOdd);
+    // Too many instructions is refused, not read in part (a FROM after them would go unchecked).
+    expect(() => imagesNamed(`${"RUN true\n".repeat(10_000)}FROM late\n`, new Map())).toThrow(/more than 10000 instructions/);
   });
 });
 

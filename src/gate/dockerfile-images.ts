@@ -61,7 +61,9 @@ function instructions(lines: string[], start: number, escape: string): Instructi
   const out: Instruction[] = [];
   const continues = (l: string) => trimEnd(l).endsWith(escape);
   const strip = (l: string) => trimEnd(l).slice(0, -1);
-  for (let i = start; i < lines.length && out.length < MAX_INSTRUCTIONS; i++) {
+  for (let i = start; i < lines.length; i++) {
+    // Stopping early would leave the rest unread: refused instead.
+    if (out.length >= MAX_INSTRUCTIONS) throw new DockerfileTooOdd(`more than ${MAX_INSTRUCTIONS} instructions; the gate reads at most that many`);
     const first = lines[i]!.replace(/^[ \t]+/, "");
     if (first === "" || first.startsWith("#")) continue;
     const line = i + 1;
