@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { tarArchive } from "../../test/helpers/tar-builder.js";
-import { buildArgsOf, buildContextCheck, dockerfilePaths } from "./build-context.js";
+import { buildArgsOf, buildContextCheck, dockerfilePaths, platformArgs } from "./build-context.js";
 import { ArchiveRefused, TarScanner, type HeldEntry } from "./tar-scan.js";
 
 /** The held entries of a build context scanned for these Dockerfile paths (throws ArchiveRefused). */
@@ -26,6 +26,15 @@ describe("buildArgsOf", () => {
     expect([...buildArgsOf('{"A":"1","B":null}')!]).toEqual([["A", "1"]]);
     expect(buildArgsOf(undefined)!.size).toBe(0);
     for (const bad of ["[1]", '{"A":1}', "{", '"x"', "null"]) expect(buildArgsOf(bad), bad).toBeNull();
+  });
+});
+
+describe("platformArgs", () => {
+  it("are BuildKit's only: the build's platform as TARGET*, this host as BUILD*", () => {
+    expect(platformArgs(false, "linux/arm64").size).toBe(0);
+    const a = platformArgs(true, "linux/arm64/v8");
+    expect([a.get("TARGETPLATFORM"), a.get("TARGETARCH"), a.get("TARGETVARIANT"), a.get("BUILDOS")]).toEqual(["linux/arm64/v8", "arm64", "v8", "linux"]);
+    expect(platformArgs(true, undefined).get("TARGETPLATFORM")).toBe(platformArgs(true, undefined).get("BUILDPLATFORM"));
   });
 });
 

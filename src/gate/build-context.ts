@@ -39,7 +39,29 @@ export function buildArgsOf(param: string | undefined): Map<string, string> | nu
   return out;
 }
 
-export function buildContextCheck(held: string[], buildArgs: ReadonlyMap<string, string>, othersTag: OthersTag): ArchiveCheck {
+const GO_ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", ia32: "386" };
+
+/**
+ * The ARGs BuildKit fills in without a declaration (TARGETPLATFORM, BUILDARCH, …), for a build of
+ * `platform` (the build's parameter, `os/arch[/variant]`) on this host; none for the classic builder.
+ */
+export function platformArgs(buildKit: boolean, platform: string | undefined): Map<string, string> {
+  if (!buildKit) return new Map();
+  const hostArch = GO_ARCH[process.arch] ?? process.arch;
+  const build = { os: "linux", arch: hostArch, variant: "" };
+  const [os, arch, variant] = (platform ?? "").split(",")[0]!.trim().split("/");
+  const target = os && arch ? { os, arch, variant: variant ?? "" } : build;
+  const out = new Map<string, string>();
+  for (const [prefix, p] of [["BUILD", build], ["TARGET", target]] as const) {
+    out.set(`${prefix}PLATFORM`, `${p.os}/${p.arch}${p.variant ? `/${p.variant}` : ""}`);
+    out.set(`${prefix}OS`, p.os);
+    out.set(`${prefix}ARCH`, p.arch);
+    out.set(`${prefix}VARIANT`, p.variant);
+  }
+  return out;
+}
+
+export function buildContextCheck(held: string[], buildArgs: ReadonlyMap<string, string>, othersTag: OthersTag, predefined: ReadonlyMap<string, string> = new Map()): ArchiveCheck {
   // A context may be a whole project, node_modules and all (pnpm's are mostly links).
   const scan: ScanOptions = { held, purpose: "the Dockerfile", writer: "docker build", depthNote: "", maxSymlinks: 200_000 };
   return {
@@ -50,7 +72,7 @@ export function buildContextCheck(held: string[], buildArgs: ReadonlyMap<string,
     check: async (entry) => {
       let named: NamedImage[];
       try {
-        named = imagesNamed(entry.data.toString("utf8"), buildArgs);
+        named = imagesNamed(entry.data.toString("utf8"), buildArgs, predefined);
       } catch (e) {
         if (e instanceof DockerfileTooOdd) throw new ArchiveRefused(`${entry.name} has ${e.message}`);
         throw e;

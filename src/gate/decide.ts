@@ -20,7 +20,7 @@ import { queryValue, withObjectId, withQuery, withQueryValue, type Target } from
 import { buildLimits } from "./build-limits.js";
 import type { ArchiveCheck } from "./checked-archive.js";
 import { loadCheck } from "./image-load.js";
-import { buildArgsOf, buildContextCheck, dockerfilePaths } from "./build-context.js";
+import { buildArgsOf, buildContextCheck, dockerfilePaths, platformArgs } from "./build-context.js";
 
 export interface Created {
   kind: ObjectKind;
@@ -592,7 +592,8 @@ export async function decide(route: Route, target: Target, caller: Caller, ctx: 
       const buildArgs = buildArgsOf(queryValue(target, "buildargs"));
       if (buildArgs === null) return refuse("docker build's buildargs parameter cannot be read (a JSON object of strings); use --build-arg NAME=VALUE");
       const tags = [...(target.query.get("t") ?? []), ...outputs].map((t) => tagTarget(t));
-      const archive = buildContextCheck(dockerfilePaths(queryValue(target, "dockerfile")), buildArgs, (image) => tagMadeByOther(image, caller, ctx));
+      const predefined = platformArgs(queryValue(target, "version") === "2", queryValue(target, "platform"));
+      const archive = buildContextCheck(dockerfilePaths(queryValue(target, "dockerfile")), buildArgs, (image) => tagMadeByOther(image, caller, ctx), predefined);
       return (await claim(tags, caller, ctx)) ?? { ...d, archive };
     }
     case "image-tag":

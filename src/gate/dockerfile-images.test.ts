@@ -49,13 +49,43 @@ describe("imagesNamed", () => {
   });
 });
 
+describe("variables and directives as the builders read them", () => {
+  it("nested defaults, :? and ?, and BuildKit's predefined platform ARGs are filled in", () => {
+    const args = { B: "ubuntu:24.04", V: "24.04" };
+    expect(images("ARG A\nARG B\nARG V\nFROM ${A:-${B}}\nFROM ubuntu:${TAG:-${V}}\nFROM ubuntu:${V:?required}\nFROM x:${V?}\n", args)).toEqual(["ubuntu:24.04", "ubuntu:24.04", "ubuntu:24.04", "x:24.04"]);
+    const platform = new Map([["TARGETARCH", "amd64"]]);
+    expect(imagesNamed("FROM org/base-${TARGETARCH}:1\n", new Map(), platform).map((n) => n.image)).toEqual(["org/base-amd64:1"]);
+    expect(imagesNamed("ARG TARGETARCH\nFROM org/base-${TARGETARCH}:1\n", new Map(), platform).map((n) => n.image)).toEqual(["org/base-amd64:1"]);
+  });
+
+  it("a name the gate cannot fill in is refused, not checked as written", () => {
+    for (const from of ["ubuntu:${V#v}", "ubuntu:${V%-x}", "ubuntu:${V/a/b}", "x$"]) {
+      expect(() => imagesNamed(`ARG V=v24.04\nFROM ${from}\n`, new Map()), from).toThrow(/FROM on line 2 naming .*which the gate cannot fill in/);
+    }
+  });
+
+  it("directives end at the first line that is none (both the classic and BuildKit's readings are checked), may be indented, and # syntax takes its first word", () => {
+    expect(images("# check=skip=all\n# escape=`\nRUN echo `\nFROM ubuntu:24.04\n")).toEqual(["ubuntu:24.04"]);
+    expect(images("  # escape=`\nFROM a `\n AS b\n")).toEqual(["a"]);
+    expect(images("# syntax=front/end:1 --opt\nFROM a\n")).toEqual(["front/end:1", "a"]);
+    expect(images("# foo=bar\n# escape=`\nFROM a \\\n  AS b\n")).toEqual(["a"]);
+  });
+});
+
 describe("hostile Dockerfiles", () => {
   it("read in linear time: long runs of blanks, a long directive, nested defaults (each would be quadratic with a careless pattern)", () => {
     const blanks = " ".repeat(1_000_000);
-    expect(images(`# syntax=x${blanks}y\nFROM a${blanks}b\nFROM c\n`)).toEqual([`x${blanks}y`, "a", "c"]);
+    // (The syntax directive's first word is its frontend.)
+    expect(images(`# syntax=x${blanks}y\nFROM a${blanks}b\nFROM c\n`)).toEqual(["x", "a", "c"]);
     expect(images(`FROM a \\${blanks}\n AS s\nFROM s${blanks}\\\n`)).toEqual(["a"]);
     const nested = "${A:-".repeat(200_000) + "x" + "}".repeat(200_000);
     expect(() => imagesNamed(`FROM ${nested}\n`, new Map())).toThrow(DockerfileTooOdd);
+    // Repeated flags (each once a copy of all before it, once) and ARGs made of ARGs (a thousandfold a step).
+    expect(images(`FROM a\nRUN ${"--x ".repeat(250_000)}true\n`)).toEqual(["a"]);
+    const amplified = `ARG A=${"a".repeat(4000)}\nARG B=${"$A".repeat(2040)}\nARG C=${"$B".repeat(60)}\nFROM $C\n`;
+    expect(() => imagesNamed(amplified, new Map())).toThrow(/longer than 4096 characters once its variables are filled in/);
+    // Exactly the limit, with blank lines after it, is read.
+    expect(images(`${"RUN true\n".repeat(9_999)}FROM last\n\n\n`)).toEqual(["last"]);
     // Too many instructions is refused, not read in part (a FROM after them would go unchecked).
     expect(() => imagesNamed(`${"RUN true\n".repeat(10_000)}FROM late\n`, new Map())).toThrow(/more than 10000 instructions/);
   });

@@ -21,6 +21,13 @@ const MAX_INSTRUCTIONS = 10_000;
 /** The longest word filled in (an image reference is at most a few hundred characters). */
 export const MAX_WORD = 4096;
 
+/**
+ * The parser directives there are; the first line that is none of them ends the directives. The
+ * engine's classic builder knows two; BuildKit's newer frontends also `check`, so a `# escape=`
+ * after a `# check=` counts for one and not the other: both readings are checked.
+ */
+const DIRECTIVE_SETS: readonly ReadonlySet<string>[] = [new Set(["syntax", "escape"]), new Set(["syntax", "escape", "check"])];
+
 /** A Dockerfile the gate will not read to the end (its words are beyond any image reference). */
 export class DockerfileTooOdd extends Error {}
 
@@ -38,17 +45,18 @@ interface Instruction {
 }
 
 /** The parser directives at the top (`# escape=`, `# syntax=`), and where the instructions begin. */
-function directives(lines: string[]): { escape: string; syntax: { image: string; line: number } | null; start: number } {
+function directives(lines: string[], known: ReadonlySet<string>): { escape: string; syntax: { image: string; line: number } | null; start: number } {
   let escape = "\\";
   let syntax: { image: string; line: number } | null = null;
   let i = 0;
   for (; i < lines.length; i++) {
-    const m = /^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=(.*)$/s.exec(lines[i]!);
+    const m = /^[ \t]*#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=(.*)$/s.exec(lines[i]!);
     const value = m ? trimEnd(m[2]!).replace(/^[ \t]+/, "") : "";
-    if (!m || value === "") break;
-    const key = m[1]!.toLowerCase();
+    const key = m ? m[1]!.toLowerCase() : "";
+    // The parser reads directives until the first line that is not one it knows.
+    if (!m || value === "" || !known.has(key)) break;
     if (key === "escape" && (value === "`" || value === "\\")) escape = value;
-    if (key === "syntax") syntax = { image: value, line: i + 1 };
+    if (key === "syntax") syntax = { image: value.split(/[ \t]/)[0]!, line: i + 1 };
   }
   return { escape, syntax, start: i };
 }
@@ -62,8 +70,6 @@ function instructions(lines: string[], start: number, escape: string): Instructi
   const continues = (l: string) => trimEnd(l).endsWith(escape);
   const strip = (l: string) => trimEnd(l).slice(0, -1);
   for (let i = start; i < lines.length; i++) {
-    // Stopping early would leave the rest unread: refused instead.
-    if (out.length >= MAX_INSTRUCTIONS) throw new DockerfileTooOdd(`more than ${MAX_INSTRUCTIONS} instructions; the gate reads at most that many`);
     const first = lines[i]!.replace(/^[ \t]+/, "");
     if (first === "" || first.startsWith("#")) continue;
     const line = i + 1;
@@ -77,7 +83,10 @@ function instructions(lines: string[], start: number, escape: string): Instructi
       text += more ? strip(next) : next;
     }
     const m = /^(\S+)[ \t]*(.*)$/s.exec(text);
-    if (m) out.push({ keyword: m[1]!.toUpperCase(), rest: m[2]!, line });
+    if (!m) continue;
+    // Stopping early would leave the rest unread: refused instead.
+    if (out.length >= MAX_INSTRUCTIONS) throw new DockerfileTooOdd(`more than ${MAX_INSTRUCTIONS} instructions; the gate reads at most that many`);
+    out.push({ keyword: m[1]!.toUpperCase(), rest: m[2]!, line });
   }
   return out;
 }
@@ -112,6 +121,11 @@ function words(text: string): string[] {
 export function expandWord(word: string, vars: ReadonlyMap<string, string>, escape = "\\"): string {
   if (word.length > MAX_WORD) throw new DockerfileTooOdd(`a word of ${word.length} characters where an image is named; the gate reads at most ${MAX_WORD}`);
   let out = "";
+  // What it fills in is bounded too: an ARG made of ARGs could grow a thousandfold at each step.
+  const add = (s: string) => {
+    out += s;
+    if (out.length > MAX_WORD) throw new DockerfileTooOdd(`a name longer than ${MAX_WORD} characters once its variables are filled in`);
+  };
   let i = 0;
   let quote: string | null = null;
   const name = /^[A-Za-z_][A-Za-z0-9_]*/;
@@ -119,12 +133,12 @@ export function expandWord(word: string, vars: ReadonlyMap<string, string>, esca
     const ch = word[i]!;
     if (quote === "'") {
       if (ch === "'") quote = null;
-      else out += ch;
+      else add(ch);
       i++;
       continue;
     }
     if (ch === escape && i + 1 < word.length) {
-      out += word[i + 1];
+      add(word[i + 1]!);
       i += 2;
       continue;
     }
@@ -140,35 +154,48 @@ export function expandWord(word: string, vars: ReadonlyMap<string, string>, esca
     }
     if (ch === "$") {
       if (word[i + 1] === "{") {
-        const close = word.indexOf("}", i + 2);
+        const close = closingBrace(word, i + 2, escape);
         const inner = close < 0 ? "" : word.slice(i + 2, close);
-        const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])(.*))?$/s.exec(inner);
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])(.*))?$/s.exec(inner);
         if (close >= 0 && m) {
           const set = vars.has(m[1]!);
           const value = vars.get(m[1]!) ?? "";
           const op = m[2];
-          const arg = expandWord(m[3] ?? "", vars, escape);
-          if (op === ":-") out += value !== "" ? value : arg;
-          else if (op === "-") out += set ? value : arg;
-          else if (op === ":+") out += value !== "" ? arg : "";
-          else if (op === "+") out += set ? arg : "";
-          else out += value;
+          const arg = () => expandWord(m[3] ?? "", vars, escape);
+          if (op === ":-") add(value !== "" ? value : arg());
+          else if (op === "-") add(set ? value : arg());
+          else if (op === ":+") add(value !== "" ? arg() : "");
+          else if (op === "+") add(set ? arg() : "");
+          else add(value); // plain, or :? and ? (a build without the value fails anyway)
           i = close + 1;
           continue;
         }
       } else {
         const m = name.exec(word.slice(i + 1));
         if (m) {
-          out += vars.get(m[0]) ?? "";
+          add(vars.get(m[0]) ?? "");
           i += 1 + m[0].length;
           continue;
         }
       }
     }
-    out += ch;
+    add(ch);
     i++;
   }
   return out;
+}
+
+/** The index of the `}` that closes a `${` whose inside starts at `from` (nested ones counted), or -1. */
+function closingBrace(word: string, from: number, escape: string): number {
+  let depth = 1;
+  for (let j = from; j < word.length; j++) {
+    if (word[j] === escape) j++;
+    else if (word[j] === "$" && word[j + 1] === "{") {
+      depth++;
+      j++;
+    } else if (word[j] === "}" && --depth === 0) return j;
+  }
+  return -1;
 }
 
 /** `--name=value` flags at the start of an instruction, and the words after them. */
@@ -178,7 +205,9 @@ function flags(ws: string[]): { flags: Map<string, string[]>; rest: string[] } {
   for (; i < ws.length && ws[i]!.startsWith("--"); i++) {
     const eq = ws[i]!.indexOf("=");
     const key = (eq < 0 ? ws[i]!.slice(2) : ws[i]!.slice(2, eq)).toLowerCase();
-    out.set(key, [...(out.get(key) ?? []), eq < 0 ? "" : ws[i]!.slice(eq + 1)]);
+    const values = out.get(key) ?? [];
+    if (values.length === 0) out.set(key, values);
+    values.push(eq < 0 ? "" : ws[i]!.slice(eq + 1));
   }
   return { flags: out, rest: ws.slice(i) };
 }
@@ -192,13 +221,31 @@ function mountFrom(value: string): string | null {
   return null;
 }
 
-/** The images this Dockerfile builds on; `buildArgs` are the build's own (`--build-arg`). */
-export function imagesNamed(dockerfile: string, buildArgs: ReadonlyMap<string, string>): NamedImage[] {
+/**
+ * The images this Dockerfile builds on; `buildArgs` are the build's own (`--build-arg`),
+ * `predefined` the ARGs its builder fills in undeclared (BuildKit's TARGETPLATFORM and the like).
+ * A name still holding a `$` once filled in (a form the gate does not read) throws DockerfileTooOdd:
+ * checked as written, it would be checked as a name no one made.
+ */
+export function imagesNamed(dockerfile: string, buildArgs: ReadonlyMap<string, string>, predefined: ReadonlyMap<string, string> = new Map()): NamedImage[] {
   const lines = dockerfile.replace(/^\uFEFF/, "").split(/\r?\n/);
-  const d = directives(lines);
-  const out: NamedImage[] = [];
-  if (d.syntax) out.push({ image: d.syntax.image, line: d.syntax.line, how: "# syntax" });
-  const metaArgs = new Map<string, string>();
+  const [first, second] = DIRECTIVE_SETS.map((known) => directives(lines, known));
+  const found = imagesIn(lines, first!, buildArgs, predefined);
+  if (second!.start === first!.start && second!.escape === first!.escape) return found;
+  const seen = new Set(found.map((n) => `${n.line} ${n.how} ${n.image}`));
+  return [...found, ...imagesIn(lines, second!, buildArgs, predefined).filter((n) => !seen.has(`${n.line} ${n.how} ${n.image}`))];
+}
+
+function imagesIn(lines: string[], d: ReturnType<typeof directives>, buildArgs: ReadonlyMap<string, string>, predefined: ReadonlyMap<string, string>): NamedImage[] {
+  const found: NamedImage[] = [];
+  if (d.syntax) found.push({ image: d.syntax.image, line: d.syntax.line, how: "# syntax" });
+  const out = {
+    push(n: NamedImage) {
+      if (n.image.includes("$")) throw new DockerfileTooOdd(`${n.how} on line ${n.line} naming ${JSON.stringify(n.image.slice(0, 200))}, which the gate cannot fill in; write the image's name out there`);
+      found.push(n);
+    },
+  };
+  const metaArgs = new Map<string, string>(predefined);
   const stages = new Set<string>();
   let seenFrom = false;
   const notStage = (ref: string) => ref !== "" && !stages.has(ref.toLowerCase()) && !/^\d+$/.test(ref);
@@ -209,7 +256,7 @@ export function imagesNamed(dockerfile: string, buildArgs: ReadonlyMap<string, s
         const eq = w.indexOf("=");
         const key = eq < 0 ? w : w.slice(0, eq);
         const dflt = eq < 0 ? undefined : expandWord(w.slice(eq + 1), metaArgs, d.escape);
-        const value = buildArgs.get(key) ?? dflt;
+        const value = buildArgs.get(key) ?? dflt ?? predefined.get(key);
         if (value !== undefined) metaArgs.set(key, value);
       }
     } else if (ins.keyword === "FROM") {
@@ -230,5 +277,5 @@ export function imagesNamed(dockerfile: string, buildArgs: ReadonlyMap<string, s
       }
     }
   }
-  return out;
+  return found;
 }
