@@ -45,6 +45,17 @@ describe("admitCreate", () => {
     expect(d.ok && d.body.Labels).toEqual({ project: "p", "ds01.user": "alice", "ds01.managed": "true" });
   });
 
+  it("refuses HostConfig's fields at the body's top level, and a null HostConfig is checked and sent as an empty one", async () => {
+    const bodies: Json[] = [{ Image: "x", HostConfig: null, Privileged: true }, { Image: "x", HostConfig: null, binds: ["/:/host"] }, { Image: "x", PortBindings: { "80/tcp": [{ HostPort: "80" }] } }, { Image: "x", HostConfig: {}, Memory: 1 << 40 }, { Image: "x", Cpuset: "0" }];
+    for (const body of bodies) {
+      const d = await admit(body);
+      expect(d.ok, JSON.stringify(body)).toBe(false);
+      expect(!d.ok && d.reason).toMatch(/at the top of the create body is an old API's form.*put it in HostConfig/);
+    }
+    const d = await admit({ Image: "x", HostConfig: null });
+    expect(d.ok && d.body.HostConfig).toEqual({});
+  });
+
   it("refuses host ports below gate.min_host_port, however written; Docker's own pick and higher ports pass", async () => {
     const published = (bindings: Json) => admit({ Image: "x", HostConfig: { PortBindings: bindings } });
     const reason = async (bindings: Json) => {

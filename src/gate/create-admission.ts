@@ -381,6 +381,22 @@ export function blankImageClaims(body: JsonObject, imageLabels: Readonly<Record<
   setField(body, "Labels", labels);
 }
 
+/**
+ * HostConfig's fields (its Resources' too), which dockerd also reads at the body's top level, from
+ * an old API's form: there when HostConfig is null, and some of them copied into HostConfig where it
+ * leaves them zero. Every check reads HostConfig, so the top-level form is refused.
+ */
+const HOST_CONFIG_FIELDS = new Set(
+  [
+    "Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings", "RestartPolicy", "AutoRemove", "VolumeDriver", "VolumesFrom", "CapAdd", "CapDrop", "CgroupnsMode",
+    "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "GroupAdd", "IpcMode", "Cgroup", "Links", "OomScoreAdj", "PidMode", "Privileged", "PublishAllPorts", "ReadonlyRootfs",
+    "SecurityOpt", "StorageOpt", "Tmpfs", "UTSMode", "UsernsMode", "ShmSize", "Sysctls", "Runtime", "ConsoleSize", "Isolation", "MaskedPaths", "ReadonlyPaths", "Init", "Mounts",
+    "CpuShares", "Memory", "NanoCpus", "CgroupParent", "BlkioWeight", "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps",
+    "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "Devices", "DeviceCgroupRules", "DeviceRequests", "KernelMemory", "KernelMemoryTCP",
+    "MemoryReservation", "MemorySwap", "MemorySwappiness", "OomKillDisable", "PidsLimit", "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "Cpuset",
+  ].map((k) => k.toLowerCase()),
+);
+
 /** The create's checks and rewrites, except the image's claims (blankImageClaims, once its labels are read). */
 export async function admitCreate(raw: Json, name: string | undefined, caller: Caller, s: CreateSettings, ports: CreatePorts): Promise<CreateDecision> {
   try {
@@ -390,6 +406,11 @@ export async function admitCreate(raw: Json, name: string | undefined, caller: C
     const np = nameProblem(name, s);
     if (np) refuse(np);
     const body = raw;
+    for (const key of Object.keys(body)) {
+      if (HOST_CONFIG_FIELDS.has(key.toLowerCase())) refuse(`${key} at the top of the create body is an old API's form, which dockerd still reads outside HostConfig; put it in HostConfig`);
+    }
+    // A null HostConfig would have dockerd read those top-level fields instead: it becomes an empty one.
+    if (fieldKey(body, "HostConfig") !== undefined && field(body, "HostConfig") === null) setField(body, "HostConfig", {});
     setField(body, "Labels", checkLabels(body, caller, s));
     const nc = structField(body, "NetworkingConfig");
     if (nc === "bad") refuse("NetworkingConfig must be a mapping");
