@@ -91,7 +91,7 @@ function instructions(lines: string[], start: number, escape: string): Instructi
   return out;
 }
 
-/** Words split on whitespace outside quotes (quotes kept; `word` removes them). */
+/** Words split on whitespace outside quotes (quotes kept; expandWord removes them). */
 function words(text: string): string[] {
   const out: string[] = [];
   let cur = "";

@@ -1,4 +1,4 @@
-// forwardCheckedLoad between a client and a stand-in for dockerd (an HTTP server that keeps what it
+// forwardCheckedArchive with a load's check (loadCheck) between a client and a stand-in for dockerd (an HTTP server that keeps what it
 // receives, or reads it slowly): what arrives is what was sent (or its gunzipped tar), a tag file
 // arrives only once its tags were claimed, and a refusal cuts the upload before it.
 import { createServer, request, type IncomingMessage, type Server } from "node:http";
@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manifestJson, tarArchive } from "../../test/helpers/tar-builder.js";
-import { forwardCheckedLoad, type ClaimLoadTags } from "./image-load.js";
+import { forwardCheckedArchive } from "./checked-archive.js";
+import { loadCheck, type ClaimLoadTags } from "./image-load.js";
 import { MAX_LOAD_TAGS } from "./load-tags.js";
 import type { TagTarget } from "./image-tags.js";
 
@@ -61,10 +62,11 @@ beforeAll(async () => {
     const upstream = request({ socketPath: engineSocket(), method: "POST", path: "/images/load" });
     upstream.on("error", () => undefined);
     upstream.on("response", (up) => up.pipe(res));
-    forwardCheckedLoad(req, upstream, (tags) => {
+    const check = loadCheck((tags) => {
       claimed.push([...tags]);
       return claim(tags);
-    }, (reason, status) => {
+    });
+    forwardCheckedArchive(req, upstream, check, (reason, status) => {
       refusals.push(reason);
       res.writeHead(status).end(reason);
       req.resume();
@@ -104,7 +106,7 @@ function send(body: Buffer, pieces = 64 * 1024): Promise<{ status: number; body:
 const big = Buffer.alloc(8 * 1024 * 1024, 3);
 const archive = tarArchive([{ name: "layer/layer.tar", data: big }, { name: "manifest.json", data: manifestJson(["alice/app:v1"]) }]);
 
-describe("forwardCheckedLoad", () => {
+describe("forwardCheckedArchive with a load's check", () => {
   it("hands a plain archive on byte for byte, claiming its tags, also to an engine that reads slowly", async () => {
     for (const slow of [false, true]) {
       slowEngine = slow;

@@ -2,8 +2,7 @@
 // except the entries that name the tags it sets (tar-scan.ts), which wait until those tags are
 // claimed for the caller (image-tags.ts: new, or theirs). A refused tag stops the upload before the
 // bytes that set it, so nothing is loaded or tagged.
-import type { ClientRequest, IncomingMessage } from "node:http";
-import { forwardCheckedArchive, type ArchiveCheck } from "./checked-archive.js";
+import type { ArchiveCheck } from "./checked-archive.js";
 import type { TagTarget } from "./image-tags.js";
 import { MAX_LOAD_TAGS, tagsInFile } from "./load-tags.js";
 import { ArchiveRefused, LOAD_SCAN, type HeldEntry, type TagFile } from "./tar-scan.js";
@@ -30,9 +29,4 @@ export function loadCheck(claim: ClaimLoadTags): ArchiveCheck {
     }
   };
   return { scan: LOAD_SCAN, what: "docker load (nothing was loaded)", reads: "the tags the archive sets", decompressFirst: (command) => `${command} FILE | docker load`, check };
-}
-
-/** Streams a load body to `upstream`, its tags claimed as they pass; see forwardCheckedArchive. */
-export function forwardCheckedLoad(req: IncomingMessage, upstream: ClientRequest, claim: ClaimLoadTags, refuse: (reason: string, status: number) => void): void {
-  forwardCheckedArchive(req, upstream, loadCheck(claim), refuse);
 }
