@@ -31,7 +31,7 @@ import { readQueueSnapshot } from "../src/gate/queue-snapshot.js";
 import { newRunId } from "../test/helpers/containers.js";
 import { TEST_IMAGE } from "../test/helpers/docker-env.js";
 import { gpuUuid, writeFakeGpuState } from "../test/helpers/fake-gpus.js";
-import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
+import { asUser, ensureTestUsers, removeRunContainers, startGate, UNTHROTTLED, type GateProcess } from "../test/gate/gate-harness.js";
 import { gateInOwnCpuGroup } from "./gate-cpu-group.js";
 import { percentile } from "./percentile.js";
 
@@ -45,7 +45,6 @@ const USER = "ds01gt-alice";
 const HOLDER = "ds01gt-bob";
 const SCRIPT = join(import.meta.dirname, "../test/gate/fixtures/gpu-creates.mjs");
 const runId = newRunId("bench-admission");
-const UNTHROTTLED = "  max_requests_per_s: 0\n";
 
 function sh(file: string, args: string[], timeoutMs = 600_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -63,7 +62,6 @@ async function createLatency(): Promise<void> {
   // Many GPUs, so a GPU of a just-removed container (still counted for its 1 s listing slack) is never needed.
   const gpus = Array.from({ length: 128 }, (_, i) => gpuUuid(i, "be1cbe1c"));
   const fake = await writeFakeGpuState({ gpus: gpus.map((uuid, index) => ({ index, uuid, util: 0 })) });
-  // The bench is itself a flood of one user's requests: the per-user rate (gate.max_requests_per_s) is off.
   const gate = await startGate({ env: fake.env, userOverrides: unlimited(USER), gateKeys: UNTHROTTLED });
   const group = gateInOwnCpuGroup(gate.child.pid!);
   console.log(`gate runs in ${group.where}`);

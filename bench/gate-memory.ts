@@ -31,7 +31,7 @@ import { parseArgs } from "node:util";
 import { LABEL } from "../src/constants/labels.js";
 import { newRunId } from "../test/helpers/containers.js";
 import { TEST_IMAGE } from "../test/helpers/docker-env.js";
-import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
+import { asUser, ensureTestUsers, removeRunContainers, startGate, UNTHROTTLED, type GateProcess } from "../test/gate/gate-harness.js";
 
 const { values } = parseArgs({
   options: {
@@ -120,8 +120,7 @@ async function asTestUser(gate: GateProcess, command: string, what: string): Pro
 
 /** One gate through every stage. */
 async function measure(variant: Variant): Promise<Map<string, Sample>> {
-  // The bench is itself a flood of one user's requests: the per-user rate (gate.max_requests_per_s) is off.
-  const gate = await startGate({ env: variant.env, gateKeys: "  max_requests_per_s: 0\n" });
+  const gate = await startGate({ env: variant.env, gateKeys: UNTHROTTLED });
   const pid = gate.child.pid!;
   const samples = new Map<string, Sample>();
   try {

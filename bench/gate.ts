@@ -32,7 +32,7 @@ import { parseArgs } from "node:util";
 import { LABEL } from "../src/constants/labels.js";
 import { newRunId } from "../test/helpers/containers.js";
 import { TEST_IMAGE } from "../test/helpers/docker-env.js";
-import { asUser, ensureTestUsers, removeRunContainers, startGate, type GateProcess } from "../test/gate/gate-harness.js";
+import { asUser, ensureTestUsers, removeRunContainers, startGate, UNTHROTTLED, type GateProcess } from "../test/gate/gate-harness.js";
 import { gateInOwnCpuGroup } from "./gate-cpu-group.js";
 import { percentile } from "./percentile.js";
 
@@ -121,8 +121,7 @@ async function main(): Promise<void> {
   await ensureTestUsers();
   const gateEnv = values.bare ? {} : unitEnvironment();
   console.log(`gate environment: ${JSON.stringify(gateEnv)}${values.bare ? " (--bare)" : " (from deploy/systemd/ds01-gate.service)"}`);
-  // The bench is itself a flood of one user's requests: the per-user rate (gate.max_requests_per_s) is off.
-  const gate = await startGate({ env: gateEnv, gateKeys: "  max_requests_per_s: 0\n" });
+  const gate = await startGate({ env: gateEnv, gateKeys: UNTHROTTLED });
   const group = gateInOwnCpuGroup(gate.child.pid!);
   console.log(`gate runs in ${group.where}`);
   const viaGate = { DOCKER_HOST: gate.dockerHost };

@@ -29,6 +29,8 @@ export const USERS = [
   "ds01gt-admin",
 ] as const;
 export const ADMIN_GROUP = "ds01gtadmins";
+/** `gateKeys` for a benchmark: it is itself a flood of one user's requests, so the per-user rate (gate.max_requests_per_s) is off. */
+export const UNTHROTTLED = "  max_requests_per_s: 0\n";
 const ENGINE = "/var/run/docker.sock";
 const BIN = join(import.meta.dirname, "../../bin/ds01.js");
 
